@@ -1,0 +1,47 @@
+// steper: stepwise knowledge distillation for multi-step retrieval-augmented reasoning.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+
+#include "cli/command.h"
+#include "core/error.h"
+
+namespace steper {
+std::vector<CommandSpec>& command_registry() {
+  static std::vector<CommandSpec> registry;
+  return registry;
+}
+}  // namespace steper
+
+int main(int argc, char** argv) {
+  // One BLAS thread pool sized to the machine unless the user chose; set before any BLAS call.
+  setenv("OPENBLAS_NUM_THREADS", "2", 0);
+  CLI::App app{"steper: stepwise distillation of multi-step retrieval-augmented reasoning"};
+  app.require_subcommand(1);
+  auto& registry = steper::command_registry();
+  std::sort(registry.begin(), registry.end(),
+            [](const steper::CommandSpec& a, const steper::CommandSpec& b) { return a.name < b.name; });
+  std::vector<std::pair<CLI::App*, std::function<int()>>> actions;
+  for (auto& spec : registry) {
+    CLI::App* sub = app.add_subcommand(spec.name, spec.help);
+    actions.emplace_back(sub, spec.setup(sub));
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    for (auto& [sub, action] : actions)
+      if (sub->parsed()) return action();
+  } catch (const steper::Error& e) {
+    std::fprintf(stderr, "steper: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "steper: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,34 @@
+// What the reasoning loop needs from a language model: batched text continuation.
+// Implemented by local model folders (model/) and OpenAI-compatible servers (teacher/).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace steper {
+
+struct GenerateRequest {
+  std::string prompt;
+  int max_tokens = 64;
+  std::vector<std::string> stop;  // generation ends before the first stop string (not included)
+  float temperature = 0.0f;       // 0 = greedy
+  float top_p = 1.0f;
+  uint64_t seed = 0;
+};
+
+struct GenerateResult {
+  std::string text;          // continuation, cut before a stop string
+  int prompt_tokens = 0;
+  int completion_tokens = 0;
+};
+
+class TextGenerator {
+ public:
+  virtual ~TextGenerator() = default;
+  // One result per request, in order. Requests may have different prompts and lengths.
+  virtual std::vector<GenerateResult> generate(const std::vector<GenerateRequest>& requests) = 0;
+  virtual std::string name() const = 0;
+};
+
+}  // namespace steper

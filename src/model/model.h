@@ -1,0 +1,50 @@
+// A model folder as a text generator, without exposing libtorch to the caller.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/generator.h"
+#include "text/tokenizer.h"
+
+namespace steper {
+
+struct TokenGenerateOptions {
+  int max_tokens = 64;
+  float temperature = 0.0f;  // 0 = greedy
+  float top_p = 1.0f;
+  uint64_t seed = 0;
+  bool use_cache = true;     // false recomputes the whole sequence each token (for tests and benchmarks)
+  std::vector<std::string> stop;  // checked on the decoded continuation
+  bool stop_at_eos = true;
+};
+
+class LanguageModel : public TextGenerator {
+ public:
+  // device: "cpu", "cuda", "cuda:0". Throws Error naming the folder/file on bad input.
+  static std::unique_ptr<LanguageModel> load(const std::string& dir, const std::string& device = "cpu");
+  ~LanguageModel() override;
+
+  std::vector<GenerateResult> generate(const std::vector<GenerateRequest>& requests) override;
+  std::string name() const override;
+  // Batched token-level generation: the new ids for each prompt.
+  std::vector<std::vector<int32_t>> generate_ids(const std::vector<std::vector<int32_t>>& prompts,
+                                                 const TokenGenerateOptions& opts);
+  const Tokenizer& tokenizer() const;
+  // Next-token logits for one prompt (for parity checks): [vocab] floats.
+  std::vector<float> next_token_logits(const std::vector<int32_t>& ids);
+
+  struct Impl;
+ private:
+  explicit LanguageModel(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// `steper init`: a from-scratch model folder: BPE tokenizer trained on the texts, a small Llama config
+// ("tiny" or "small"), random weights.
+void init_model_folder(const std::vector<std::string>& texts, const std::string& dir, const std::string& size,
+                       uint64_t seed, int vocab_size = 4096);
+
+}  // namespace steper

@@ -1,0 +1,53 @@
+// Hugging Face tokenizer.json: byte-level BPE (GPT-2, Llama-3, Qwen2/Qwen3 style).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace steper {
+
+class Tokenizer {
+ public:
+  // Throws Error naming the file and field for unsupported or malformed tokenizers.
+  static Tokenizer from_file(const std::string& tokenizer_json_path);
+  static Tokenizer from_json_string(const std::string& json_text, const std::string& where);
+  Tokenizer();
+  ~Tokenizer();
+  Tokenizer(Tokenizer&&) noexcept;
+  Tokenizer& operator=(Tokenizer&&) noexcept;
+  Tokenizer(const Tokenizer&);
+  Tokenizer& operator=(const Tokenizer&);
+
+  // add_special: apply the post-processor (e.g. Llama-3's <|begin_of_text|>).
+  std::vector<int32_t> encode(const std::string& text, bool add_special = false) const;
+  std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const;
+  std::string id_to_token(int32_t id) const;  // the raw vocabulary string
+  int32_t token_to_id(const std::string& token) const;  // -1 when absent
+  size_t vocab_size() const;  // including added tokens
+  int32_t bos_id() const;     // -1 when none
+  int32_t eos_id() const;     // -1 when none
+  bool is_special(int32_t id) const;
+
+  // For GGUF export: the ordered vocabulary, the merges as "a b" strings, the pre-tokenizer kind
+  // ("llama3", "qwen2", "gpt2", ...), and which ids are added/special tokens.
+  std::vector<std::string> vocabulary() const;
+  std::vector<std::string> merges() const;
+  std::string pretokenizer_kind() const;
+  std::string json() const;  // the tokenizer.json text it was read from (or trained into)
+
+  struct Impl;
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+struct BpeTrainOptions {
+  int vocab_size = 4096;  // 256 byte tokens + merges + special tokens
+  std::vector<std::string> special_tokens = {"<|endoftext|>"};
+  int min_frequency = 2;
+};
+// Trains a byte-level BPE on the texts (GPT-2-style pre-tokenizer) and returns tokenizer.json text.
+std::string bpe_train(const std::vector<std::string>& texts, const BpeTrainOptions& opts);
+
+}  // namespace steper
