@@ -32,13 +32,21 @@ struct LlamaConfig {
   int64_t rope_original_max_position = 8192;
   bool tie_word_embeddings = false;
   bool attention_bias = false;  // q/k/v biases (true for Qwen2)
+  bool attention_out_bias = false;  // o_proj bias too (Llama's attention_bias covers all four)
   int64_t bos_token_id = -1, eos_token_id = -1;
+  std::vector<int64_t> eos_token_ids;  // all end ids when config.json lists several (eos_token_id is the first)
   std::string torch_dtype = "float32";
 
   // Throws Error naming `where` (the config.json path) and the field for missing/inconsistent fields.
   static LlamaConfig from_json(const nlohmann::json& j, const std::string& where);
   nlohmann::json to_json() const;
+  // The consistency checks from_json applies (also for configs built in code); `where` names the source.
+  void validate(const std::string& where) const;
 };
+
+// Rotary inverse frequencies [head_dim / 2] (float32), with llama3 rope_scaling applied when configured,
+// as Hugging Face's _compute_default_rope_parameters / _compute_llama3_parameters compute them.
+torch::Tensor rope_inv_freq(const LlamaConfig& cfg);
 
 // Per-layer key/value cache for incremental decoding. k[l], v[l]: [B, n_kv_heads, T_cached, head_dim].
 struct KVCache {

@@ -10,9 +10,11 @@
 
 namespace steper {
 
-enum class DType { kF32, kF16, kBF16, kI64, kI32, kU8, kBool, kF64, kI8, kI16 };
+enum class DType { kF32, kF16, kBF16, kI64, kI32, kU8, kBool, kF64, kI8, kI16, kU16, kU32, kU64, kF8E4M3, kF8E5M2 };
 size_t dtype_size(DType t);
 const char* dtype_name(DType t);  // safetensors spelling: "F32", "F16", "BF16", ...
+// The DType for a safetensors spelling; false when the spelling is unknown.
+bool dtype_from_name(const std::string& name, DType* out);
 
 struct TensorView {
   std::string name;

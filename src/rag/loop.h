@@ -44,7 +44,13 @@ class StepWriter {
   virtual std::string name() const = 0;
 };
 
-// Any TextGenerator (local model folder, OpenAI-compatible server) writing one sentence per call.
+// The first sentence of a generation: the text before the first newline, up to and including the first
+// '.', '!' or '?' followed by whitespace or the end; trimmed.
+std::string first_sentence(const std::string& text);
+
+// Any TextGenerator (local model folder, OpenAI-compatible server) writing one sentence per call:
+// prompt = prompt_prefix + build_prompt(question, passages) + join_sentences(sentences so far), stop "\n",
+// at most max_sentence_tokens; the first sentence of the continuation is kept (empty when it is empty).
 class LmStepWriter : public StepWriter {
  public:
   LmStepWriter(TextGenerator& generator, const RagOptions& opts);
@@ -57,7 +63,10 @@ class LmStepWriter : public StepWriter {
 };
 
 // Writes each step from the question's supporting facts, in order, then "So the answer is: <gold>."
-// (the gold reader / gold-evidence teacher).
+// (the gold reader / gold-evidence teacher). Step s writes sentence sent_id of the s-th supporting fact,
+// taken from the question's context paragraph of that title, or, without context, from the accumulated
+// passage of that title. Throws Error naming the question when it has no supporting facts or the
+// sentence cannot be found.
 class GoldStepWriter : public StepWriter {
  public:
   std::vector<std::string> write(const std::vector<const RagState*>& states) override;
@@ -65,6 +74,12 @@ class GoldStepWriter : public StepWriter {
 };
 
 // Runs the loop over all questions; on_done is called once per finished question, in completion order.
+// Each round advances every unfinished question in flight (at most opts.batch_size, refilled in question
+// order as others finish) by one step, with one Retriever::search_batch call and one StepWriter::write
+// call. Step 1 retrieves with the cleaned question; later steps (multi mode) with the cleaned last
+// sentence unless it is a conclusion (ircot_is_conclusion). A question ends at an answer sentence
+// (answered, answer extracted, correct = exact match with a gold answer), at opts.max_steps sentences,
+// or at an empty sentence (the same prompt would only produce it again). Traces come back in question order.
 std::vector<Trace> rag_run(const std::vector<Question>& questions, Retriever* retriever, StepWriter& writer,
                            const RagOptions& opts, const std::function<void(const Trace&)>& on_done = {});
 

@@ -23,9 +23,15 @@ struct IndexOptions {
   int threads = 0;  // 0 = all cores
   bool show_progress = true;
 };
+struct IndexStats {
+  size_t passages = 0;    // passages in the index
+  size_t duplicates = 0;  // input passages skipped because an identical one (same title and text) came first
+  double seconds = 0.0;
+};
 // Builds DIR from the passages (replacing an existing steper index there). Duplicate passages
-// (same title and text) are indexed once. Throws Error on an empty corpus.
-void bm25_build_index(const std::vector<Passage>& passages, const std::string& dir, const IndexOptions& opts = {});
+// (same title and text) are indexed once. Throws Error on an empty corpus. The index is built in a
+// temporary folder next to DIR and renamed into place, so a killed build never leaves half an index.
+IndexStats bm25_build_index(const std::vector<Passage>& passages, const std::string& dir, const IndexOptions& opts = {});
 // Opens an index built by bm25_build_index. Throws Error naming DIR when it is missing or not a steper index.
 std::unique_ptr<Retriever> bm25_open_index(const std::string& dir, int threads = 0);
 

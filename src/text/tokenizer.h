@@ -11,6 +11,8 @@ namespace steper {
 class Tokenizer {
  public:
   // Throws Error naming the file and field for unsupported or malformed tokenizers.
+  // tokenizer_json_path may also be a model folder (its tokenizer.json is read). A
+  // tokenizer_config.json beside the file, when present, sets bos/eos (bos_token, eos_token).
   static Tokenizer from_file(const std::string& tokenizer_json_path);
   static Tokenizer from_json_string(const std::string& json_text, const std::string& where);
   Tokenizer();
@@ -21,17 +23,24 @@ class Tokenizer {
   Tokenizer& operator=(const Tokenizer&);
 
   // add_special: apply the post-processor (e.g. Llama-3's <|begin_of_text|>).
+  // Safe to call from several threads at once.
   std::vector<int32_t> encode(const std::string& text, bool add_special = false) const;
+  // Ill-formed UTF-8 in the result becomes U+FFFD. Throws Error for an id outside the vocabulary.
   std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const;
   std::string id_to_token(int32_t id) const;  // the raw vocabulary string
+  // The bytes the token stands for (an added token's content); "" outside the vocabulary.
+  // Concatenating these gives the exact decoded bytes, also mid UTF-8 sequence (for streaming).
+  std::string token_bytes(int32_t id) const;
   int32_t token_to_id(const std::string& token) const;  // -1 when absent
   size_t vocab_size() const;  // including added tokens
   int32_t bos_id() const;     // -1 when none
   int32_t eos_id() const;     // -1 when none
   bool is_special(int32_t id) const;
+  bool is_added(int32_t id) const;  // an added token (special or not)
 
   // For GGUF export: the ordered vocabulary, the merges as "a b" strings, the pre-tokenizer kind
-  // ("llama3", "qwen2", "gpt2", ...), and which ids are added/special tokens.
+  // ("llama3", "qwen2", "gpt2", ...), and which ids are added/special tokens. Ids without a token
+  // appear as "[PAD<id>]" in vocabulary().
   std::vector<std::string> vocabulary() const;
   std::vector<std::string> merges() const;
   std::string pretokenizer_kind() const;

@@ -1,0 +1,260 @@
+// Retrieval benchmark: steper's Xapian BM25 index side by side with SQLite FTS5 (porter tokenizer,
+// bm25() ranking over title + text) on a generated world, in one run:
+//   indexing passages/s, batched queries/s at k = 4 on all cores, recall@k (k = 2, 4, 6, 8) of the
+//   questions' supporting passages when the question (IRCoT-cleaned) is the query.
+// Usage: bench_retrieval [--entities N] [--questions N] [--queries N] [--threads N] [--dir DIR] [--out FILE]
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/io.h"
+#include "data/world.h"
+#include "retrieval/retriever.h"
+
+namespace steper {
+namespace {
+
+namespace fs = std::filesystem;
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Ranked titles for each query, best first.
+using Ranked = std::vector<std::vector<std::string>>;
+
+// ---- the FTS5 baseline
+
+void sqlite_check(int rc, sqlite3* db, const char* what) {
+  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
+    throw Error(std::string("sqlite: ") + what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+}
+
+void fts5_build(const std::vector<Passage>& corpus, const std::string& path) {
+  fs::remove(path);
+  sqlite3* db = nullptr;
+  sqlite_check(sqlite3_open(path.c_str(), &db), db, "open");
+  sqlite_check(sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;", nullptr, nullptr, nullptr), db,
+               "pragma");
+  sqlite_check(sqlite3_exec(db, "CREATE VIRTUAL TABLE p USING fts5(title, text, tokenize='porter')", nullptr, nullptr,
+                            nullptr),
+               db, "create");
+  sqlite_check(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), db, "begin");
+  sqlite3_stmt* st = nullptr;
+  sqlite_check(sqlite3_prepare_v2(db, "INSERT INTO p(rowid, title, text) VALUES (?, ?, ?)", -1, &st, nullptr), db,
+               "prepare");
+  for (size_t i = 0; i < corpus.size(); ++i) {
+    sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(i + 1));
+    sqlite3_bind_text(st, 2, corpus[i].title.c_str(), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, corpus[i].text.c_str(), -1, SQLITE_STATIC);
+    sqlite_check(sqlite3_step(st), db, "insert");
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  sqlite_check(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), db, "commit");
+  sqlite_check(sqlite3_close(db), nullptr, "close");
+}
+
+// A free-text query as an FTS5 OR query of quoted words, without the stop words the Xapian side
+// also drops (so both sides search for the same words).
+std::string fts5_query(const std::string& text) {
+  static const std::set<std::string> stop = {"a",    "an",   "and",   "are",  "as",    "at",   "be",   "but",  "by",
+                                             "for",  "if",   "in",    "into", "is",    "it",   "no",   "not",  "of",
+                                             "on",   "or",   "such",  "that", "the",   "their", "then", "there",
+                                             "these", "they", "this", "to",   "was",   "will", "with"};
+  std::string out, w;
+  auto flush = [&]() {
+    std::string lower = w;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!w.empty() && !stop.count(lower)) out += (out.empty() ? "\"" : " OR \"") + w + "\"";
+    w.clear();
+  };
+  for (char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || (c & 0x80)) w += c;
+    else flush();
+  }
+  flush();
+  return out;
+}
+
+Ranked fts5_search(const std::string& path, const std::vector<std::string>& queries, int k, int threads,
+                   const std::vector<Passage>& corpus) {
+  Ranked out(queries.size());
+  std::atomic<size_t> next{0};
+  auto work = [&]() {
+    sqlite3* db = nullptr;
+    sqlite_check(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr), db, "open");
+    sqlite3_stmt* st = nullptr;
+    sqlite_check(
+        sqlite3_prepare_v2(db, "SELECT rowid FROM p WHERE p MATCH ? ORDER BY bm25(p), rowid LIMIT ?", -1, &st, nullptr),
+        db, "prepare");
+    for (size_t i = next++; i < queries.size(); i = next++) {
+      std::string q = fts5_query(queries[i]);
+      if (q.empty()) continue;
+      sqlite3_bind_text(st, 1, q.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int(st, 2, k);
+      while (sqlite3_step(st) == SQLITE_ROW) out[i].push_back(corpus[sqlite3_column_int64(st, 0) - 1].title);
+      sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& th : pool) th.join();
+  return out;
+}
+
+// ---- the Xapian side
+
+Ranked xapian_search(Retriever& r, const std::vector<std::string>& queries, int k) {
+  auto res = r.search_batch(queries, k);
+  Ranked out(res.size());
+  for (size_t i = 0; i < res.size(); ++i)
+    for (auto& sp : res[i]) out[i].push_back(sp.passage.title);
+  return out;
+}
+
+// ---- measures
+
+// Mean over questions of the share of supporting passages (distinct titles) in the top k.
+double recall_at(const Ranked& ranked, const std::vector<Question>& qs, int k) {
+  double sum = 0;
+  for (size_t i = 0; i < qs.size(); ++i) {
+    std::set<std::string> gold;
+    for (auto& f : qs[i].supporting_facts) gold.insert(f.title);
+    if (gold.empty()) continue;
+    size_t found = 0;
+    for (size_t j = 0; j < ranked[i].size() && static_cast<int>(j) < k; ++j) found += gold.count(ranked[i][j]);
+    sum += static_cast<double>(found) / gold.size();
+  }
+  return qs.empty() ? 0 : 100.0 * sum / qs.size();
+}
+
+int arg_int(int argc, char** argv, const char* name, int fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return std::atoi(argv[i + 1]);
+  return fallback;
+}
+std::string arg_str(int argc, char** argv, const char* name, const std::string& fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  return fallback;
+}
+
+int bench_main(int argc, char** argv) {
+  int entities = arg_int(argc, argv, "--entities", 100000);
+  int n_questions = arg_int(argc, argv, "--questions", 2000);
+  int n_queries = arg_int(argc, argv, "--queries", 20000);
+  int threads = arg_int(argc, argv, "--threads", static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  std::string dir = arg_str(argc, argv, "--dir", (fs::temp_directory_path() / "steper_bench_retrieval").string());
+  std::string out_path = arg_str(argc, argv, "--out", "bench_retrieval.json");
+  fs::create_directories(dir);
+
+  auto t0 = std::chrono::steady_clock::now();
+  WorldOptions wo;
+  wo.n_entities = entities;
+  wo.n_train = 0;
+  wo.n_dev = 0;
+  wo.n_test = n_questions;
+  World world = world_generate(wo);
+  std::fprintf(stderr, "world: %zu passages, %zu questions (%.1f s)\n", world.corpus.size(), world.test.size(),
+               seconds_since(t0));
+  const auto& corpus = world.corpus;
+  std::vector<std::string> questions;
+  for (auto& q : world.test) questions.push_back(ircot_clean_query(q.question));
+  std::vector<std::string> load;  // the throughput load: the questions, repeated
+  while (static_cast<int>(load.size()) < n_queries) load.push_back(questions[load.size() % questions.size()]);
+
+  // indexing
+  IndexOptions io;
+  io.threads = threads;
+  io.show_progress = false;
+  t0 = std::chrono::steady_clock::now();
+  bm25_build_index(corpus, dir + "/xapian", io);
+  double x_index_s = seconds_since(t0);
+  t0 = std::chrono::steady_clock::now();
+  fts5_build(corpus, dir + "/fts5.db");
+  double f_index_s = seconds_since(t0);
+
+  // throughput at k = 4
+  auto retriever = bm25_open_index(dir + "/xapian", threads);
+  xapian_search(*retriever, std::vector<std::string>(questions.begin(), questions.begin() + std::min<size_t>(200, questions.size())), 4);  // warm
+  t0 = std::chrono::steady_clock::now();
+  xapian_search(*retriever, load, 4);
+  double x_query_s = seconds_since(t0);
+  fts5_search(dir + "/fts5.db", std::vector<std::string>(questions.begin(), questions.begin() + std::min<size_t>(200, questions.size())), 4, threads, corpus);
+  t0 = std::chrono::steady_clock::now();
+  fts5_search(dir + "/fts5.db", load, 4, threads, corpus);
+  double f_query_s = seconds_since(t0);
+
+  // recall
+  Ranked x_ranked = xapian_search(*retriever, questions, 8);
+  Ranked f_ranked = fts5_search(dir + "/fts5.db", questions, 8, threads, corpus);
+
+  nlohmann::json result = {
+      {"corpus_passages", corpus.size()},
+      {"questions", questions.size()},
+      {"throughput_queries", load.size()},
+      {"threads", threads},
+      {"hardware_threads", std::thread::hardware_concurrency()},
+      {"query", "question with IRCoT's wh-words and question marks removed; English stop words dropped on both sides"},
+      {"recall", "mean share of a question's supporting passages in the top k, percent"},
+  };
+  const int ks[] = {2, 4, 6, 8};
+  auto side = [&](const Ranked& ranked, double index_s, double query_s) {
+    nlohmann::json j = {{"index_seconds", index_s},
+                        {"index_passages_per_s", corpus.size() / index_s},
+                        {"query_seconds_k4", query_s},
+                        {"queries_per_s_k4", load.size() / query_s}};
+    for (int k : ks) j["recall@" + std::to_string(k)] = recall_at(ranked, world.test, k);
+    return j;
+  };
+  result["xapian_bm25"] = side(x_ranked, x_index_s, x_query_s);
+  result["sqlite_fts5"] = side(f_ranked, f_index_s, f_query_s);
+
+  std::printf("%zu passages, %zu questions, %d threads\n", corpus.size(), questions.size(), threads);
+  std::printf("%-26s %14s %14s\n", "", "xapian bm25", "sqlite fts5");
+  auto row = [&](const char* name, const std::string& key, const char* fmt) {
+    char a[64], b[64];
+    std::snprintf(a, sizeof a, fmt, result["xapian_bm25"][key].get<double>());
+    std::snprintf(b, sizeof b, fmt, result["sqlite_fts5"][key].get<double>());
+    std::printf("%-26s %14s %14s\n", name, a, b);
+  };
+  row("index passages/s", "index_passages_per_s", "%.0f");
+  row("queries/s (k=4, batched)", "queries_per_s_k4", "%.0f");
+  for (int k : ks) {
+    std::string name = "recall@" + std::to_string(k) + " (%)";
+    row(name.c_str(), "recall@" + std::to_string(k), "%.1f");
+  }
+  write_json_atomic(out_path, result);
+  std::printf("wrote %s\n", out_path.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace steper
+
+int main(int argc, char** argv) {
+  try {
+    return steper::bench_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_retrieval: error: %s\n", e.what());
+    return 1;
+  }
+}

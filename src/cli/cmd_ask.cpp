@@ -1,0 +1,94 @@
+// steper ask: one question through the multi-step loop, printed step by step for a person.
+#include <cstdio>
+#include <memory>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "core/trace_json.h"
+#include "data/formats.h"
+#include "model/model.h"
+#include "rag/evaluate.h"
+#include "retrieval/retriever.h"
+
+namespace steper {
+namespace {
+
+std::unique_ptr<TextGenerator> load_model(const std::string& dir, const std::string& device) {
+#ifdef STEPER_HAS_LANGUAGE_MODEL
+  return LanguageModel::load(dir, device);
+#else
+  (void)device;
+  throw Error("--model " + dir + ": this steper was built without model folders (steper_model)");
+#endif
+}
+
+CommandRegistrar reg({"ask", "Answer one question step by step (retrieval, reasoning sentence, answer)", [](CLI::App* sub) {
+  auto model = std::make_shared<std::string>();
+  auto index = std::make_shared<std::string>();
+  auto question = std::make_shared<std::string>();
+  auto data = std::make_shared<std::string>();
+  auto id = std::make_shared<std::string>();
+  auto mode = std::make_shared<std::string>("multi");
+  auto device = std::make_shared<std::string>("cpu");
+  auto json = std::make_shared<bool>(false);
+  auto opts = std::make_shared<RagOptions>();
+  sub->add_option("--model", *model, "model folder, or \"gold\" (needs --data and --id: a question with supporting facts)")
+      ->required();
+  sub->add_option("--index", *index, "BM25 index folder (steper index); not needed with --mode none");
+  sub->add_option("question", *question, "the question");
+  sub->add_option("--data", *data, "take the question from this data file (with --id)");
+  sub->add_option("--id", *id, "id of the question in --data");
+  sub->add_option("--mode", *mode, "multi, single or none")->capture_default_str();
+  sub->add_option("-k", opts->k, "passages per retrieval")->capture_default_str();
+  sub->add_option("--max-steps", opts->max_steps, "sentences at most")->capture_default_str();
+  sub->add_option("--max-passages", opts->max_passages, "accumulated passages at most")->capture_default_str();
+  sub->add_option("--device", *device, "cpu, cuda or cuda:N")->capture_default_str();
+  sub->add_flag("--json", *json, "print the trace as one JSON object instead");
+  return std::function<int()>([=] {
+    RagOptions o = *opts;
+    o.mode = rag_mode_from_string(*mode);
+    o.batch_size = 1;
+    if (o.k < 1) throw Error("-k must be at least 1, got " + std::to_string(o.k));
+    if (o.max_steps < 1) throw Error("--max-steps must be at least 1, got " + std::to_string(o.max_steps));
+    if (o.mode != RagMode::kNone && index->empty()) throw Error("--index is required with --mode " + *mode);
+
+    Question q;
+    if (!data->empty() || !id->empty()) {
+      if (data->empty() || id->empty()) throw Error("--data and --id go together");
+      if (!question->empty()) throw Error("give either QUESTION or --data/--id, not both");
+      bool found = false;
+      for (auto& candidate : read_questions(*data))
+        if (candidate.id == *id) {
+          q = std::move(candidate);
+          found = true;
+          break;
+        }
+      if (!found) throw Error(*data + ": no question with id \"" + *id + "\"");
+    } else {
+      if (question->empty()) throw Error("QUESTION is missing (or give --data FILE --id ID)");
+      q.id = "ask";
+      q.question = *question;
+    }
+    if (*model == "gold" && q.supporting_facts.empty())
+      throw Error("--model gold writes a question's supporting facts, and a typed question has none: "
+                  "use --data FILE --id ID with a question that has them, or a model folder");
+
+    std::unique_ptr<Retriever> retriever;
+    if (o.mode != RagMode::kNone) retriever = bm25_open_index(*index);
+    std::vector<Trace> traces;
+    if (*model == "gold") {
+      GoldStepWriter writer;
+      traces = rag_run({q}, retriever.get(), writer, o);
+    } else {
+      std::unique_ptr<TextGenerator> lm = load_model(*model, *device);
+      LmStepWriter writer(*lm, o);
+      traces = rag_run({q}, retriever.get(), writer, o);
+    }
+    if (*json) std::printf("%s\n", prediction_json(traces[0]).dump().c_str());
+    else std::fputs(format_trace_text(traces[0]).c_str(), stdout);
+    return 0;
+  });
+}});
+
+}  // namespace
+}  // namespace steper

@@ -1,0 +1,37 @@
+// steper index: build the BM25 index of a corpus (JSONL passages) into a folder.
+#include <cstdio>
+#include <memory>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "data/formats.h"
+#include "retrieval/retriever.h"
+
+namespace steper {
+namespace {
+
+CommandRegistrar reg({"index", "Build the BM25 index (Xapian, title + text, English stemming) of a corpus",
+                      [](CLI::App* sub) {
+  auto corpus = std::make_shared<std::string>();
+  auto index = std::make_shared<std::string>();
+  auto threads = std::make_shared<int>(0);
+  sub->add_option("--corpus", *corpus, "corpus JSONL: {id, title, text} (or paragraph_text, or contents)")
+      ->required();
+  sub->add_option("--index", *index, "index folder to write (an existing steper index there is replaced)")
+      ->required();
+  sub->add_option("--threads", *threads, "threads analysing passages (0 = all cores)")->capture_default_str();
+  return std::function<int()>([=] {
+    if (*threads < 0) throw Error("--threads must be 0 (all cores) or more, got " + std::to_string(*threads));
+    std::vector<Passage> passages = read_corpus(*corpus);
+    if (passages.empty()) throw Error(*corpus + ": the corpus has no passages");
+    IndexOptions opts;
+    opts.threads = *threads;
+    IndexStats stats = bm25_build_index(passages, *index, opts);
+    std::fprintf(stderr, "index: %zu passages in %s (%zu duplicates skipped, %.1f s)\n", stats.passages,
+                 index->c_str(), stats.duplicates, stats.seconds);
+    return 0;
+  });
+}});
+
+}  // namespace
+}  // namespace steper

@@ -1,0 +1,63 @@
+// steper teach: teacher traces over a data set (append-only JSONL, resumable), filtered for training.
+#include <cstdio>
+#include <memory>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "teacher/teach.h"
+
+namespace steper {
+namespace {
+
+CommandRegistrar reg({"teach", "Teacher traces over a data set: one JSON line per finished question, resumable",
+                      [](CLI::App* sub) {
+  auto c = std::make_shared<TeachConfig>();
+  auto api_key_env = std::make_shared<std::string>("OPENAI_API_KEY");
+  auto endpoint = std::make_shared<std::string>("chat");
+  auto keep = std::make_shared<std::string>("em");
+  auto limit = std::make_shared<int>(0);
+  sub->add_option("--data", c->data_path, "questions (HotpotQA, 2Wiki, MuSiQue, IRCoT or HF datasets format)")->required();
+  sub->add_option("--index", c->index_dir, "BM25 index folder")->required();
+  sub->add_option("--teacher", c->teacher, "gold, openai or a model folder")->required();
+  sub->add_option("--out", c->out, "output JSONL (appended to; a rerun resumes)")->required();
+  sub->add_option("--base-url", c->openai.base_url, "OpenAI-compatible server, http(s)://HOST:PORT[/v1]")
+      ->capture_default_str();
+  sub->add_option("--model", c->openai.model, "model name sent to the server");
+  sub->add_option("--api-key-env", *api_key_env, "environment variable holding the API key (unset is fine locally)")
+      ->capture_default_str();
+  sub->add_option("--endpoint", *endpoint, "chat or completions")->capture_default_str();
+  sub->add_option("--concurrency", c->openai.concurrency, "requests in flight")->capture_default_str();
+  sub->add_option("--timeout", c->openai.timeout_s, "seconds per request attempt")->capture_default_str();
+  sub->add_option("--max-attempts", c->openai.max_attempts, "attempts per request before its question fails")
+      ->capture_default_str();
+  sub->add_option("--fewshot", c->fewshot, "demonstrations: auto, hotpotqa, 2wiki, musique, world, none or a file")
+      ->capture_default_str();
+  sub->add_option("-k", c->rag.k, "passages per retrieval")->capture_default_str();
+  sub->add_option("--max-steps", c->rag.max_steps, "sentences at most")->capture_default_str();
+  sub->add_option("--max-passages", c->rag.max_passages, "accumulated passages at most")->capture_default_str();
+  sub->add_option("--limit", *limit, "first N questions only (0 = all)")->capture_default_str();
+  sub->add_option("--keep", *keep, "keep traces whose answer is correct by em or acc")->capture_default_str();
+  sub->add_flag("--require-evidence", c->require_evidence,
+                "also require every supporting paragraph retrieved (always on for the gold teacher)");
+  sub->add_option("--device", c->device, "model-folder teacher: cpu, cuda, cuda:N")->capture_default_str();
+  return std::function<int()>([=] {
+    TeachConfig config = *c;
+    if (*limit < 0) throw Error("--limit must not be negative");
+    config.limit = static_cast<size_t>(*limit);
+    config.keep = keep_metric_from_string(*keep);
+    config.openai.endpoint = openai_endpoint_from_string(*endpoint);
+    config.openai.api_key = openai_api_key_from_env(*api_key_env);
+    if (config.teacher == "openai" && config.openai.model.empty())
+      throw Error("--teacher openai needs --model NAME");
+    TeachSummary s = teach_run(config);
+    std::fprintf(stderr, "teach: %zu questions, %zu finished (%zu earlier), %zu kept", s.questions, s.finished,
+                 s.already_done, s.kept);
+    for (const auto& [reason, n] : s.dropped) std::fprintf(stderr, ", %zu %s", n, reason.c_str());
+    if (s.failed > 0) std::fprintf(stderr, ", %zu failed this run (rerun to retry)", s.failed);
+    std::fprintf(stderr, "\nteach: summary in %s\n", teach_summary_path(config.out).c_str());
+    return s.failed > 0 ? 2 : 0;
+  });
+}});
+
+}  // namespace
+}  // namespace steper

@@ -1,0 +1,441 @@
+#include "data/formats.h"
+
+#include <fstream>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/io.h"
+
+namespace steper {
+
+using nlohmann::json;
+
+namespace {
+
+// ---------------------------------------------------------------- small helpers
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+// The first non-blank character of a file, or 0 when the file is blank.
+char first_char(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open");
+  char c;
+  while (in.get(c))
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return c;
+  return 0;
+}
+
+const json* find(const json& obj, const char* field) {
+  auto it = obj.find(field);
+  return it == obj.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string as_string(const json& v, const std::string& field, const std::string& where) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<long long>());
+  throw Error(where + ": field \"" + field + "\" must be a string");
+}
+
+const json& as_array(const json& v, const std::string& field, const std::string& where) {
+  if (!v.is_array()) throw Error(where + ": field \"" + field + "\" must be a list");
+  return v;
+}
+
+int as_int(const json& v, const std::string& field, const std::string& where) {
+  if (v.is_number_integer()) return v.get<int>();
+  if (v.is_string()) {
+    try {
+      size_t used = 0;
+      int n = std::stoi(v.get<std::string>(), &used);
+      if (used == v.get<std::string>().size()) return n;
+    } catch (const std::exception&) {
+    }
+  }
+  throw Error(where + ": field \"" + field + "\" must be an integer");
+}
+
+void add_answer(std::vector<std::string>& answers, const std::string& a) {
+  std::string t = trim(a);
+  if (t.empty()) return;
+  for (const auto& x : answers)
+    if (x == t) return;
+  answers.push_back(t);
+}
+
+void add_aliases(std::vector<std::string>& answers, const json& obj, const std::string& where) {
+  const json* aliases = find(obj, "answer_aliases");
+  if (!aliases) return;
+  as_array(*aliases, "answer_aliases", where);
+  for (size_t i = 0; i < aliases->size(); ++i)
+    add_answer(answers, as_string((*aliases)[i], "answer_aliases[" + std::to_string(i) + "]", where));
+}
+
+int distinct_titles(const std::vector<SupportingFact>& facts) {
+  std::set<std::string> titles;
+  for (const auto& f : facts) titles.insert(f.title);
+  return static_cast<int>(titles.size());
+}
+
+// Joins sentences into a paragraph text: one space between non-empty sentences.
+std::string join_sentences(const std::vector<std::string>& sentences) {
+  std::string text;
+  for (const auto& s : sentences) {
+    if (s.empty()) continue;
+    if (!text.empty()) text += ' ';
+    text += s;
+  }
+  return text;
+}
+
+// ---------------------------------------------------------------- HotpotQA / 2Wiki / HF exports
+
+// supporting_facts: [[title, sent_id], ...] (official) or {"title": [...], "sent_id": [...]} (HF).
+std::vector<SupportingFact> parse_supporting_facts(const json& v, const std::string& where) {
+  std::vector<SupportingFact> out;
+  if (v.is_object()) {
+    const json& titles = as_array(json_field(v, "title", where + ": supporting_facts"), "supporting_facts.title", where);
+    const json& ids = as_array(json_field(v, "sent_id", where + ": supporting_facts"), "supporting_facts.sent_id", where);
+    if (titles.size() != ids.size())
+      throw Error(where + ": field \"supporting_facts\": " + std::to_string(titles.size()) + " titles but " +
+                  std::to_string(ids.size()) + " sent_ids");
+    for (size_t i = 0; i < titles.size(); ++i)
+      out.push_back({trim(as_string(titles[i], "supporting_facts.title", where)),
+                     as_int(ids[i], "supporting_facts.sent_id", where)});
+    return out;
+  }
+  as_array(v, "supporting_facts", where);
+  for (size_t i = 0; i < v.size(); ++i) {
+    const json& f = v[i];
+    std::string name = "supporting_facts[" + std::to_string(i) + "]";
+    if (!f.is_array() || f.size() < 2) throw Error(where + ": field \"" + name + "\" must be [title, sent_id]");
+    out.push_back({trim(as_string(f[0], name, where)), as_int(f[1], name, where)});
+  }
+  return out;
+}
+
+std::vector<std::string> parse_sentences(const json& v, const std::string& field, const std::string& where) {
+  std::vector<std::string> out;
+  if (v.is_string()) {  // a paragraph given as one string
+    out.push_back(trim(v.get<std::string>()));
+    return out;
+  }
+  as_array(v, field, where);
+  for (const auto& s : v) out.push_back(trim(as_string(s, field, where)));
+  return out;
+}
+
+// context: [[title, [sentences]], ...] (official) or {"title": [...], "sentences": [[...]]} (HF).
+std::vector<ContextParagraph> parse_context(const json& v, const std::string& where) {
+  std::vector<ContextParagraph> out;
+  if (v.is_object()) {
+    const json& titles = as_array(json_field(v, "title", where + ": context"), "context.title", where);
+    const json* sents = find(v, "sentences");
+    if (!sents) sents = find(v, "content");
+    if (!sents) throw Error(where + ": context: missing field \"sentences\"");
+    as_array(*sents, "context.sentences", where);
+    if (titles.size() != sents->size())
+      throw Error(where + ": field \"context\": " + std::to_string(titles.size()) + " titles but " +
+                  std::to_string(sents->size()) + " sentence lists");
+    for (size_t i = 0; i < titles.size(); ++i)
+      out.push_back({trim(as_string(titles[i], "context.title", where)),
+                     parse_sentences((*sents)[i], "context.sentences", where)});
+    return out;
+  }
+  as_array(v, "context", where);
+  for (size_t i = 0; i < v.size(); ++i) {
+    const json& p = v[i];
+    std::string name = "context[" + std::to_string(i) + "]";
+    if (!p.is_array() || p.size() < 2) throw Error(where + ": field \"" + name + "\" must be [title, [sentences]]");
+    out.push_back({trim(as_string(p[0], name, where)), parse_sentences(p[1], name, where)});
+  }
+  return out;
+}
+
+Question parse_hotpot(const json& r, const std::string& where) {
+  Question q;
+  const json* id = find(r, "_id");
+  if (!id) id = find(r, "id");
+  if (!id) throw Error(where + ": missing field \"_id\"");
+  q.id = as_string(*id, "_id", where);
+  q.question = json_string(r, "question", where);
+  add_answer(q.answers, json_string(r, "answer", where));
+  if (q.answers.empty()) throw Error(where + ": field \"answer\" is empty");
+  add_aliases(q.answers, r, where);
+  if (const json* t = find(r, "type")) q.type = as_string(*t, "type", where);
+  if (const json* sf = find(r, "supporting_facts")) q.supporting_facts = parse_supporting_facts(*sf, where);
+  if (const json* ctx = find(r, "context")) q.context = parse_context(*ctx, where);
+  if (const json* h = find(r, "hops"))
+    q.hops = as_int(*h, "hops", where);
+  else
+    q.hops = distinct_titles(q.supporting_facts);
+  return q;
+}
+
+// ---------------------------------------------------------------- MuSiQue
+
+// Paragraphs are not sentence-split: each context paragraph is one sentence and supporting facts
+// point at sentence 0 of their paragraph.
+Question parse_musique(const json& r, const std::string& where) {
+  Question q;
+  q.id = json_string(r, "id", where);
+  q.question = json_string(r, "question", where);
+  add_answer(q.answers, json_string(r, "answer", where));
+  if (q.answers.empty()) throw Error(where + ": field \"answer\" is empty");
+  add_aliases(q.answers, r, where);
+  size_t sep = q.id.find("__");
+  q.type = sep == std::string::npos ? "" : q.id.substr(0, sep);
+  const json& paras = as_array(json_field(r, "paragraphs", where), "paragraphs", where);
+  std::unordered_map<int, size_t> by_idx;
+  std::vector<bool> supporting;
+  for (size_t i = 0; i < paras.size(); ++i) {
+    std::string pw = where + ": paragraphs[" + std::to_string(i) + "]";
+    const json& p = paras[i];
+    ContextParagraph cp;
+    cp.title = trim(json_string(p, "title", pw));
+    cp.sentences.push_back(trim(json_string(p, "paragraph_text", pw)));
+    q.context.push_back(cp);
+    int idx = static_cast<int>(i);
+    if (const json* x = find(p, "idx")) idx = as_int(*x, "idx", pw);
+    by_idx[idx] = i;
+    const json* sup = find(p, "is_supporting");
+    supporting.push_back(sup && sup->is_boolean() && sup->get<bool>());
+  }
+  std::vector<bool> used(paras.size(), false);
+  if (const json* dec = find(r, "question_decomposition")) {
+    as_array(*dec, "question_decomposition", where);
+    for (size_t s = 0; s < dec->size(); ++s) {
+      std::string sw = where + ": question_decomposition[" + std::to_string(s) + "]";
+      const json* ps = find((*dec)[s], "paragraph_support_idx");
+      if (!ps) continue;  // unanswerable MuSiQue-Full questions have no support
+      int idx = as_int(*ps, "paragraph_support_idx", sw);
+      auto it = by_idx.find(idx);
+      if (it == by_idx.end())
+        throw Error(sw + ": field \"paragraph_support_idx\" " + std::to_string(idx) + " names no paragraph");
+      if (used[it->second]) continue;
+      used[it->second] = true;
+      q.supporting_facts.push_back({q.context[it->second].title, 0});
+    }
+  }
+  for (size_t i = 0; i < paras.size(); ++i)
+    if (supporting[i] && !used[i]) q.supporting_facts.push_back({q.context[i].title, 0});
+  q.hops = distinct_titles(q.supporting_facts);
+  return q;
+}
+
+// ---------------------------------------------------------------- IRCoT processed
+
+Question parse_ircot(const json& r, const std::string& where) {
+  Question q;
+  q.id = json_string(r, "question_id", where);
+  q.question = json_string(r, "question_text", where);
+  const json& objs = as_array(json_field(r, "answers_objects", where), "answers_objects", where);
+  for (size_t i = 0; i < objs.size(); ++i) {
+    std::string aw = where + ": answers_objects[" + std::to_string(i) + "]";
+    const json& a = objs[i];
+    if (!a.is_object()) throw Error(aw + ": expected a JSON object");
+    if (const json* spans = find(a, "spans")) {
+      as_array(*spans, "spans", aw);
+      for (const auto& s : *spans) add_answer(q.answers, as_string(s, "spans", aw));
+    }
+    if (const json* num = find(a, "number")) add_answer(q.answers, as_string(*num, "number", aw));
+    if (const json* date = find(a, "date")) {
+      std::string d;
+      for (const char* part : {"day", "month", "year"}) {
+        const json* p = date->is_object() ? find(*date, part) : nullptr;
+        std::string v = p ? trim(as_string(*p, std::string("date.") + part, aw)) : "";
+        if (v.empty()) continue;
+        if (!d.empty()) d += ' ';
+        d += v;
+      }
+      add_answer(q.answers, d);
+    }
+  }
+  if (q.answers.empty()) throw Error(where + ": field \"answers_objects\" holds no answer");
+  if (const json* t = find(r, "type")) q.type = as_string(*t, "type", where);
+  if (q.type.empty()) {
+    size_t sep = q.id.find("__");
+    if (sep != std::string::npos) q.type = q.id.substr(0, sep);
+  }
+  if (const json* ctxs = find(r, "contexts")) {
+    as_array(*ctxs, "contexts", where);
+    for (size_t i = 0; i < ctxs->size(); ++i) {
+      std::string cw = where + ": contexts[" + std::to_string(i) + "]";
+      const json& c = (*ctxs)[i];
+      ContextParagraph cp;
+      const json* title = find(c, "title");
+      cp.title = title ? trim(as_string(*title, "title", cw)) : "";
+      cp.sentences.push_back(trim(json_string(c, "paragraph_text", cw)));
+      const json* sup = find(c, "is_supporting");
+      if (sup && sup->is_boolean() && sup->get<bool>()) q.supporting_facts.push_back({cp.title, 0});
+      q.context.push_back(cp);
+    }
+  }
+  q.hops = distinct_titles(q.supporting_facts);
+  return q;
+}
+
+// ---------------------------------------------------------------- format detection
+
+enum class QuestionFormat { kHotpot, kMusique, kIrcot };
+
+QuestionFormat detect_format(const json& r, const std::string& where) {
+  if (!r.is_object()) throw Error(where + ": expected a JSON object (one question)");
+  if (r.contains("question_text") || r.contains("answers_objects")) return QuestionFormat::kIrcot;
+  if (r.contains("paragraphs") || r.contains("question_decomposition")) return QuestionFormat::kMusique;
+  if (r.contains("question") && (r.contains("context") || r.contains("supporting_facts") || r.contains("_id")))
+    return QuestionFormat::kHotpot;
+  std::string keys;
+  for (auto it = r.begin(); it != r.end(); ++it) keys += (keys.empty() ? "" : ", ") + it.key();
+  throw Error(where +
+              ": unknown question format (fields: " + keys +
+              "); expected HotpotQA/2WikiMultiHopQA JSON (_id, question, answer, context), a Hugging Face "
+              "export of them (id, question, answer, context), MuSiQue JSONL (id, question, answer, "
+              "paragraphs) or IRCoT processed JSONL (question_id, question_text, answers_objects)");
+}
+
+Question parse_question(QuestionFormat f, const json& r, const std::string& where) {
+  if (!r.is_object()) throw Error(where + ": expected a JSON object (one question)");
+  switch (f) {
+    case QuestionFormat::kHotpot: return parse_hotpot(r, where);
+    case QuestionFormat::kMusique: return parse_musique(r, where);
+    case QuestionFormat::kIrcot: return parse_ircot(r, where);
+  }
+  return Question();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- corpus
+
+std::vector<Passage> read_corpus(const std::string& path) {
+  char c = first_char(path);
+  if (c == 0) throw Error(path + ": empty corpus (no passages)");
+  if (c == '[')
+    throw Error(path + ": expected JSON Lines (one {\"id\", \"title\", \"text\"} object a line), found a JSON list");
+  std::vector<Passage> out;
+  std::unordered_map<std::string, size_t> seen;  // id -> line
+  for_each_jsonl(path, [&](const json& obj, size_t line) {
+    std::string where = path + ":" + std::to_string(line);
+    if (!obj.is_object()) throw Error(where + ": expected a JSON object (one passage)");
+    Passage p;
+    const json* id = find(obj, "id");
+    if (!id) id = find(obj, "_id");
+    p.id = id ? as_string(*id, "id", where) : std::to_string(line);
+    const json* title = find(obj, "title");
+    if (title) p.title = as_string(*title, "title", where);
+    if (const json* t = find(obj, "text")) {
+      p.text = as_string(*t, "text", where);
+    } else if (const json* pt = find(obj, "paragraph_text")) {
+      p.text = as_string(*pt, "paragraph_text", where);
+    } else if (const json* ct = find(obj, "contents")) {
+      // FlashRAG: "title\ntext", the title often in double quotes.
+      std::string contents = as_string(*ct, "contents", where);
+      size_t nl = contents.find('\n');
+      std::string head = nl == std::string::npos ? "" : contents.substr(0, nl);
+      p.text = nl == std::string::npos ? contents : contents.substr(nl + 1);
+      if (head.size() >= 2 && head.front() == '"' && head.back() == '"') head = head.substr(1, head.size() - 2);
+      if (!title) p.title = head;
+    } else {
+      throw Error(where + ": missing field \"text\" (or \"paragraph_text\", \"contents\")");
+    }
+    auto [it, fresh] = seen.emplace(p.id, line);
+    if (!fresh)
+      throw Error(where + ": duplicate id \"" + p.id + "\" (first on line " + std::to_string(it->second) + ")");
+    out.push_back(std::move(p));
+  });
+  if (out.empty()) throw Error(path + ": empty corpus (no passages)");
+  return out;
+}
+
+void write_corpus(const std::string& path, const std::vector<Passage>& passages) {
+  std::string out;
+  for (const auto& p : passages) {
+    nlohmann::ordered_json j;
+    j["id"] = p.id;
+    j["title"] = p.title;
+    j["text"] = p.text;
+    out += j.dump();
+    out += '\n';
+  }
+  write_file_atomic(path, out);
+}
+
+// ---------------------------------------------------------------- questions
+
+std::vector<Question> read_questions(const std::string& path) {
+  char c = first_char(path);
+  if (c == 0) throw Error(path + ": empty file (no questions)");
+  std::vector<Question> out;
+  if (c == '[') {
+    json all = read_json(path);
+    if (all.empty()) throw Error(path + ": empty list (no questions)");
+    QuestionFormat f = detect_format(all[0], path + ": record index 0");
+    for (size_t i = 0; i < all.size(); ++i)
+      out.push_back(parse_question(f, all[i], path + ": record index " + std::to_string(i)));
+    return out;
+  }
+  if (c != '{')
+    throw Error(path + ": unknown question format: expected a JSON list or JSON Lines of question objects");
+  bool detected = false;
+  QuestionFormat f = QuestionFormat::kHotpot;
+  for_each_jsonl(path, [&](const json& obj, size_t line) {
+    std::string where = path + ":" + std::to_string(line);
+    if (!detected) {
+      f = detect_format(obj, where);
+      detected = true;
+    }
+    out.push_back(parse_question(f, obj, where));
+  });
+  if (out.empty()) throw Error(path + ": empty file (no questions)");
+  return out;
+}
+
+void write_hotpot_json(const std::string& path, const std::vector<Question>& questions) {
+  // One question a line inside the list: valid JSON that stays readable with grep and head.
+  std::string out = "[";
+  for (size_t i = 0; i < questions.size(); ++i) {
+    const Question& q = questions[i];
+    nlohmann::ordered_json j;
+    j["_id"] = q.id;
+    j["question"] = q.question;
+    j["answer"] = q.answers.empty() ? std::string() : q.answers[0];
+    if (q.answers.size() > 1)
+      j["answer_aliases"] = std::vector<std::string>(q.answers.begin() + 1, q.answers.end());
+    j["type"] = q.type;
+    j["hops"] = q.hops;
+    nlohmann::ordered_json sf = nlohmann::ordered_json::array();
+    for (const auto& f : q.supporting_facts) sf.push_back({f.title, f.sent_id});
+    j["supporting_facts"] = sf;
+    nlohmann::ordered_json ctx = nlohmann::ordered_json::array();
+    for (const auto& p : q.context) ctx.push_back({p.title, p.sentences});
+    j["context"] = ctx;
+    out += i == 0 ? "\n" : ",\n";
+    out += j.dump();
+  }
+  out += "\n]\n";
+  write_file_atomic(path, out);
+}
+
+std::vector<Passage> corpus_from_contexts(const std::vector<Question>& questions) {
+  std::vector<Passage> out;
+  std::unordered_set<std::string> seen;
+  for (const auto& q : questions)
+    for (const auto& p : q.context) {
+      std::string text = join_sentences(p.sentences);
+      if (!seen.insert(p.title + '\x1f' + text).second) continue;
+      out.push_back({std::to_string(out.size()), p.title, text});
+    }
+  return out;
+}
+
+}  // namespace steper

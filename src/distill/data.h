@@ -1,0 +1,82 @@
+// Training data for the trainer, torch-free: teacher traces in, tokenized examples, and token-budget
+// batches with length bucketing out. Every order is a pure function of (seed, epoch, rank), so a resumed
+// run sees exactly the batches an uninterrupted one would.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/types.h"
+
+namespace steper {
+
+// ---- traces and examples ---------------------------------------------------------------------------
+
+struct TraceLoadStats {
+  size_t lines = 0;        // traces read
+  size_t not_kept = 0;     // lines with "kept": false (skipped)
+};
+// Teacher traces (teach output JSONL). Lines with "kept": false are skipped; lines without the field are used.
+std::vector<Trace> load_traces(const std::string& path, TraceLoadStats* stats = nullptr);
+
+// Keeps only what the objective trains on: agg_only (vanilla KD) drops every init and exp example.
+std::vector<StepExample> select_examples(std::vector<StepExample> examples, bool agg_only);
+
+// ---- tokenization ----------------------------------------------------------------------------------
+
+// One example as the model sees it: ids = prompt then target; positions >= target_start are scored.
+struct TokenizedExample {
+  std::vector<int32_t> ids;
+  int32_t target_start = 0;
+  Task task = Task::kAgg;
+  int32_t length() const { return static_cast<int32_t>(ids.size()); }
+  int32_t target_length() const { return length() - target_start; }
+};
+
+struct TokenizeOptions {
+  int32_t max_len = 1024;  // prompt tokens are cut from the left so that prompt + target fits
+  int32_t bos_id = -1;     // prepended to the prompt when >= 0
+  int32_t eos_id = -1;     // appended after the agg target (the model learns to stop) when >= 0
+};
+
+struct TokenizeStats {
+  size_t examples = 0;
+  size_t truncated = 0;         // prompts cut from the left
+  size_t dropped_too_long = 0;  // target alone would not fit in max_len (counted and reported, not trained)
+  size_t prompt_tokens = 0, target_tokens = 0;
+  size_t per_task[3] = {0, 0, 0};
+};
+
+// encode(text, is_prompt): prompt and target are encoded separately (the prompt as the inference loop
+// encodes it, special tokens included; the target as the continuation the model must write).
+using EncodeFn = std::function<std::vector<int32_t>(const std::string& text, bool is_prompt)>;
+std::vector<TokenizedExample> tokenize_examples(const std::vector<StepExample>& examples, const EncodeFn& encode,
+                                                const TokenizeOptions& opts, TokenizeStats* stats = nullptr);
+
+// ---- batches ---------------------------------------------------------------------------------------
+
+struct Batch {
+  std::vector<uint32_t> examples;  // indices into the tokenized examples
+  int32_t max_len = 0;             // padded length of every row
+  int64_t tokens = 0;              // real tokens (prompt + target)
+  int64_t target_tokens = 0;       // scored tokens
+  int64_t padded_tokens() const { return static_cast<int64_t>(examples.size()) * max_len; }
+};
+
+struct BatchOptions {
+  int64_t batch_tokens = 2048;  // rows * padded length stays within this (a longer example gets a batch alone)
+  uint64_t seed = 0;
+  int chunk_batches = 16;       // length sorting happens within shuffled chunks of about this many batches
+  int rank = 0, world_size = 1; // each rank takes every world_size-th batch
+};
+
+// The batches rank `rank` trains on in epoch `epoch` (0-based), in order.
+std::vector<Batch> plan_epoch(const std::vector<TokenizedExample>& data, int64_t epoch, const BatchOptions& opts);
+
+// Deterministic across platforms (std::shuffle is not): Fisher-Yates with splitmix64.
+uint64_t splitmix64(uint64_t& state);
+void shuffle_indices(std::vector<uint32_t>& v, uint64_t seed);
+
+}  // namespace steper

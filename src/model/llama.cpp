@@ -1,0 +1,206 @@
+// The Llama decoder (LlamaForCausalLM / Qwen2ForCausalLM): RMSNorm, rotary positions, grouped-query
+// attention written as batched matrix products, SwiGLU MLP.
+#include "model/llama.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace steper {
+
+// ---------------------------------------------------------------------------------------------
+// rotary frequencies
+
+torch::Tensor rope_inv_freq(const LlamaConfig& cfg) {
+  const int64_t dim = cfg.head_dim;
+  // Exactly as transformers: base ** (arange(0, dim, 2).float() / dim), in float32.
+  torch::Tensor exponent = torch::arange(0, dim, 2, torch::kInt64).to(torch::kFloat) / static_cast<double>(dim);
+  torch::Tensor inv_freq = 1.0 / torch::pow(torch::scalar_tensor(cfg.rope_theta, torch::kFloat), exponent);
+  if (cfg.rope_type == "llama3") {
+    const double factor = cfg.rope_factor, low = cfg.rope_low_freq_factor, high = cfg.rope_high_freq_factor;
+    const double old_len = static_cast<double>(cfg.rope_original_max_position);
+    const double low_freq_wavelen = old_len / low;
+    const double high_freq_wavelen = old_len / high;
+    torch::Tensor wavelen = 2 * M_PI / inv_freq;
+    torch::Tensor scaled = torch::where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq);
+    torch::Tensor smooth = (old_len / wavelen - low) / (high - low);
+    torch::Tensor smoothed = (1 - smooth) * scaled / factor + smooth * scaled;
+    torch::Tensor medium = (wavelen >= high_freq_wavelen).logical_and(wavelen <= low_freq_wavelen);
+    inv_freq = torch::where(medium, smoothed, scaled);
+  }
+  return inv_freq.contiguous();
+}
+
+// ---------------------------------------------------------------------------------------------
+// parameters
+
+struct LlamaImpl::Layers {
+  struct Block {
+    torch::Tensor input_norm, wq, bq, wk, bk, wv, bv, wo, bo, post_norm, w_gate, w_up, w_down;
+  };
+  torch::Tensor embed, final_norm, lm_head;  // lm_head undefined when tied
+  std::vector<Block> blocks;
+  std::vector<std::pair<std::string, torch::Tensor>> named;  // Hugging Face names, in their order
+  torch::Tensor inv_freq;
+};
+
+namespace {
+enum class Init { kNormal, kOnes, kZeros };
+
+std::string module_safe_name(const std::string& hf_name) {
+  std::string s = hf_name;
+  for (char& c : s)
+    if (c == '.') c = '_';
+  return s;
+}
+}  // namespace
+
+LlamaImpl::LlamaImpl(const LlamaConfig& cfg) : cfg_(cfg), layers_(std::make_shared<Layers>()) {
+  if (cfg_.head_dim == 0 && cfg_.num_attention_heads > 0) cfg_.head_dim = cfg_.hidden_size / cfg_.num_attention_heads;
+  if (cfg_.num_key_value_heads == 0) cfg_.num_key_value_heads = cfg_.num_attention_heads;
+  if (cfg_.eos_token_ids.empty() && cfg_.eos_token_id >= 0) cfg_.eos_token_ids = {cfg_.eos_token_id};
+  cfg_.validate("model config");
+  const int64_t D = cfg_.hidden_size, H = cfg_.num_attention_heads, KV = cfg_.num_key_value_heads;
+  const int64_t hd = cfg_.head_dim, I = cfg_.intermediate_size, V = cfg_.vocab_size;
+  Layers& L = *layers_;
+  torch::NoGradGuard no_grad;
+  auto add = [&](const std::string& name, std::vector<int64_t> shape, Init init) {
+    torch::Tensor t = torch::empty(shape, torch::kFloat);
+    if (init == Init::kNormal) t.normal_(0.0, 0.02);
+    if (init == Init::kOnes) t.fill_(1.0);
+    if (init == Init::kZeros) t.zero_();
+    torch::Tensor& p = register_parameter(module_safe_name(name), t);
+    L.named.emplace_back(name, p);
+    return p;
+  };
+  L.embed = add("model.embed_tokens.weight", {V, D}, Init::kNormal);
+  for (int64_t i = 0; i < cfg_.num_hidden_layers; ++i) {
+    const std::string pre = "model.layers." + std::to_string(i) + ".";
+    Layers::Block b;
+    b.wq = add(pre + "self_attn.q_proj.weight", {H * hd, D}, Init::kNormal);
+    if (cfg_.attention_bias) b.bq = add(pre + "self_attn.q_proj.bias", {H * hd}, Init::kZeros);
+    b.wk = add(pre + "self_attn.k_proj.weight", {KV * hd, D}, Init::kNormal);
+    if (cfg_.attention_bias) b.bk = add(pre + "self_attn.k_proj.bias", {KV * hd}, Init::kZeros);
+    b.wv = add(pre + "self_attn.v_proj.weight", {KV * hd, D}, Init::kNormal);
+    if (cfg_.attention_bias) b.bv = add(pre + "self_attn.v_proj.bias", {KV * hd}, Init::kZeros);
+    b.wo = add(pre + "self_attn.o_proj.weight", {D, H * hd}, Init::kNormal);
+    if (cfg_.attention_out_bias) b.bo = add(pre + "self_attn.o_proj.bias", {D}, Init::kZeros);
+    b.w_gate = add(pre + "mlp.gate_proj.weight", {I, D}, Init::kNormal);
+    b.w_up = add(pre + "mlp.up_proj.weight", {I, D}, Init::kNormal);
+    b.w_down = add(pre + "mlp.down_proj.weight", {D, I}, Init::kNormal);
+    b.input_norm = add(pre + "input_layernorm.weight", {D}, Init::kOnes);
+    b.post_norm = add(pre + "post_attention_layernorm.weight", {D}, Init::kOnes);
+    L.blocks.push_back(b);
+  }
+  L.final_norm = add("model.norm.weight", {D}, Init::kOnes);
+  if (!cfg_.tie_word_embeddings) L.lm_head = add("lm_head.weight", {V, D}, Init::kNormal);
+  L.inv_freq = register_buffer("rope_inv_freq", rope_inv_freq(cfg_));
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> LlamaImpl::hf_named_parameters() { return layers_->named; }
+
+// ---------------------------------------------------------------------------------------------
+// forward
+
+namespace {
+
+torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double eps) {
+  return x * torch::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps) * w;
+}
+
+// x [B, T, heads, hd]; cos/sin broadcastable to [B, T, 1, hd/2]. Hugging Face's rotate_half convention.
+torch::Tensor rope_apply(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  const int64_t half = x.size(-1) / 2;
+  torch::Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
+  return torch::cat({x1 * cos - x2 * sin, x2 * cos + x1 * sin}, -1);
+}
+
+}  // namespace
+
+torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* cache, const torch::Tensor& key_valid) {
+  Layers& L = *layers_;
+  const torch::Device device = L.embed.device();
+  TORCH_CHECK(ids_in.dim() == 2, "ids must be [B, T]");
+  torch::Tensor ids = ids_in.to(device, torch::kLong);
+  const int64_t B = ids.size(0), T = ids.size(1);
+  const int64_t past = cache ? cache->length : 0;
+  const int64_t Tk = past + T;
+  const int64_t H = cfg_.num_attention_heads, KV = cfg_.num_key_value_heads, G = H / KV, hd = cfg_.head_dim;
+  const auto fopts = torch::TensorOptions().dtype(L.embed.dtype()).device(device);
+
+  // Positions, rotary tables and the attention mask (additive, [B|1, 1, 1, T, Tk]).
+  torch::Tensor positions, mask;
+  if (key_valid.defined()) {
+    torch::Tensor kv = key_valid.to(device, torch::kBool);
+    TORCH_CHECK(kv.dim() == 2 && kv.size(0) == B && kv.size(1) == Tk, "key_valid must be [B, cache + T]");
+    positions = (kv.to(torch::kLong).cumsum(1) - 1).clamp_min(0).narrow(1, past, T);  // [B, T]
+    torch::Tensor causal = torch::ones({T, Tk}, torch::TensorOptions().dtype(torch::kBool).device(device))
+                               .tril(past);
+    torch::Tensor allowed = causal.unsqueeze(0).logical_and(kv.unsqueeze(1));  // [B, T, Tk]
+    mask = torch::zeros({B, T, Tk}, fopts).masked_fill(allowed.logical_not(), -1e9).view({B, 1, 1, T, Tk});
+  } else {
+    positions = torch::arange(past, Tk, torch::TensorOptions().dtype(torch::kLong).device(device)).unsqueeze(0);
+    if (T > 1) {
+      torch::Tensor causal = torch::ones({T, Tk}, torch::TensorOptions().dtype(torch::kBool).device(device))
+                                 .tril(past);
+      mask = torch::zeros({T, Tk}, fopts).masked_fill(causal.logical_not(), -1e9).view({1, 1, 1, T, Tk});
+    }
+  }
+  torch::Tensor freqs = positions.to(torch::kFloat).unsqueeze(-1) * L.inv_freq.to(torch::kFloat);  // [B|1, T, hd/2]
+  torch::Tensor cos = freqs.cos().to(fopts.dtype()).unsqueeze(2), sin = freqs.sin().to(fopts.dtype()).unsqueeze(2);
+  // The attention scale folded into the query's rotation.
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  torch::Tensor cos_q = cos * scale, sin_q = sin * scale;
+
+  if (cache && cache->k.size() != L.blocks.size()) {
+    cache->k.assign(L.blocks.size(), torch::Tensor());
+    cache->v.assign(L.blocks.size(), torch::Tensor());
+  }
+
+  torch::Tensor x = torch::embedding(L.embed, ids);  // [B, T, D]
+  for (size_t l = 0; l < L.blocks.size(); ++l) {
+    const Layers::Block& b = L.blocks[l];
+    torch::Tensor h = rms_norm(x, b.input_norm, cfg_.rms_norm_eps);
+    torch::Tensor w_qkv = torch::cat({b.wq, b.wk, b.wv}, 0);
+    torch::Tensor b_qkv = cfg_.attention_bias ? torch::cat({b.bq, b.bk, b.bv}, 0) : torch::Tensor();
+    torch::Tensor qkv = torch::linear(h, w_qkv, b_qkv);
+    auto parts = qkv.split({H * hd, KV * hd, KV * hd}, -1);
+    torch::Tensor q = rope_apply(parts[0].view({B, T, H, hd}), cos_q, sin_q);
+    torch::Tensor k = rope_apply(parts[1].view({B, T, KV, hd}), cos, sin).permute({0, 2, 1, 3});  // [B,KV,T,hd]
+    torch::Tensor v = parts[2].view({B, T, KV, hd}).permute({0, 2, 1, 3});
+    if (cache) {
+      if (cache->k[l].defined() && cache->k[l].size(2) > 0) {
+        k = torch::cat({cache->k[l], k}, 2);
+        v = torch::cat({cache->v[l], v}, 2);
+      } else {
+        k = k.contiguous();
+        v = v.contiguous();
+      }
+      cache->k[l] = k;
+      cache->v[l] = v;
+    }
+    // Grouped-query attention without repeating keys: the G query heads sharing a key head are stacked.
+    torch::Tensor qg = q.view({B, T, KV, G, hd}).permute({0, 2, 3, 1, 4}).reshape({B, KV, G * T, hd});
+    torch::Tensor scores = torch::matmul(qg, k.transpose(-1, -2));  // [B, KV, G*T, Tk]
+    if (mask.defined()) scores = scores.view({B, KV, G, T, Tk}) + mask;
+    torch::Tensor probs = torch::softmax(scores, -1).view({B, KV, G * T, Tk});
+    torch::Tensor att = torch::matmul(probs, v)  // [B, KV, G*T, hd]
+                            .view({B, KV, G, T, hd})
+                            .permute({0, 3, 1, 2, 4})
+                            .reshape({B, T, H * hd});
+    x = x + torch::linear(att, b.wo, b.bo);
+    h = rms_norm(x, b.post_norm, cfg_.rms_norm_eps);
+    torch::Tensor gu = torch::linear(h, torch::cat({b.w_gate, b.w_up}, 0));
+    auto gate_up = gu.chunk(2, -1);
+    x = x + torch::linear(torch::silu(gate_up[0]) * gate_up[1], b.w_down);
+  }
+  if (cache) cache->length = Tk;
+  return rms_norm(x, L.final_norm, cfg_.rms_norm_eps);
+}
+
+torch::Tensor LlamaImpl::logits(const torch::Tensor& hidden) {
+  const Layers& L = *layers_;
+  return torch::linear(hidden, L.lm_head.defined() ? L.lm_head : L.embed);
+}
+
+}  // namespace steper

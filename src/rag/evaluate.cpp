@@ -1,0 +1,101 @@
+#include "rag/evaluate.h"
+
+#include <cstdio>
+
+#include "core/io.h"
+#include "core/progress.h"
+#include "core/trace_json.h"
+
+namespace steper {
+
+using nlohmann::json;
+
+json prediction_json(const Trace& trace) {
+  json j = to_json(trace);
+  AnswerScores s = score_trace(trace);
+  j["em"] = s.em;
+  j["f1"] = s.f1;
+  j["acc"] = s.acc;
+  return j;
+}
+
+std::string format_trace_text(const Trace& t) {
+  std::string out = "Q: " + t.question + "\n";
+  char buf[64];
+  for (size_t s = 0; s < t.steps.size(); ++s) {
+    const TraceStep& st = t.steps[s];
+    out += "\nstep " + std::to_string(s + 1) + "\n";
+    out += st.query.empty() ? "  query:     (no retrieval)\n" : "  query:     " + st.query + "\n";
+    if (!st.retrieved.empty()) {
+      out += "  passages:  ";
+      for (size_t i = 0; i < st.retrieved.size(); ++i) {
+        std::snprintf(buf, sizeof buf, " (%.2f)", st.retrieved[i].score);
+        out += (i ? "; " : "") + st.retrieved[i].passage.title + buf;
+      }
+      out += "\n";
+    }
+    out += "  sentence:  " + (st.sentence.empty() ? std::string("(empty)") : st.sentence) + "\n";
+  }
+  out += "\n";
+  if (t.answered) out += "answer: " + t.answer + "\n";
+  else out += "answer: (none after " + std::to_string(t.steps.size()) + " steps)\n";
+  if (!t.answers.empty()) {
+    AnswerScores sc = score_trace(t);
+    std::snprintf(buf, sizeof buf, " (EM %.0f, F1 %.2f)", sc.em, sc.f1);
+    out += "gold:   " + t.answers[0] + buf + "\n";
+  }
+  return out;
+}
+
+EvalResult eval_run(const std::vector<Question>& questions, Retriever* retriever, StepWriter& writer,
+                    const EvalConfig& config) {
+  if (!config.out_dir.empty()) make_dirs(config.out_dir);
+  EvalResult result;
+  Progress progress(std::string("eval ") + writer.name() + " " + rag_mode_name(config.rag.mode), questions.size(),
+                    "questions");
+  size_t correct = 0;
+  auto on_done = [&](const Trace& t) {
+    if (t.correct) ++correct;
+    if (!config.show_progress) return;
+    char extra[64];
+    std::snprintf(extra, sizeof extra, "EM so far %.1f%%", 100.0 * static_cast<double>(correct) /
+                                                              static_cast<double>(progress.done() + 1));
+    progress.add(1, extra);
+  };
+  result.traces = rag_run(questions, retriever, writer, config.rag, on_done);
+  double seconds = progress.elapsed_seconds();
+  if (config.show_progress) progress.finish();
+
+  result.metrics = eval_metrics(result.traces, questions, config.report);
+  json& m = result.metrics;
+  m["model"] = config.model.empty() ? writer.name() : config.model;
+  m["mode"] = rag_mode_name(config.rag.mode);
+  m["data"] = config.data;
+  m["settings"] = json{{"k", config.rag.k},
+                       {"max_steps", config.rag.max_steps},
+                       {"max_passages", config.rag.max_passages},
+                       {"passage_words", config.rag.prompt.passage_words},
+                       {"max_sentence_tokens", config.rag.max_sentence_tokens},
+                       {"batch_size", config.rag.batch_size}};
+  m["seconds"] = seconds;
+  m["questions_per_second"] = seconds > 0 ? static_cast<double>(questions.size()) / seconds : 0.0;
+
+  if (!config.out_dir.empty()) {
+    std::string lines;
+    for (const auto& t : result.traces) {
+      lines += prediction_json(t).dump();
+      lines += '\n';
+    }
+    write_file_atomic(config.out_dir + "/predictions.jsonl", lines);
+    write_json_atomic(config.out_dir + "/metrics.json", m);
+  }
+  if (config.print_table) {
+    std::printf("%s %s on %zu questions (%s)\n", m["model"].get<std::string>().c_str(), rag_mode_name(config.rag.mode),
+                questions.size(), config.data.c_str());
+    std::fputs(format_metrics_table(m).c_str(), stdout);
+    std::fflush(stdout);
+  }
+  return result;
+}
+
+}  // namespace steper

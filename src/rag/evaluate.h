@@ -1,0 +1,43 @@
+// Evaluation of one (writer, mode) pair on a question set: runs the loop, scores every question, writes
+// DIR/predictions.jsonl and DIR/metrics.json, prints the table. The writer and retriever are passed in,
+// so one index and one loaded model serve several modes in a row.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/types.h"
+#include "eval/report.h"
+#include "rag/loop.h"
+
+namespace steper {
+
+struct EvalConfig {
+  RagOptions rag;
+  std::string out_dir;            // predictions.jsonl and metrics.json go here; empty = write nothing
+  std::string model;              // recorded in metrics.json ("gold" or the model folder)
+  std::string data;               // recorded in metrics.json (the question file)
+  ReportOptions report;           // bootstrap settings
+  bool show_progress = true;      // questions/s and time left on standard error
+  bool print_table = true;        // the metrics table on standard output
+};
+
+struct EvalResult {
+  std::vector<Trace> traces;      // in question order
+  nlohmann::json metrics;         // what metrics.json holds
+};
+
+EvalResult eval_run(const std::vector<Question>& questions, Retriever* retriever, StepWriter& writer,
+                    const EvalConfig& config);
+
+// A trace for people: the question, then per step the query, the passage titles and the sentence, then
+// the answer (and the gold answer with EM/F1 when the trace has one).
+std::string format_trace_text(const Trace& trace);
+
+// One line of predictions.jsonl: the trace (to_json(Trace)) plus "em", "f1", "acc" (0/1, 0..1).
+nlohmann::json prediction_json(const Trace& trace);
+
+}  // namespace steper

@@ -1,0 +1,174 @@
+// Searching a BM25 index: one Xapian database, enquire and analyzer per thread (Xapian objects are
+// not thread-safe), queries of a batch spread over all cores, duplicate results removed.
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
+#include <xapian.h>
+
+#include "core/error.h"
+#include "retrieval/bm25_analyzer.h"
+#include "retrieval/bm25_folder.h"
+#include "retrieval/retriever.h"
+
+namespace steper {
+
+namespace {
+
+// ---- one thread's searcher
+
+// IRCoT's result de-duplication key: the paragraph text, stripped and lowercased.
+std::string passage_dedup_key(const Passage& p) {
+  size_t b = 0, e = p.text.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(p.text[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(p.text[e - 1]))) --e;
+  std::string key = p.text.substr(b, e - b);
+  for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
+}
+
+Xapian::Database database_open(const std::string& dir) {
+  Xapian::Database db;
+  index_folder_open(dir, db);
+  return db;
+}
+
+class Bm25Searcher {
+ public:
+  explicit Bm25Searcher(const std::string& dir) : db_(database_open(dir)), enquire_(db_) {
+    enquire_.set_weighting_scheme(bm25_weight());
+    enquire_.set_docid_order(Xapian::Enquire::ASCENDING);  // ties: the earlier passage first
+  }
+
+  size_t searcher_size() const { return db_.get_doccount(); }
+
+  std::vector<ScoredPassage> searcher_run(const std::string& query, int k) {
+    for (int attempt = 0;; ++attempt) {
+      try {
+        return searcher_try(query, k);
+      } catch (const Xapian::DatabaseModifiedError&) {
+        if (attempt >= 2) throw;
+        db_.reopen();  // the index was rebuilt underneath us: read the new one
+      }
+    }
+  }
+
+ private:
+  std::vector<ScoredPassage> searcher_try(const std::string& query, int k) {
+    auto terms = analyzer_.analyzer_query_terms(query);
+    std::vector<ScoredPassage> out;
+    if (terms.empty()) return out;
+    std::vector<Xapian::Query> parts;
+    parts.reserve(terms.size());
+    for (auto& [term, wqf] : terms) parts.emplace_back(term, wqf);
+    enquire_.set_query(Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end()));
+    // Fetch a few extra so that removing duplicates still leaves k; fetch more when it does not.
+    Xapian::doccount want = static_cast<Xapian::doccount>(k) + 8;
+    for (;;) {
+      Xapian::MSet mset = enquire_.get_mset(0, want);
+      out.clear();
+      std::unordered_set<std::string> seen;
+      for (auto it = mset.begin(); it != mset.end() && static_cast<int>(out.size()) < k; ++it) {
+        nlohmann::json j = nlohmann::json::parse(it.get_document().get_data());
+        ScoredPassage sp;
+        sp.passage.id = j.value("id", "");
+        sp.passage.title = j.value("title", "");
+        sp.passage.text = j.value("text", "");
+        sp.score = it.get_weight();
+        if (!seen.insert(passage_dedup_key(sp.passage)).second) continue;
+        out.push_back(std::move(sp));
+      }
+      if (static_cast<int>(out.size()) >= k || mset.size() < want) return out;
+      want *= 2;
+    }
+  }
+
+  Xapian::Database db_;
+  Xapian::Enquire enquire_;
+  Bm25Analyzer analyzer_;
+};
+
+// ---- the retriever
+
+class Bm25Retriever : public Retriever {
+ public:
+  Bm25Retriever(const std::string& dir, int threads) : dir_(dir) {
+    threads_ = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    auto first = std::make_unique<Bm25Searcher>(dir);  // validates the folder
+    size_ = first->searcher_size();
+    free_.push_back(std::move(first));
+  }
+
+  std::vector<std::vector<ScoredPassage>> search_batch(const std::vector<std::string>& queries, int k) override {
+    if (k < 1) throw Error("k (passages per query) must be at least 1, got " + std::to_string(k));
+    std::vector<std::vector<ScoredPassage>> results(queries.size());
+    if (queries.empty()) return results;
+    int workers = static_cast<int>(std::min<size_t>(threads_, queries.size()));
+    std::atomic<size_t> next{0};
+    std::exception_ptr failure;
+    std::mutex failure_mu;
+    auto work = [&]() {
+      std::unique_ptr<Bm25Searcher> searcher;
+      try {
+        searcher = searcher_acquire();
+        for (size_t i = next++; i < queries.size(); i = next++) results[i] = searcher->searcher_run(queries[i], k);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_mu);
+        if (!failure) failure = std::current_exception();
+        next = queries.size();
+      }
+      if (searcher) searcher_release(std::move(searcher));
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < workers; ++t) pool.emplace_back(work);
+    work();
+    for (auto& th : pool) th.join();
+    if (failure) {
+      try {
+        std::rethrow_exception(failure);
+      } catch (const Xapian::Error& e) {
+        throw Error("search in " + dir_ + " failed: " + e.get_description());
+      }
+    }
+    return results;
+  }
+
+  size_t size() const override { return size_; }
+
+ private:
+  std::unique_ptr<Bm25Searcher> searcher_acquire() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!free_.empty()) {
+        auto s = std::move(free_.back());
+        free_.pop_back();
+        return s;
+      }
+    }
+    return std::make_unique<Bm25Searcher>(dir_);
+  }
+  void searcher_release(std::unique_ptr<Bm25Searcher> s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(s));
+  }
+
+  std::string dir_;
+  int threads_ = 1;
+  size_t size_ = 0;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Bm25Searcher>> free_;
+};
+
+}  // namespace
+
+std::unique_ptr<Retriever> bm25_open_index(const std::string& dir, int threads) {
+  return std::make_unique<Bm25Retriever>(dir, threads);
+}
+
+}  // namespace steper

@@ -1,0 +1,295 @@
+#include "teacher/teach.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "core/io.h"
+#include "core/progress.h"
+#include "core/trace_json.h"
+#include "data/formats.h"
+#include "teacher/fewshot.h"
+
+namespace steper {
+
+using nlohmann::json;
+
+// ---- summary
+
+std::string teach_summary_path(const std::string& out) {
+  const std::string ext = ".jsonl";
+  if (out.size() > ext.size() && out.compare(out.size() - ext.size(), ext.size(), ext) == 0)
+    return out.substr(0, out.size() - ext.size()) + ".summary.json";
+  return out + ".summary.json";
+}
+
+json TeachSummary::to_json() const {
+  json d = json::object();
+  for (const auto& [reason, n] : dropped) d[reason] = n;
+  double qps = seconds > 0 ? finished_this_run / seconds : 0.0;
+  return json{{"questions", questions},
+              {"finished", finished},
+              {"kept", kept},
+              {"dropped", d},
+              {"already_done", already_done},
+              {"this_run",
+               {{"finished", finished_this_run},
+                {"failed", failed},
+                {"failures", failures},
+                {"seconds", seconds},
+                {"questions_per_second", qps}}},
+              {"usage",
+               {{"requests", usage.requests},
+                {"attempts", usage.attempts},
+                {"retries", usage.retries},
+                {"failures", usage.failures},
+                {"prompt_tokens", usage.prompt_tokens},
+                {"completion_tokens", usage.completion_tokens}}}};
+}
+
+namespace {
+
+// ---- an OpenAI teacher whose failed requests end their question without being written
+
+// Wraps the LM step writer: a question whose request failed after all retries is ended at once (with a
+// placeholder answer) and remembered as failed, so it is reported and never written as finished.
+class FailureAwareWriter : public StepWriter {
+ public:
+  FailureAwareWriter(OpenAIGenerator& generator, const RagOptions& opts) : generator_(generator), inner_(generator, opts) {}
+
+  std::vector<std::string> write(const std::vector<const RagState*>& states) override {
+    generator_.take_failures();
+    auto sentences = inner_.write(states);
+    auto failures = generator_.take_failures();
+    if (failures.empty()) return sentences;
+    for (size_t i = 0; i < states.size() && i < sentences.size(); ++i) {
+      auto it = failures.find(inner_.prompt_for(*states[i]));
+      if (it == failures.end()) continue;
+      std::lock_guard<std::mutex> g(mutex_);
+      failed_[states[i]->question->id] = it->second;
+      sentences[i] = "So the answer is: (request failed).";
+    }
+    return sentences;
+  }
+  std::string name() const override { return inner_.name(); }
+
+  // The error when the question's request failed, else nullptr.
+  const std::string* failure(const std::string& id) const {
+    std::lock_guard<std::mutex> g(mutex_);
+    auto it = failed_.find(id);
+    return it == failed_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  OpenAIGenerator& generator_;
+  LmStepWriter inner_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::string> failed_;
+};
+
+// ---- the gold-evidence teacher
+
+// Wraps the gold writer: a question it cannot write (no supporting facts, or a supporting paragraph that
+// is neither in the question's context nor retrieved) ends at once and is written as dropped, instead of
+// stopping the whole run.
+class GoldEvidenceWriter : public StepWriter {
+ public:
+  std::vector<std::string> write(const std::vector<const RagState*>& states) override {
+    try {
+      return inner_.write(states);
+    } catch (const Error&) {
+      // find the questions at fault, one at a time
+    }
+    std::vector<std::string> out;
+    for (const RagState* s : states) {
+      try {
+        out.push_back(inner_.write({s})[0]);
+      } catch (const Error& e) {
+        const Question& q = *s->question;
+        std::string reason = q.supporting_facts.empty() ? kReasonNoSupportingFacts
+                             : q.answers.empty()        ? kReasonNoAnswer
+                                                        : kReasonEvidence;
+        dropped_[q.id] = reason;
+        out.push_back("So the answer is: (dropped).");
+      }
+    }
+    return out;
+  }
+  std::string name() const override { return inner_.name(); }
+  const std::string* dropped(const std::string& id) const {
+    auto it = dropped_.find(id);
+    return it == dropped_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  GoldStepWriter inner_;
+  std::map<std::string, std::string> dropped_;
+};
+
+// Makes the output file safe to append to: a torn last line is cut off, a whole last line without
+// its newline gets one.
+void repair_output_tail(const std::string& path, const TeachOutput& existing) {
+  if (existing.torn_tail) {
+    if (::truncate(path.c_str(), static_cast<off_t>(existing.complete_bytes)) != 0)
+      throw Error(path + ": cannot cut off the torn last line: " + std::strerror(errno));
+    std::fprintf(stderr, "steper: %s: ignored a torn last line (an interrupted run)\n", path.c_str());
+  }
+  if (existing.missing_newline) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND);
+    if (fd < 0 || ::write(fd, "\n", 1) != 1) {
+      if (fd >= 0) ::close(fd);
+      throw Error(path + ": cannot append: " + std::strerror(errno));
+    }
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
+// ---- the run
+
+TeachSummary teach_run_with(const TeachConfig& config, const TeachResources& resources) {
+  if (config.out.empty()) throw Error("--out is required");
+  const bool gold = config.teacher == "gold";
+  const bool openai = config.teacher == "openai";
+  if (!gold && !openai && resources.generator == nullptr)
+    throw Error("--teacher \"" + config.teacher + "\": expected gold, openai or a model folder");
+
+  // Questions, in data order, with unique ids.
+  std::vector<Question> loaded;
+  const std::vector<Question>* all = resources.questions;
+  if (all == nullptr) {
+    if (config.data_path.empty()) throw Error("--data is required");
+    loaded = read_questions(config.data_path);
+    all = &loaded;
+  }
+  std::vector<Question> questions(all->begin(),
+                                  all->begin() + (config.limit > 0 ? std::min(config.limit, all->size()) : all->size()));
+  std::unordered_map<std::string, const Question*> by_id;
+  for (const auto& q : questions)
+    if (!by_id.emplace(q.id, &q).second)
+      throw Error((config.data_path.empty() ? std::string("questions") : config.data_path) + ": duplicate question id \"" +
+                  q.id + "\" (teach resumes by id)");
+
+  // What earlier runs finished is never sent again.
+  TeachOutput existing = read_teach_output(config.out);
+  std::set<std::string> done;
+  for (const auto& r : existing.records) done.insert(r.trace.id);
+  std::vector<Question> todo;
+  for (const auto& q : questions)
+    if (!done.count(q.id)) todo.push_back(q);
+
+  TeachSummary summary;
+  summary.questions = questions.size();
+  summary.already_done = questions.size() - todo.size();
+
+  std::unique_ptr<Retriever> owned_retriever;
+  Retriever* retriever = resources.retriever;
+  if (retriever == nullptr && !todo.empty()) {
+    if (config.index_dir.empty()) throw Error("--index is required");
+    owned_retriever = bm25_open_index(config.index_dir);
+    retriever = owned_retriever.get();
+  }
+
+  // The teacher.
+  RagOptions rag = config.rag;
+  rag.mode = RagMode::kMulti;
+  std::unique_ptr<OpenAIGenerator> openai_generator;
+  std::unique_ptr<StepWriter> writer;
+  FailureAwareWriter* failure_writer = nullptr;
+  GoldEvidenceWriter* gold_writer = nullptr;
+  EvidenceRule evidence = config.require_evidence ? EvidenceRule::kAnyStep : EvidenceRule::kNone;
+  if (gold) {
+    auto w = std::make_unique<GoldEvidenceWriter>();
+    gold_writer = w.get();
+    writer = std::move(w);
+    evidence = EvidenceRule::kByStep;
+  } else if (openai) {
+    OpenAIOptions o = config.openai;
+    if (o.endpoint == OpenAIEndpoint::kChat && o.system_prompt.empty()) o.system_prompt = kOpenAIChatSystemPrompt;
+    std::string type = config.fewshot == "auto" ? fewshot_detect_type(questions) : config.fewshot;
+    if (rag.prompt_prefix.empty()) rag.prompt_prefix = fewshot_prefix(type, rag.prompt);
+    rag.batch_size = std::max(rag.batch_size, o.concurrency);
+    if (!todo.empty()) {
+      openai_generator = std::make_unique<OpenAIGenerator>(o);
+      auto w = std::make_unique<FailureAwareWriter>(*openai_generator, rag);
+      failure_writer = w.get();
+      writer = std::move(w);
+    }
+  } else {
+    writer = std::make_unique<LmStepWriter>(*resources.generator, rag);
+  }
+
+  // Run, appending each finished question as soon as it is done.
+  if (!todo.empty()) {
+    repair_output_tail(config.out, existing);
+    JsonlAppender appender(config.out);
+    Progress progress("teach", todo.size(), "questions");
+    size_t kept_now = 0;
+    auto on_done = [&](const Trace& finished) {
+      const std::string* error = failure_writer ? failure_writer->failure(finished.id) : nullptr;
+      auto it = by_id.find(finished.id);
+      if (error != nullptr || it == by_id.end()) {
+        ++summary.failed;
+        std::string why = error ? *error : "the loop returned an unknown question id";
+        summary.failures.push_back(finished.id + ": " + why);
+        std::fprintf(stderr, "steper: question %s failed (will be retried by a rerun): %s\n", finished.id.c_str(),
+                     why.c_str());
+      } else {
+        Trace t = finished;
+        if (t.teacher.empty()) t.teacher = gold ? "gold" : (openai ? config.openai.model : config.teacher);
+        const std::string* dropped = gold_writer ? gold_writer->dropped(t.id) : nullptr;
+        TraceVerdict v;
+        if (dropped != nullptr) {  // the placeholder step is not part of the trace
+          if (!t.steps.empty()) t.steps.pop_back();
+          t.answered = false;
+          t.answer.clear();
+          v.reason = *dropped;
+        } else {
+          v = judge_trace(t, *it->second, config.keep, evidence);
+        }
+        t.correct = (config.keep == KeepMetric::kEm ? v.em : v.acc) > 0;
+        json line = to_json(t);
+        line["kept"] = v.kept;
+        line["reason"] = v.reason;
+        line["em"] = v.em;
+        line["acc"] = v.acc;
+        appender.append(line);
+        ++summary.finished_this_run;
+        kept_now += v.kept;
+      }
+      if (config.show_progress)
+        progress.add(1, "kept " + std::to_string(kept_now) + ", failed " + std::to_string(summary.failed));
+    };
+    rag_run(todo, retriever, *writer, rag, on_done);
+    if (config.show_progress) progress.finish("kept " + std::to_string(kept_now) + ", failed " + std::to_string(summary.failed));
+    summary.seconds = progress.elapsed_seconds();
+  }
+  if (openai_generator) summary.usage = openai_generator->usage();
+
+  // Totals over the whole output file (earlier runs included).
+  for (const auto& r : read_teach_output(config.out).records) {
+    if (!by_id.count(r.trace.id)) continue;
+    ++summary.finished;
+    if (r.kept) ++summary.kept;
+    else ++summary.dropped[r.reason.empty() ? "dropped" : r.reason];
+  }
+  json sj = summary.to_json();
+  sj["teacher"] = config.teacher;
+  sj["out"] = config.out;
+  if (!config.data_path.empty()) sj["data"] = config.data_path;
+  sj["keep"] = config.keep == KeepMetric::kEm ? "em" : "acc";
+  write_json_atomic(teach_summary_path(config.out), sj);
+  return summary;
+}
+
+}  // namespace steper

@@ -1,0 +1,220 @@
+// Traces in, tokenized examples, token-budget batches.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "core/error.h"
+#include "distill/data.h"
+
+namespace steper {
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return "/tmp/steper-test-distill-" + std::to_string(getpid()) + "-" + name;
+}
+
+// one id per character: lengths are easy to count by hand
+std::vector<int32_t> char_encode(const std::string& s, bool = false) {
+  std::vector<int32_t> ids;
+  for (unsigned char c : s) ids.push_back(c);
+  return ids;
+}
+
+StepExample example(const std::string& id, Task task, const std::string& prompt, const std::string& target) {
+  StepExample e;
+  e.id = id;
+  e.task = task;
+  e.prompt = prompt;
+  e.target = target;
+  return e;
+}
+
+// ---- traces ----------------------------------------------------------------------------------------
+
+TEST(DistillData, LoadTracesSkipsNotKept) {
+  std::string path = temp_path("traces.jsonl");
+  {
+    std::ofstream f(path);
+    f << R"({"id":"a","question":"Q1?","answers":["x"],"steps":[{"query":"Q1?","passages":[],"sentence":"So the answer is: x."}],"answer":"x","answered":true,"correct":true,"kept":true})" "\n";
+    f << R"({"id":"b","question":"Q2?","answers":["y"],"steps":[],"answer":"","answered":false,"correct":false,"kept":false})" "\n";
+    f << "\n";
+    f << R"({"id":"c","question":"Q3?","answers":["z"],"steps":[{"query":"Q3?","passages":[],"sentence":"So the answer is: z."}],"answer":"z","answered":true,"correct":true})" "\n";
+  }
+  TraceLoadStats st;
+  std::vector<Trace> traces = load_traces(path, &st);
+  ASSERT_EQ(traces.size(), 2u);
+  EXPECT_EQ(traces[0].id, "a");
+  EXPECT_EQ(traces[1].id, "c");
+  EXPECT_EQ(st.lines, 3u);
+  EXPECT_EQ(st.not_kept, 1u);
+  std::remove(path.c_str());
+}
+
+TEST(DistillData, LoadTracesErrorsNameFileAndLine) {
+  std::string path = temp_path("bad.jsonl");
+  {
+    std::ofstream f(path);
+    f << R"({"id":"a","question":"Q1?","answers":["x"],"steps":[],"kept":true})" "\n";
+    f << R"({"id":"b","question":"Q2?","kept":"yes"})" "\n";
+  }
+  try {
+    load_traces(path);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find(path + ":2"), std::string::npos) << m;
+    EXPECT_NE(m.find("kept"), std::string::npos) << m;
+  }
+  std::remove(path.c_str());
+  try {
+    load_traces(temp_path("missing.jsonl"));
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--traces"), std::string::npos);
+  }
+}
+
+TEST(DistillData, VanillaKeepsOnlyAggregation) {
+  std::vector<StepExample> ex = {example("q1-init", Task::kInit, "p", "t"), example("q1-exp2", Task::kExp, "p", "t"),
+                                 example("q1-agg", Task::kAgg, "p", "t"), example("q2-init", Task::kInit, "p", "t"),
+                                 example("q2-agg", Task::kAgg, "p", "t")};
+  std::vector<StepExample> v = select_examples(ex, true);
+  ASSERT_EQ(v.size(), 2u);
+  for (const auto& e : v) EXPECT_EQ(e.task, Task::kAgg);
+  EXPECT_EQ(select_examples(ex, false).size(), 5u);
+}
+
+// ---- tokenization ----------------------------------------------------------------------------------
+
+TEST(DistillData, TokenizeAppendsEosAfterAggOnly) {
+  TokenizeOptions o;
+  o.max_len = 100;
+  o.eos_id = 999;
+  o.bos_id = 998;
+  TokenizeStats st;
+  auto t = tokenize_examples({example("a", Task::kInit, "Q: x\nA:", " r1."), example("b", Task::kAgg, "Q: x\nA:", " r1. ans")},
+                             char_encode, o, &st);
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].ids.front(), 998);
+  EXPECT_EQ(t[0].target_start, 1 + 7);
+  EXPECT_EQ(t[0].target_length(), 4);  // no EOS after init
+  EXPECT_EQ(t[1].target_length(), 9);  // " r1. ans" + EOS
+  EXPECT_EQ(t[1].ids.back(), 999);
+  EXPECT_EQ(st.prompt_tokens, 16u);
+  EXPECT_EQ(st.target_tokens, 13u);
+  EXPECT_EQ(st.per_task[0], 1u);
+  EXPECT_EQ(st.per_task[2], 1u);
+}
+
+TEST(DistillData, TokenizeTruncatesPromptFromTheLeft) {
+  TokenizeOptions o;
+  o.max_len = 8;
+  TokenizeStats st;
+  auto t = tokenize_examples({example("a", Task::kExp, "abcdefghij", "XYZ"), example("b", Task::kExp, "p", "0123456789")},
+                             char_encode, o, &st);
+  ASSERT_EQ(t.size(), 1u);  // "b": the target alone does not fit
+  EXPECT_EQ(st.dropped_too_long, 1u);
+  EXPECT_EQ(st.truncated, 1u);
+  std::vector<int32_t> expect = char_encode("fghijXYZ");  // the prompt's end is kept
+  EXPECT_EQ(t[0].ids, expect);
+  EXPECT_EQ(t[0].target_start, 5);
+}
+
+// ---- batches ---------------------------------------------------------------------------------------
+
+std::vector<TokenizedExample> synthetic_data(size_t n, uint64_t seed) {
+  std::vector<TokenizedExample> d;
+  uint64_t st = seed;
+  for (size_t i = 0; i < n; ++i) {
+    TokenizedExample t;
+    int len = 20 + static_cast<int>(splitmix64(st) % 200);
+    t.ids.assign(static_cast<size_t>(len), 7);
+    t.target_start = len - 5;
+    t.task = static_cast<Task>(i % 3);
+    d.push_back(t);
+  }
+  return d;
+}
+
+TEST(DistillData, BatchesCoverEveryExampleOnceWithinBudget) {
+  auto data = synthetic_data(500, 1);
+  BatchOptions o;
+  o.batch_tokens = 1024;
+  o.seed = 3;
+  auto batches = plan_epoch(data, 0, o);
+  std::vector<int> seen(data.size(), 0);
+  int64_t padded = 0, real = 0;
+  for (const auto& b : batches) {
+    int32_t mx = 0;
+    int64_t tok = 0;
+    for (uint32_t i : b.examples) {
+      seen[i]++;
+      mx = std::max(mx, data[i].length());
+      tok += data[i].length();
+    }
+    EXPECT_EQ(b.max_len, mx);
+    EXPECT_EQ(b.tokens, tok);
+    EXPECT_LE(b.padded_tokens(), 1024);
+    padded += b.padded_tokens();
+    real += b.tokens;
+  }
+  for (int s : seen) EXPECT_EQ(s, 1);
+  // bucketing keeps padding small; a random order of these lengths wastes about a third
+  EXPECT_LT(1.0 - static_cast<double>(real) / static_cast<double>(padded), 0.10);
+}
+
+TEST(DistillData, EpochOrderIsDeterministicAndChanges) {
+  auto data = synthetic_data(300, 2);
+  BatchOptions o;
+  o.seed = 11;
+  auto order = [&](int64_t epoch, uint64_t seed) {
+    BatchOptions oo = o;
+    oo.seed = seed;
+    std::vector<uint32_t> all;
+    for (const auto& b : plan_epoch(data, epoch, oo)) all.insert(all.end(), b.examples.begin(), b.examples.end());
+    return all;
+  };
+  EXPECT_EQ(order(0, 11), order(0, 11));
+  EXPECT_NE(order(0, 11), order(1, 11));
+  EXPECT_NE(order(0, 11), order(0, 12));
+}
+
+TEST(DistillData, RanksSplitTheBatches) {
+  auto data = synthetic_data(400, 4);
+  BatchOptions o;
+  o.world_size = 2;
+  std::set<uint32_t> r0, r1;
+  o.rank = 0;
+  auto b0 = plan_epoch(data, 0, o);
+  o.rank = 1;
+  auto b1 = plan_epoch(data, 0, o);
+  EXPECT_EQ(b0.size(), b1.size());
+  for (const auto& b : b0) r0.insert(b.examples.begin(), b.examples.end());
+  for (const auto& b : b1) r1.insert(b.examples.begin(), b.examples.end());
+  for (uint32_t i : r0) EXPECT_EQ(r1.count(i), 0u);
+  o.rank = 2;
+  EXPECT_THROW(plan_epoch(data, 0, o), Error);
+}
+
+TEST(DistillData, OversizedExampleGetsItsOwnBatch) {
+  auto data = synthetic_data(10, 5);
+  data[3].ids.assign(300, 1);
+  data[3].target_start = 290;
+  BatchOptions o;
+  o.batch_tokens = 256;
+  bool found = false;
+  for (const auto& b : plan_epoch(data, 0, o))
+    if (std::find(b.examples.begin(), b.examples.end(), 3u) != b.examples.end()) {
+      EXPECT_EQ(b.examples.size(), 1u);
+      found = true;
+    }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace steper

@@ -1,0 +1,75 @@
+// The gold writer through the whole loop on a generated world with a real BM25 index.
+#include <gtest/gtest.h>
+
+#include "core/io.h"
+#include "data/formats.h"
+#include "data/world.h"
+#include "eval/metrics.h"
+#include "rag/evaluate.h"
+
+namespace steper {
+namespace {
+
+TEST(RagWorld, GoldWriterOnGeneratedWorld) {
+  WorldOptions wo;
+  wo.seed = 3;
+  wo.n_train = 20;
+  wo.n_dev = 0;
+  wo.n_test = 40;
+  World world = world_generate(wo);
+  ASSERT_FALSE(world.test.empty());
+  const std::string dir = std::string(STEPER_BINARY_DIR) + "/tests/rag/world_gold";
+  make_dirs(dir);
+  IndexOptions io;
+  io.show_progress = false;
+  io.threads = 1;
+  bm25_build_index(world.corpus, dir + "/index", io);
+  std::unique_ptr<Retriever> retriever = bm25_open_index(dir + "/index", 1);
+
+  // the questions as written to disk and read back, as `steper eval` sees them
+  world_write(world, dir + "/world");
+  std::vector<Question> questions = read_questions(dir + "/world/test.json");
+  ASSERT_EQ(questions.size(), world.test.size());
+
+  GoldStepWriter writer;
+  EvalConfig c;
+  c.rag.k = 4;
+  c.out_dir = dir + "/eval";
+  c.show_progress = false;
+  c.print_table = false;
+  c.report.bootstrap_samples = 100;
+  EvalResult res = eval_run(questions, retriever.get(), writer, c);
+  ASSERT_EQ(res.traces.size(), questions.size());
+  for (size_t i = 0; i < questions.size(); ++i) {
+    const Trace& t = res.traces[i];
+    const Question& q = questions[i];
+    ASSERT_FALSE(q.supporting_facts.empty());
+    // one sentence per supporting fact, then the answer sentence
+    ASSERT_EQ(t.steps.size(), q.supporting_facts.size() + 1) << q.id;
+    for (size_t s = 0; s < q.supporting_facts.size(); ++s) {
+      const SupportingFact& f = q.supporting_facts[s];
+      std::string expected;
+      for (const auto& p : q.context)
+        if (p.title == f.title) expected = p.sentences.at(static_cast<size_t>(f.sent_id));
+      EXPECT_NE(expected.find(t.steps[s].sentence), std::string::npos) << q.id;
+    }
+    EXPECT_EQ(t.steps.back().sentence, "So the answer is: " + q.answers[0] + ".");
+    EXPECT_TRUE(t.answered);
+    EXPECT_TRUE(t.correct);
+    EXPECT_EQ(t.steps[0].retrieved.size(), 4u);
+  }
+  EXPECT_DOUBLE_EQ(res.metrics["em"].get<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(res.metrics["unanswered"].get<double>(), 0.0);
+  // BM25 with the question finds some supporting passages at step 1, and more with later steps
+  const auto& by_step = res.metrics["recall_by_step"];
+  ASSERT_GE(by_step.size(), 2u);
+  EXPECT_GT(by_step[0].get<double>(), 20.0);
+  EXPECT_GE(by_step[1].get<double>(), by_step[0].get<double>());
+  EXPECT_GE(res.metrics["recall"].get<double>(), by_step[1].get<double>());
+  EXPECT_TRUE(file_exists(dir + "/eval/predictions.jsonl"));
+  EXPECT_TRUE(file_exists(dir + "/eval/metrics.json"));
+  EXPECT_FALSE(format_trace_text(res.traces[0]).empty());
+}
+
+}  // namespace
+}  // namespace steper
