@@ -136,6 +136,7 @@ class WorldBuilder {
   std::vector<Question> make_questions(int split, int n);
   bool make_bridge(int split, int hops, Question& q, std::string& key);
   bool make_comparison(int split, Question& q, std::string& key);
+  const std::vector<int>& pairable(int split, const SameComparison& c);
   void add_context(Question& q, const std::vector<int>& supporting);
   const Fact* find_fact(int e, Rel r) const;
   int skewed(const std::vector<int>& v) {  // early entries are picked more often: shared attributes
@@ -407,6 +408,17 @@ bool WorldBuilder::make_bridge(int split, int hops, Question& q, std::string& ke
   return true;
 }
 
+const std::vector<int>& WorldBuilder::pairable(int split, const SameComparison& c) {
+  auto& buckets = same_buckets_[split][static_cast<int>(c.rel)];
+  auto& list = pairable_[split][static_cast<int>(c.rel)];
+  if (buckets.empty()) {
+    for (int e : pool_kind_[split][static_cast<int>(c.kind)]) buckets[find_fact(e, c.rel)->obj].push_back(e);
+    for (int e : pool_kind_[split][static_cast<int>(c.kind)])
+      if (buckets[find_fact(e, c.rel)->obj].size() >= 2) list.push_back(e);
+  }
+  return list;
+}
+
 bool WorldBuilder::make_comparison(int split, Question& q, std::string& key) {
   int a = -1, b = -1;
   Rel rel;
@@ -424,26 +436,32 @@ bool WorldBuilder::make_comparison(int split, Question& q, std::string& key) {
     bool a_higher = find_fact(a, rel)->value > find_fact(b, rel)->value;
     answer = ents_[a_higher == high ? a : b].name;
   } else {
-    const SameComparison& c = rng_.pick(same_comparisons());
+    // Half yes, half no: a "yes" pair comes from entities of the split that share the object.
+    bool want_yes = rng_.chance(0.5);
+    const SameComparison* chosen = &rng_.pick(same_comparisons());
+    if (want_yes) {
+      chosen = nullptr;
+      std::vector<const SameComparison*> order;
+      for (const auto& c : same_comparisons()) order.push_back(&c);
+      rng_.shuffle(order);
+      for (const SameComparison* c : order)
+        if (!pairable(split, *c).empty()) {
+          chosen = c;
+          break;
+        }
+      if (!chosen) return false;
+    }
+    const SameComparison& c = *chosen;
     const auto& pool = pool_kind_[split][static_cast<int>(c.kind)];
     if (pool.size() < 2) return false;
     rel = c.rel;
-    a = rng_.pick(pool);
-    int target = find_fact(a, rel)->obj;
-    bool want_yes = rng_.chance(0.5);
     if (want_yes) {
-      auto& buckets = same_buckets_[split][static_cast<int>(rel)];
-      auto& pairable = pairable_[split][static_cast<int>(rel)];
-      if (buckets.empty()) {
-        for (int e : pool) buckets[find_fact(e, rel)->obj].push_back(e);
-        for (int e : pool)
-          if (buckets[find_fact(e, rel)->obj].size() >= 2) pairable.push_back(e);
-      }
-      if (pairable.empty()) return false;
-      a = rng_.pick(pairable);
-      b = rng_.pick(buckets[find_fact(a, rel)->obj]);
-      if (b == a) return false;
+      a = rng_.pick(pairable(split, c));
+      const auto& same = same_buckets_[split][static_cast<int>(rel)][find_fact(a, rel)->obj];
+      while (b < 0 || b == a) b = rng_.pick(same);
     } else {
+      a = rng_.pick(pool);
+      int target = find_fact(a, rel)->obj;
       for (int tries = 0; tries < 50 && b < 0; ++tries) {
         int cand = rng_.pick(pool);
         if (cand != a && find_fact(cand, rel)->obj != target) b = cand;

@@ -45,19 +45,63 @@ function sameIds(a, b) {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-// ---- steper: a from-scratch model, exported twice
+// A Qwen2 variant of a Llama folder: same weights plus q/k/v biases, config.json renamed. It checks the
+// qwen2 path of the exporter (own architecture, biases, no rotary permutation) against llama.cpp too.
+function make_qwen2_variant(src, dst) {
+  fs.mkdirSync(dst, { recursive: true });
+  for (const f of fs.readdirSync(src)) if (f !== "model.safetensors" && f !== "config.json") fs.copyFileSync(path.join(src, f), path.join(dst, f));
+  const cfg = JSON.parse(fs.readFileSync(path.join(src, "config.json"), "utf8"));
+  cfg.architectures = ["Qwen2ForCausalLM"];
+  cfg.model_type = "qwen2";
+  delete cfg.attention_bias;
+  fs.writeFileSync(path.join(dst, "config.json"), JSON.stringify(cfg, null, 2));
+  const buf = fs.readFileSync(path.join(src, "model.safetensors"));
+  const n = Number(buf.readBigUInt64LE(0));
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8"));
+  const chunks = [buf.subarray(8 + n)];
+  let end = chunks[0].length;
+  let k = 0;
+  for (const name of Object.keys(header)) {
+    const m = name.match(/^(model\.layers\.\d+\.self_attn\.[qkv]_proj)\.weight$/);
+    if (!m) continue;
+    if (header[name].dtype !== "F32") throw new Error(`${name}: expected F32 weights from steper init`);
+    const rows = header[name].shape[0];
+    const bias = Buffer.alloc(rows * 4);
+    for (let i = 0; i < rows; ++i) bias.writeFloatLE(0.3 * Math.sin(0.7 * i + 1.9 * k), i * 4);
+    header[m[1] + ".bias"] = { dtype: "F32", shape: [rows], data_offsets: [end, end + bias.length] };
+    chunks.push(bias);
+    end += bias.length;
+    ++k;
+  }
+  let h = Buffer.from(JSON.stringify(header), "utf8");
+  h = Buffer.concat([h, Buffer.alloc((8 - (h.length % 8)) % 8, 0x20)]);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(h.length));
+  fs.writeFileSync(path.join(dst, "model.safetensors"), Buffer.concat([len, h, ...chunks]));
+}
+
+// ---- steper: a from-scratch model (Llama), exported as F32 and F16, and its Qwen2 variant
 
 fs.rmSync(work, { recursive: true, force: true });
 fs.mkdirSync(work, { recursive: true });
 const modelDir = path.join(work, "model");
+const qwenDir = path.join(work, "model-qwen2");
 console.log("steper side:");
 run(["init", "--corpus", corpus, "--out", modelDir, "--size", "tiny", "--seed", "7"]);
-const gguf = { f32: path.join(work, "model-f32.gguf"), f16: path.join(work, "model-f16.gguf") };
-run(["export-gguf", "--model", modelDir, "--out", gguf.f32]);
-run(["export-gguf", "--model", modelDir, "--out", gguf.f16, "--type", "f16"]);
+make_qwen2_variant(modelDir, qwenDir);
+const generate = (dir, p) =>
+  JSON.parse(run(["generate", "--model", dir, "--max-tokens", String(MAX_TOKENS), "--temperature", "0", "--json", p]));
+const llamaGen = PROMPTS.map((p) => generate(modelDir, p));
+const variants = [
+  { name: "llama f32", type: "f32", gguf: path.join(work, "llama-f32.gguf"), dir: modelDir, gen: llamaGen, tokenize: true },
+  { name: "llama f16", type: "f16", gguf: path.join(work, "llama-f16.gguf"), dir: modelDir, gen: llamaGen, tokenize: false },
+  { name: "qwen2 f32", type: "f32", gguf: path.join(work, "qwen2-f32.gguf"), dir: qwenDir, gen: null, tokenize: false },
+];
+for (const v of variants) {
+  run(["export-gguf", "--model", v.dir, "--out", v.gguf, ...(v.type === "f16" ? ["--type", "f16"] : [])]);
+  if (!v.gen) v.gen = PROMPTS.slice(0, 2).map((p) => generate(v.dir, p));
+}
 const steperTokens = TOKENIZE_TEXTS.map((t) => JSON.parse(run(["tokenize", "--model", modelDir, t])));
-const steperGen = PROMPTS.map((p) =>
-  JSON.parse(run(["generate", "--model", modelDir, "--max-tokens", String(MAX_TOKENS), "--temperature", "0", "--json", p])));
 
 // ---- llama.cpp
 
@@ -67,27 +111,28 @@ const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLev
 let failures = 0;
 const report = { tokenize: [], generate: [] };
 
-for (const type of ["f32", "f16"]) {
-  console.log(`llama.cpp side (${type}):`);
-  const model = await llama.loadModel({ modelPath: gguf[type] });
+for (const v of variants) {
+  const type = v.type;
+  console.log(`llama.cpp side (${v.name}):`);
+  const model = await llama.loadModel({ modelPath: v.gguf });
   const eos = model.tokens.eos;
   const withBos = (ids) => (model.tokens.shouldPrependBosToken && model.tokens.bos != null ? [model.tokens.bos, ...ids] : ids);
 
   // Tokenization (plain text: special-token strings are not parsed, as in the prompts)
-  for (let i = 0; i < TOKENIZE_TEXTS.length; ++i) {
+  for (let i = 0; v.tokenize && i < TOKENIZE_TEXTS.length; ++i) {
     const ids = Array.from(model.tokenize(TOKENIZE_TEXTS[i], false));
     const ok = sameIds(ids, steperTokens[i]);
     if (!ok) {
       failures++;
       console.log(`  FAIL tokenize ${JSON.stringify(TOKENIZE_TEXTS[i])}\n    llama.cpp ${JSON.stringify(ids)}\n    steper    ${JSON.stringify(steperTokens[i])}`);
     }
-    report.tokenize.push({ type, text: TOKENIZE_TEXTS[i], ok, n: ids.length });
+    report.tokenize.push({ model: v.name, text: TOKENIZE_TEXTS[i], ok, n: ids.length });
   }
 
   // Greedy continuation
   const context = await model.createContext({ contextSize: 256, sequences: 1 });
-  for (let i = 0; i < PROMPTS.length; ++i) {
-    const want = steperGen[i];
+  for (let i = 0; i < v.gen.length; ++i) {
+    const want = v.gen[i];
     const promptIds = withBos(Array.from(model.tokenize(PROMPTS[i], false)));
     if (!sameIds(promptIds, want.prompt_ids)) {
       failures++;
@@ -128,7 +173,7 @@ for (const type of ["f32", "f16"]) {
       }
     }
     console.log(`  ${verdict.startsWith("DIFF") ? "FAIL" : "ok  "} generate ${JSON.stringify(PROMPTS[i])}: ${verdict}\n    llama.cpp ${JSON.stringify(a)}\n    steper    ${JSON.stringify(b)}`);
-    report.generate.push({ type, prompt: PROMPTS[i], verdict, llama_cpp: a, steper: b });
+    report.generate.push({ model: v.name, prompt: PROMPTS[i], verdict, llama_cpp: a, steper: b });
   }
   await context.dispose();
   await model.dispose();

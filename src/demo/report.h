@@ -1,0 +1,32 @@
+// The demo's report: report.md for reading in a terminal or repository, report.html (self-contained,
+// plots inline) for a browser, summary.json for scripts.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace steper {
+
+struct ReportInputs {
+  std::string out_dir;                  // the demo folder (eval/<system>/<mode>/, student-<objective>/, ...)
+  std::vector<std::string> systems;     // teacher, base, then the objectives, in table order
+  std::vector<std::string> objectives;  // steper, uniform, vanilla
+  nlohmann::json stage_times = nlohmann::json::array();  // [{stage, seconds, reused}]
+  double wall_seconds = 0;
+  bool quick = false;
+};
+
+// Paired bootstrap of mean(a - b) over questions: {mean, lo, hi} in the values' unit.
+struct PairedDifference {
+  double mean = 0, lo = 0, hi = 0;
+  size_t n = 0;
+};
+PairedDifference paired_bootstrap(const std::vector<double>& a, const std::vector<double>& b, int samples,
+                                  uint64_t seed);
+
+// Reads everything under out_dir and writes report.md, report.html and summary.json there.
+void demo_write_report(const ReportInputs& in);
+
+}  // namespace steper
