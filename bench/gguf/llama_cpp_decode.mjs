@@ -33,12 +33,12 @@ for (const b of batches.map(Number)) {
   const context = await model.createContext({
     contextSize: Math.max(256, (prompt.length + nNew + 8) * b), sequences: b, threads, batchSize: 512 });
   let best = Infinity;
+  const seqs = Array.from({ length: b }, () => context.getSequence());
   for (let rep = 0; rep < 4; ++rep) {  // the first round warms up
-    const seqs = Array.from({ length: b }, () => context.getSequence());
+    await Promise.all(seqs.map((s) => s.clearHistory()));
     const times = await Promise.all(seqs.map((s) => decode(s)));
     // Decoding time: from the earliest first token to the latest last token.
     const decodeMs = Math.max(...times.map((t) => t.last)) - Math.min(...times.map((t) => t.first));
-    seqs.forEach((s) => s.dispose());
     if (rep > 0 && decodeMs < best) best = decodeMs;
   }
   console.log(JSON.stringify({ engine: "llama.cpp", batch: b, new_tokens: nNew, prompt_tokens: prompt.length,

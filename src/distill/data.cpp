@@ -17,13 +17,19 @@ std::vector<Trace> load_traces(const std::string& path, TraceLoadStats* stats) {
   for_each_jsonl(path, [&](const nlohmann::json& j, size_t line) {
     std::string where = path + ":" + std::to_string(line);
     ++st.lines;
+    // teach's verdict when present; a plain trace file keeps its correct traces
     auto kept = j.find("kept");
+    bool keep = true;
     if (kept != j.end()) {
       if (!kept->is_boolean()) throw Error(where + ": field \"kept\" must be true or false");
-      if (!kept->get<bool>()) {
-        ++st.not_kept;
-        return;
-      }
+      keep = kept->get<bool>();
+    } else {
+      auto correct = j.find("correct");
+      if (correct != j.end() && correct->is_boolean()) keep = correct->get<bool>();
+    }
+    if (!keep) {
+      ++st.not_kept;
+      return;
     }
     traces.push_back(trace_from_json(j, where));
   });

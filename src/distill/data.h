@@ -16,9 +16,10 @@ namespace steper {
 
 struct TraceLoadStats {
   size_t lines = 0;        // traces read
-  size_t not_kept = 0;     // lines with "kept": false (skipped)
+  size_t not_kept = 0;     // lines skipped ("kept": false, or no "kept" and "correct": false)
 };
-// Teacher traces (teach output JSONL). Lines with "kept": false are skipped; lines without the field are used.
+// Teacher traces (teach output JSONL). Lines with "kept": false are skipped; a line without "kept" (a plain
+// trace file) is used unless it says "correct": false, as teach's own reader does.
 std::vector<Trace> load_traces(const std::string& path, TraceLoadStats* stats = nullptr);
 
 // Keeps only what the objective trains on: agg_only (vanilla KD) drops every init and exp example.

@@ -180,13 +180,13 @@ json eval_metrics(const std::vector<Trace>& traces, const std::vector<Question>&
 std::string format_metrics_table(const json& m) {
   std::string out;
   char buf[512];
-  std::snprintf(buf, sizeof buf, "%-18s %6s %17s %17s %17s %7s %6s %6s %7s\n", "", "n", "EM [95% CI]",
+  std::snprintf(buf, sizeof buf, "%-18s %6s %19s %19s %19s %7s %6s %6s %7s\n", "", "n", "EM [95% CI]",
                 "F1 [95% CI]", "Acc [95% CI]", "no-ans", "steps", "retr", "recall");
   out += buf;
   auto row = [&](const std::string& label, const json& g) {
     auto cell = [&](const char* key, const char* ci) {
       char c[64];
-      std::snprintf(c, sizeof c, "%5.1f [%4.1f,%5.1f]", g.value(key, 0.0), g[ci][0].get<double>(),
+      std::snprintf(c, sizeof c, "%5.1f [%5.1f,%5.1f]", g.value(key, 0.0), g[ci][0].get<double>(),
                     g[ci][1].get<double>());
       return std::string(c);
     };
@@ -195,7 +195,7 @@ std::string format_metrics_table(const json& m) {
       std::snprintf(c, sizeof c, "%.1f", g["recall"].get<double>());
       return std::string(c);
     }();
-    std::snprintf(buf, sizeof buf, "%-18s %6zu %17s %17s %17s %6.1f%% %6.2f %6.2f %7s\n", label.c_str(),
+    std::snprintf(buf, sizeof buf, "%-18s %6zu %19s %19s %19s %6.1f%% %6.2f %6.2f %7s\n", label.c_str(),
                   g.value("n", static_cast<size_t>(0)), cell("em", "em_ci").c_str(), cell("f1", "f1_ci").c_str(),
                   cell("acc", "acc_ci").c_str(), g.value("unanswered", 0.0), g.value("steps", 0.0),
                   g.value("retrievals", 0.0), recall.c_str());

@@ -47,4 +47,8 @@ class LanguageModel : public TextGenerator {
 void init_model_folder(const std::vector<std::string>& texts, const std::string& dir, const std::string& size,
                        uint64_t seed, int vocab_size = 4096);
 
+// libtorch's intra-op thread count (BLAS threads follow OPENBLAS_NUM_THREADS). One is fastest for these
+// small models on two cores with two BLAS threads.
+void torch_threads_set(int n);
+
 }  // namespace steper

@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -46,7 +49,7 @@ std::vector<size_t> passages_unique(const std::vector<Passage>& passages) {
 Xapian::Document passage_document(Bm25Analyzer& analyzer, const Passage& p) {
   Xapian::Document doc;
   // BM25 runs over title + text as one field: the title's words count like the text's.
-  analyzer.analyzer_index(doc, p.title, getenv("TW") ? atoi(getenv("TW")) : 1);
+  analyzer.analyzer_index(doc, p.title);
   analyzer.analyzer_index(doc, p.text);
   // The title again under its own prefix with wdf 0 (searchable as a filter, no effect on lengths).
   analyzer.analyzer_index(doc, p.title, 0, kTitlePrefix);
@@ -55,18 +58,75 @@ Xapian::Document passage_document(Bm25Analyzer& analyzer, const Passage& p) {
   return doc;
 }
 
-// Analyses passages[keep[begin..end)] into docs[0..end-begin) using `threads` threads.
-void documents_make(const std::vector<Passage>& passages, const std::vector<size_t>& keep, size_t begin, size_t end,
-                    int threads, std::vector<Bm25Analyzer*>& analyzers, std::vector<Xapian::Document>& docs) {
-  size_t n = end - begin;
-  docs.assign(n, Xapian::Document());
-  auto work = [&](int t) {
-    for (size_t i = t; i < n; i += threads) docs[i] = passage_document(*analyzers[t], passages[keep[begin + i]]);
-  };
+// Opened without a termlist table: search never needs it, and indexing is faster without it.
+constexpr int kDatabaseFlags = Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_TERMLIST;
+
+// Adds passages[keep[begin..end)] to a new database at `path`; `done` counts the passages added.
+void shard_build(const std::vector<Passage>& passages, const std::vector<size_t>& keep, size_t begin, size_t end,
+                 const std::string& path, std::atomic<size_t>& done) {
+  Bm25Analyzer analyzer;
+  Xapian::WritableDatabase db(path, kDatabaseFlags);
+  db.begin_transaction(false);
+  for (size_t i = begin; i < end; ++i) {
+    db.add_document(passage_document(analyzer, passages[keep[i]]));
+    if ((i - begin) % 256 == 255) done += 256;
+  }
+  db.commit_transaction();
+  db.commit();
+  db.close();
+  done += (end - begin) % 256;
+}
+
+// Builds the passages into `out` with `threads` shards built in parallel (contiguous ranges of
+// passages) and merged by compaction, so document ids follow the corpus order.
+void database_build(const std::vector<Passage>& passages, const std::vector<size_t>& keep, const fs::path& out,
+                    int threads, Progress* progress) {
+  const size_t kMinShard = 4096;  // smaller shards do not pay for the merge
+  size_t n = keep.size();
+  size_t shards = std::max<size_t>(1, std::min<size_t>(threads, n / kMinShard));
+  std::vector<std::string> paths;
+  if (shards == 1) {
+    paths.push_back(out.string());
+  } else {
+    for (size_t s = 0; s < shards; ++s) paths.push_back((out / ("shard-" + std::to_string(s))).string());
+  }
+  std::atomic<size_t> done{0};
+  std::vector<std::exception_ptr> failures(shards);
   std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
-  work(0);
+  for (size_t s = 0; s < shards; ++s) {
+    size_t begin = n * s / shards, end = n * (s + 1) / shards;
+    pool.emplace_back([&, s, begin, end] {
+      try {
+        shard_build(passages, keep, begin, end, paths[s], done);
+      } catch (...) {
+        failures[s] = std::current_exception();
+      }
+    });
+  }
+  size_t shown = 0;
+  for (;;) {
+    bool finished = done.load() >= n;
+    for (auto& f : failures) finished = finished || f;
+    if (progress && done.load() > shown) {
+      size_t now = done.load();
+      progress->add(now - shown);
+      shown = now;
+    }
+    if (finished) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   for (auto& th : pool) th.join();
+  for (auto& f : failures)
+    if (f) std::rethrow_exception(f);
+  if (shards == 1) return;
+  Xapian::Database all;
+  for (auto& p : paths) all.add_database(Xapian::Database(p));
+  fs::path merged = out / "merged";
+  all.compact(merged.string());  // renumbered in shard order: ids follow the corpus
+  all.close();
+  for (auto& p : paths) fs::remove_all(p);
+  for (auto& e : fs::directory_iterator(merged)) fs::rename(e.path(), out / e.path().filename());
+  fs::remove(merged);
 }
 
 }  // namespace
@@ -90,23 +150,9 @@ IndexStats bm25_build_index(const std::vector<Passage>& passages, const std::str
   fs::remove_all(tmp, ec);
   Progress progress("index " + target.string(), keep.size(), "passages");
   try {
-    Xapian::WritableDatabase db(tmp.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
-    std::vector<std::unique_ptr<Bm25Analyzer>> owned;
-    std::vector<Bm25Analyzer*> analyzers;
-    for (int t = 0; t < threads; ++t) {
-      owned.push_back(std::make_unique<Bm25Analyzer>());
-      analyzers.push_back(owned.back().get());
-    }
-    const size_t kBlock = 8192;
-    std::vector<Xapian::Document> docs;
-    db.begin_transaction(false);
-    for (size_t begin = 0; begin < keep.size(); begin += kBlock) {
-      size_t end = std::min(keep.size(), begin + kBlock);
-      documents_make(passages, keep, begin, end, threads, analyzers, docs);
-      for (auto& d : docs) db.add_document(d);
-      if (opts.show_progress) progress.add(end - begin);
-    }
-    db.commit_transaction();
+    fs::create_directories(tmp);
+    database_build(passages, keep, tmp, threads, opts.show_progress ? &progress : nullptr);
+    Xapian::WritableDatabase db(tmp.string(), Xapian::DB_OPEN | Xapian::DB_NO_TERMLIST);
     nlohmann::json meta = {{"format", kIndexFormat},
                            {"passages", stats.passages},
                            {"duplicates_skipped", stats.duplicates},

@@ -160,7 +160,7 @@ static bool is_hex_id(const std::string& id) {
 std::string fewshot_detect_type(const std::vector<Question>& questions) {
   size_t musique = 0, twowiki = 0, hotpot = 0;
   for (const auto& q : questions) {
-    if (q.id.find("hop__") != std::string::npos) ++musique;
+    if (q.id.find("hop") != std::string::npos && q.id.find("__") != std::string::npos) ++musique;
     else if (q.type == "compositional" || q.type == "inference" || q.type == "bridge_comparison") ++twowiki;
     else if (is_hex_id(q.id)) ++hotpot;
   }

@@ -1,11 +1,10 @@
 // Training a byte-level BPE (GPT-2 pre-tokenizer) with incremental pair counts, written out as a
 // standard Hugging Face tokenizer.json.
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/progress.h"
@@ -58,7 +57,8 @@ std::unordered_map<std::string, int64_t> count_words(const std::vector<std::stri
   return counts;
 }
 
-// ---- merging one word -----------------------------------------------------------------------------
+// ---- merging one word
+// -----------------------------------------------------------------------------
 
 struct PairChange {
   uint64_t pair;
@@ -100,7 +100,8 @@ std::string bpe_train(const std::vector<std::string>& texts, const BpeTrainOptio
   std::unordered_set<std::string> seen_special;
   for (const std::string& s : opts.special_tokens) {
     if (s.empty()) throw Error("bpe_train: a special token is empty");
-    if (!seen_special.insert(s).second) throw Error("bpe_train: special token \"" + s + "\" repeated");
+    if (!seen_special.insert(s).second)
+      throw Error("bpe_train: special token \"" + s + "\" repeated");
   }
   const int64_t min_frequency = std::max(1, opts.min_frequency);
 
@@ -133,7 +134,8 @@ std::string bpe_train(const std::vector<std::string>& texts, const BpeTrainOptio
       uint64_t k = pair_key(words[w][i], words[w][i + 1]);
       pair_count[k] += word_count[w];
       std::vector<int32_t>& list = pair_words[k];
-      if (list.empty() || list.back() != static_cast<int32_t>(w)) list.push_back(static_cast<int32_t>(w));
+      if (list.empty() || list.back() != static_cast<int32_t>(w))
+        list.push_back(static_cast<int32_t>(w));
     }
   }
 
@@ -213,7 +215,8 @@ std::string bpe_train(const std::vector<std::string>& texts, const BpeTrainOptio
   }
   progress.finish();
 
-  // ---- tokenizer.json ----------------------------------------------------------------------------
+  // ---- tokenizer.json
+  // ----------------------------------------------------------------------------
   using ojson = nlohmann::ordered_json;
   ojson vocab = ojson::object();
   for (size_t id = 0; id < tokens.size(); ++id) vocab[text::byte_level_encode(tokens[id])] = id;
@@ -234,7 +237,9 @@ std::string bpe_train(const std::vector<std::string>& texts, const BpeTrainOptio
     merge_list.push_back(text::byte_level_encode(tokens[m.first]) + " " +
                          text::byte_level_encode(tokens[m.second]));
   }
-  ojson byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true},
+  ojson byte_level = {{"type", "ByteLevel"},
+                      {"add_prefix_space", false},
+                      {"trim_offsets", true},
                       {"use_regex", true}};
   ojson root = ojson::object();
   root["version"] = "1.0";

@@ -1,5 +1,7 @@
 #include "text/pretokenize.h"
 
+#include <algorithm>
+
 namespace steper {
 namespace text {
 
@@ -23,10 +25,14 @@ SplitPattern split_pattern_from_regex(const std::string& regex) {
 
 const char* split_pattern_kind(SplitPattern p) {
   switch (p) {
-    case SplitPattern::Gpt2: return "gpt2";
-    case SplitPattern::Llama3: return "llama3";
-    case SplitPattern::Qwen2: return "qwen2";
-    default: return "";
+    case SplitPattern::Gpt2:
+      return "gpt2";
+    case SplitPattern::Llama3:
+      return "llama3";
+    case SplitPattern::Qwen2:
+      return "qwen2";
+    default:
+      return "";
   }
 }
 
@@ -111,10 +117,14 @@ static size_t match_llama3(const CharSeq& s, size_t i, size_t max_digits) {
 
 size_t split_pattern_match(SplitPattern p, const CharSeq& chars, size_t i) {
   switch (p) {
-    case SplitPattern::Gpt2: return match_gpt2(chars, i);
-    case SplitPattern::Llama3: return match_llama3(chars, i, 3);
-    case SplitPattern::Qwen2: return match_llama3(chars, i, 1);
-    default: return 0;
+    case SplitPattern::Gpt2:
+      return match_gpt2(chars, i);
+    case SplitPattern::Llama3:
+      return match_llama3(chars, i, 3);
+    case SplitPattern::Qwen2:
+      return match_llama3(chars, i, 1);
+    default:
+      return 0;
   }
 }
 
@@ -148,25 +158,32 @@ void split_spans_apply(const std::string& s, std::vector<SplitSpan> spans, Split
     case SplitBehavior::Isolated:
       for (const auto& sp : spans) pieces.emplace_back(sp.begin, sp.end);
       break;
-    case SplitBehavior::MergedWithPrevious:
+    case SplitBehavior::MergedWithPrevious: {
+      // A match joins the piece before it, unless that piece was a match itself.
+      bool previous_matched = false;
       for (const auto& sp : spans) {
-        if (sp.matched && !pieces.empty()) {
+        if (sp.matched && !previous_matched && !pieces.empty()) {
           pieces.back().second = sp.end;
         } else {
           pieces.emplace_back(sp.begin, sp.end);
         }
+        previous_matched = sp.matched;
       }
       break;
+    }
     case SplitBehavior::MergedWithNext: {
-      bool pending = false;
-      for (const auto& sp : spans) {
-        if (pending) {
-          pieces.back().second = sp.end;
+      // A match joins the piece after it, unless that piece is a match itself.
+      bool next_matched = false;
+      for (size_t k = spans.size(); k-- > 0;) {
+        const SplitSpan& sp = spans[k];
+        if (sp.matched && !next_matched && !pieces.empty()) {
+          pieces.back().first = sp.begin;
         } else {
           pieces.emplace_back(sp.begin, sp.end);
         }
-        pending = sp.matched;
+        next_matched = sp.matched;
       }
+      std::reverse(pieces.begin(), pieces.end());
       break;
     }
     case SplitBehavior::Contiguous: {

@@ -5,9 +5,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <queue>
-
 #include <nlohmann/json.hpp>
+#include <queue>
 
 #include "core/error.h"
 #include "core/io.h"
@@ -72,7 +71,8 @@ Tokenizer Tokenizer::from_file(const std::string& tokenizer_json_path) {
 // ---- added tokens -----------------------------------------------------------------------------
 
 static bool is_word_char(uint32_t cp) {
-  return cp == '_' || text::char_class(cp) == text::kLetter || text::char_class(cp) == text::kNumber;
+  return cp == '_' || text::char_class(cp) == text::kLetter ||
+         text::char_class(cp) == text::kNumber;
 }
 
 // The code point ending just before byte position i (0 when i == 0).
@@ -206,7 +206,8 @@ static void split_step_apply(const PreTokenizeStep& step, const std::string& pie
   text::split_spans_apply(piece, spans, step.behavior, step.invert, out);
 }
 
-void Tokenizer::Impl::pre_tokenize(const std::string& section, std::vector<std::string>& pieces) const {
+void Tokenizer::Impl::pre_tokenize(const std::string& section,
+                                   std::vector<std::string>& pieces) const {
   text::CharSeq scratch;
   pieces.clear();
   pieces.push_back(section);

@@ -32,9 +32,9 @@ class Tokenizer {
   // Concatenating these gives the exact decoded bytes, also mid UTF-8 sequence (for streaming).
   std::string token_bytes(int32_t id) const;
   int32_t token_to_id(const std::string& token) const;  // -1 when absent
-  size_t vocab_size() const;  // including added tokens
-  int32_t bos_id() const;     // -1 when none
-  int32_t eos_id() const;     // -1 when none
+  size_t vocab_size() const;                            // including added tokens
+  int32_t bos_id() const;                               // -1 when none
+  int32_t eos_id() const;                               // -1 when none
   bool is_special(int32_t id) const;
   bool is_added(int32_t id) const;  // an added token (special or not)
 
@@ -47,6 +47,7 @@ class Tokenizer {
   std::string json() const;  // the tokenizer.json text it was read from (or trained into)
 
   struct Impl;
+
  private:
   std::unique_ptr<Impl> impl_;
 };

@@ -67,9 +67,9 @@ struct Tokenizer::Impl {
   std::string json_text;  // what it was read from
 
   // model (BPE)
-  std::vector<std::string> id_token;      // id -> vocabulary string ("" for unused ids)
-  std::vector<std::string> id_bytes;      // id -> raw bytes the token stands for
-  std::vector<uint8_t> id_is_added;       // id -> 1 when an added token
+  std::vector<std::string> id_token;  // id -> vocabulary string ("" for unused ids)
+  std::vector<std::string> id_bytes;  // id -> raw bytes the token stands for
+  std::vector<uint8_t> id_is_added;   // id -> 1 when an added token
   std::unordered_map<std::string, int32_t> token_ids;  // vocabulary and added tokens
   std::unordered_map<std::string, int32_t> bytes_ids;  // raw bytes -> id (model vocabulary)
   int32_t byte_ids[256];

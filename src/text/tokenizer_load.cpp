@@ -1,6 +1,5 @@
 // Reading a Hugging Face tokenizer.json into Tokenizer::Impl.
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -135,7 +134,8 @@ struct Loader {
       } else {
         throw fail(path, "expected \"a b\" or [\"a\", \"b\"]");
       }
-      auto ia = impl.token_ids.find(a), ib = impl.token_ids.find(b), ic = impl.token_ids.find(a + b);
+      auto ia = impl.token_ids.find(a), ib = impl.token_ids.find(b),
+           ic = impl.token_ids.find(a + b);
       if (ia == impl.token_ids.end()) throw fail(path, "token \"" + a + "\" is not in model.vocab");
       if (ib == impl.token_ids.end()) throw fail(path, "token \"" + b + "\" is not in model.vocab");
       if (ic == impl.token_ids.end()) {
@@ -207,8 +207,9 @@ struct Loader {
     } else if (type == "Lowercase") {
       impl.normalizers.push_back(text::NormalForm::Lowercase);
     } else {
-      throw fail(path + ".type", "\"" + type + "\" is not supported (null, NFC, NFD, NFKC, NFKD, "
-                                               "Lowercase or a Sequence of them)");
+      throw fail(path + ".type", "\"" + type +
+                                     "\" is not supported (null, NFC, NFD, NFKC, NFKD, "
+                                     "Lowercase or a Sequence of them)");
     }
   }
 
@@ -247,8 +248,10 @@ struct Loader {
                      "unsupported split pattern \"" + regex +
                          "\" (known: the GPT-2, Llama-3 and Qwen2 patterns)");
         }
-        if (impl.kind.empty() || impl.kind == "gpt2") impl.kind = text::split_pattern_kind(step.pattern);
-      } else if (pattern.is_object() && pattern.contains("String") && pattern.at("String").is_string()) {
+        if (impl.kind.empty() || impl.kind == "gpt2")
+          impl.kind = text::split_pattern_kind(step.pattern);
+      } else if (pattern.is_object() && pattern.contains("String") &&
+                 pattern.at("String").is_string()) {
         step.literal = pattern.at("String").get<std::string>();
         if (step.literal.empty()) throw fail(path + ".pattern.String", "empty");
       } else {
@@ -270,7 +273,8 @@ struct Loader {
       }
       step.invert = bool_at(p, "invert", false, path);
     } else {
-      throw fail(path + ".type", "\"" + type + "\" is not supported (ByteLevel, Split or Sequence)");
+      throw fail(path + ".type",
+                 "\"" + type + "\" is not supported (ByteLevel, Split or Sequence)");
     }
     impl.pre_steps.push_back(step);
   }
@@ -362,7 +366,8 @@ struct Loader {
   int32_t added_id_named(std::initializer_list<const char*> names) const {
     for (const char* name : names) {
       auto it = impl.token_ids.find(name);
-      if (it != impl.token_ids.end() && it->second < static_cast<int32_t>(impl.id_is_added.size()) &&
+      if (it != impl.token_ids.end() &&
+          it->second < static_cast<int32_t>(impl.id_is_added.size()) &&
           impl.id_is_added[it->second]) {
         return it->second;
       }
@@ -417,17 +422,20 @@ void tokenizer_load(Tokenizer::Impl& impl, const std::string& json_text, const s
   Loader loader{impl, where};
   if (!root.is_object()) throw loader.fail("(top level)", "not a JSON object");
   loader.load_model(root);
-  loader.load_normalizer(root.contains("normalizer") ? root.at("normalizer") : json(), "normalizer");
+  loader.load_normalizer(root.contains("normalizer") ? root.at("normalizer") : json(),
+                         "normalizer");
   loader.load_added_tokens(root);
   loader.load_pre_tokenizer(root.contains("pre_tokenizer") ? root.at("pre_tokenizer") : json(),
                             "pre_tokenizer");
   bool byte_level = false;
-  for (const auto& s : impl.pre_steps) byte_level = byte_level || s.kind == PreTokenizeStep::kByteLevel;
+  for (const auto& s : impl.pre_steps)
+    byte_level = byte_level || s.kind == PreTokenizeStep::kByteLevel;
   if (!byte_level) {
-    throw loader.fail("pre_tokenizer", "a ByteLevel pre-tokenizer is required (only byte-level BPE)");
+    throw loader.fail("pre_tokenizer",
+                      "a ByteLevel pre-tokenizer is required (only byte-level BPE)");
   }
-  loader.load_post_processor(
-      root.contains("post_processor") ? root.at("post_processor") : json(), "post_processor");
+  loader.load_post_processor(root.contains("post_processor") ? root.at("post_processor") : json(),
+                             "post_processor");
   loader.check_decoder(root.contains("decoder") ? root.at("decoder") : json(), "decoder");
   loader.choose_special_ids();
   impl.json_text = json_text;

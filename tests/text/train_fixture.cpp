@@ -2,10 +2,9 @@
 // usage: text_train_fixture TEXTS_JSON OUT_DIR
 //   -> OUT_DIR/trained_tokenizer.json, OUT_DIR/trained_added_tokenizer.json
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/io.h"
 #include "text/tokenizer.h"
@@ -20,7 +19,8 @@ int main(int argc, char** argv) {
     // Repeat the texts with small variations so that many merges have counts above one.
     std::vector<std::string> corpus;
     for (int round = 0; round < 3; ++round) {
-      for (const std::string& t : texts) corpus.push_back(round == 0 ? t : t + " " + std::to_string(round));
+      for (const std::string& t : texts)
+        corpus.push_back(round == 0 ? t : t + " " + std::to_string(round));
     }
     steper::BpeTrainOptions opts;
     opts.vocab_size = 700;
@@ -33,8 +33,12 @@ int main(int argc, char** argv) {
     nlohmann::ordered_json j = nlohmann::ordered_json::parse(trained);
     int next_id = static_cast<int>(j["model"]["vocab"].size());
     auto add = [&](const std::string& content, bool lstrip, bool rstrip, bool special) {
-      j["added_tokens"].push_back({{"id", next_id++}, {"content", content}, {"single_word", false},
-                                   {"lstrip", lstrip}, {"rstrip", rstrip}, {"normalized", false},
+      j["added_tokens"].push_back({{"id", next_id++},
+                                   {"content", content},
+                                   {"single_word", false},
+                                   {"lstrip", lstrip},
+                                   {"rstrip", rstrip},
+                                   {"normalized", false},
                                    {"special", special}});
     };
     add("<mask>", true, false, true);
