@@ -1,12 +1,16 @@
 // Tokenizer speed on a corpus shaped like the synthetic world: bpe_train for 4,000 merges, then
 // encoding every text with a cold cache (first pass) and a warm one (second pass).
-// usage: bench_text [tokenizer.json ...]   (extra files: encode speed of those tokenizers too)
+// usage: bench_text [--corpus-out FILE] [tokenizer.json ...]
+//   tokenizer.json files: encode speed of those tokenizers too; --corpus-out writes the corpus as a
+//   JSON array for bench_reference.mjs (the same measurement with the reference encoder in Node).
 #include <chrono>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "core/io.h"
 #include "core/progress.h"
 #include "text/tokenizer.h"
 
@@ -105,6 +109,10 @@ int main(int argc, char** argv) {
   encode_speed(trained, texts, "trained");
 
   for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--corpus-out" && i + 1 < argc) {
+      steper::write_file_atomic(argv[++i], nlohmann::json(texts).dump());
+      continue;
+    }
     t0 = std::chrono::steady_clock::now();
     steper::Tokenizer tok = steper::Tokenizer::from_file(argv[i]);
     std::printf("load %s (%zu tokens): %.3f s\n", argv[i], tok.vocab_size(), seconds_since(t0));

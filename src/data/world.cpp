@@ -552,7 +552,11 @@ World world_generate(const WorldOptions& opts) {
 }
 
 void world_write(const World& world, const std::string& dir) {
-  make_dirs(dir);
+  try {
+    make_dirs(dir);
+  } catch (const std::exception& e) {
+    throw Error(dir + ": cannot create the output folder (" + e.what() + ")");
+  }
   write_corpus(dir + "/corpus.jsonl", world.corpus);
   write_hotpot_json(dir + "/train.json", world.train);
   write_hotpot_json(dir + "/dev.json", world.dev);

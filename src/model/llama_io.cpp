@@ -91,6 +91,12 @@ LlamaConfig LlamaConfig::from_json(const nlohmann::json& j, const std::string& w
   if (act != j.end() && act->is_string() && act->get<std::string>() != "silu")
     throw Error(where + ": field \"hidden_act\": only \"silu\" is supported, got \"" + act->get<std::string>() + "\"");
   auto rs = j.find("rope_scaling");
+  // Newer transformers write "rope_parameters" (rope_type, rope_theta and the scaling fields together).
+  auto rp = j.find("rope_parameters");
+  if (rp != j.end() && rp->is_object()) {
+    c.rope_theta = config_number(*rp, "rope_theta", where + ": rope_parameters", c.rope_theta);
+    if (rs == j.end() || rs->is_null()) rs = rp;
+  }
   if (rs != j.end() && !rs->is_null()) {
     if (!rs->is_object()) throw Error(where + ": field \"rope_scaling\" must be an object or null");
     std::string type;

@@ -1,4 +1,16 @@
 // Hugging Face tokenizer.json: byte-level BPE (GPT-2, Llama-3, Qwen2/Qwen3 style).
+//
+// Encoding: added tokens are cut out of the raw text first (longest match at the earliest position;
+// lstrip/rstrip drop the whitespace beside them; single_word needs non-word neighbours); the rest is
+// normalised (NFC, ...), then tokens marked normalized are cut out, then the pre-tokenizer splits it
+// (the GPT-2, Llama-3 and Qwen2 split patterns are hand-written matchers over Unicode classes) and
+// each piece is merged by BPE rank (ignore_merges: a piece found whole in the vocabulary is one
+// token). Results are cached per piece. Matches the reference encoder (transformers.js) on the real
+// Llama-3 and Qwen3 files; see tests/text.
+//
+// bos/eos: tokenizer_config.json beside the file (from_file) wins; otherwise the post-processor's
+// leading/trailing special token; otherwise an added token named <|begin_of_text|>, <s>, <bos> /
+// <|end_of_text|>, <|endoftext|>, </s>, <eos>.
 #pragma once
 
 #include <cstdint>
@@ -58,6 +70,11 @@ struct BpeTrainOptions {
   int min_frequency = 2;
 };
 // Trains a byte-level BPE on the texts (GPT-2-style pre-tokenizer) and returns tokenizer.json text.
+// Byte b gets id b; each merge adds the next id (the most frequent pair; ties go to the pair whose
+// left, then right, token bytes sort first); special tokens take the last ids and are cut out of
+// the texts before counting. Stops early when no pair occurs min_frequency times. Layout: model BPE
+// ("a b" merges), ByteLevel pre-tokenizer/decoder/post-processor, no normaliser, added_tokens for
+// the special tokens; llama.cpp's pre-tokenizer for it is "gpt2".
 std::string bpe_train(const std::vector<std::string>& texts, const BpeTrainOptions& opts);
 
 }  // namespace steper

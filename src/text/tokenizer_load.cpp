@@ -12,6 +12,8 @@ using nlohmann::json;
 
 namespace {
 
+const int64_t kMaxTokenId = int64_t(1) << 24;  // far above any real vocabulary
+
 // ---- helpers ----------------------------------------------------------------------------------
 
 struct Loader {
@@ -71,14 +73,17 @@ struct Loader {
     if (!vocab.is_object()) throw fail("model.vocab", "not an object of token -> id");
     int32_t max_id = -1;
     for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-      if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0) {
-        throw fail("model.vocab[\"" + it.key() + "\"]", "id is not a non-negative integer");
+      if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
+          it.value().get<int64_t>() >= kMaxTokenId) {
+        throw fail("model.vocab[\"" + it.key() + "\"]",
+                   "id is not an integer in [0, " + std::to_string(kMaxTokenId) + ")");
       }
       max_id = std::max<int32_t>(max_id, it.value().get<int32_t>());
     }
     if (root.contains("added_tokens") && root.at("added_tokens").is_array()) {
       for (const json& t : root.at("added_tokens")) {
-        if (t.is_object() && t.contains("id") && t.at("id").is_number_integer()) {
+        if (t.is_object() && t.contains("id") && t.at("id").is_number_integer() &&
+            t.at("id").get<int64_t>() >= 0 && t.at("id").get<int64_t>() < kMaxTokenId) {
           max_id = std::max<int32_t>(max_id, t.at("id").get<int32_t>());
         }
       }
@@ -160,8 +165,10 @@ struct Loader {
       std::string path = "added_tokens[" + std::to_string(i) + "]";
       AddedToken a;
       a.content = string_at(t, "content", path);
-      if (!t.contains("id") || !t.at("id").is_number_integer() || t.at("id").get<int64_t>() < 0) {
-        throw fail(path + ".id", "missing or not a non-negative integer");
+      if (!t.contains("id") || !t.at("id").is_number_integer() || t.at("id").get<int64_t>() < 0 ||
+          t.at("id").get<int64_t>() >= kMaxTokenId) {
+        throw fail(path + ".id",
+                   "missing or not an integer in [0, " + std::to_string(kMaxTokenId) + ")");
       }
       if (a.content.empty()) throw fail(path + ".content", "empty");
       a.id = t.at("id").get<int32_t>();

@@ -8,6 +8,7 @@
 #include <random>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/error.h"
@@ -220,6 +221,27 @@ TEST(TextBpeTrain, TrainSaveLoadRoundTripsArbitraryUtf8) {
   EXPECT_EQ(ids.back(), t.eos_id());
   EXPECT_LT(t.encode("the cat sat on the mat").size(),
             std::string("the cat sat on the mat").size());
+}
+
+TEST(TextBpeTrain, EncodeFromSeveralThreadsAgrees) {
+  Progress::set_quiet(true);
+  BpeTrainOptions opts;
+  opts.vocab_size = 400;
+  Tokenizer t = Tokenizer::from_json_string(bpe_train(small_corpus(), opts), "trained");
+  std::mt19937 rng(3);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 400; ++i) texts.push_back(random_utf8(rng) + " the cat " + random_utf8(rng));
+  std::vector<Ids> want;
+  for (const auto& s : texts) want.push_back(Tokenizer(t).encode(s));  // fresh cache each
+  std::vector<std::vector<Ids>> got(4);
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      for (const auto& s : texts) got[k].push_back(t.encode(s));
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(got[k], want);
 }
 
 TEST(TextBpeTrain, RejectsImpossibleOptions) {

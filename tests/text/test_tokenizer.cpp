@@ -255,6 +255,10 @@ TEST(TextTokenizer, UnsupportedOrMalformedFilesNameFileAndField) {
   EXPECT_NE(error_of(j).find("model"), std::string::npos);
 
   j = base;
+  j["model"]["vocab"]["zzz"] = 2000000000;
+  EXPECT_NE(error_of(j).find("model.vocab[\"zzz\"]"), std::string::npos) << error_of(j);
+
+  j = base;
   j["pre_tokenizer"] = {{"type", "Metaspace"}};
   EXPECT_NE(error_of(j).find("pre_tokenizer.type"), std::string::npos);
 
