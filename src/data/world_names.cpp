@@ -91,14 +91,14 @@ std::string WorldNames::person() {
 std::string WorldNames::city() {
   for (int tries = 0; tries < 1000; ++tries) {
     std::string n;
-    if (!cities_.empty() && rng_.chance(0.08))
+    if (!cities_.empty() && rng_.chance(0.08) && tries < 100)
       n = rng_.pick(kCityPrefixes) + " " + rng_.pick(cities_);  // "New Brelith" next to "Brelith"
     else
       n = capitalize(rng_.pick(kOnsets) + rng_.pick(kVowels) + (rng_.chance(0.4) ? rng_.pick(kInner) + rng_.pick(kVowels) : "") +
                      rng_.pick(kCityEnds));
     if (words_.count(n) || !claim(n)) continue;
     words_.insert(n);
-    cities_.push_back(n);
+    if (n.find(' ') == std::string::npos) cities_.push_back(n);  // no "New North Brelith"
     return n;
   }
   throw Error("world: ran out of city names");

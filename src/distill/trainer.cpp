@@ -392,7 +392,7 @@ TrainResult train_run(const TrainConfig& cfg_in, const std::function<void(const 
   }
   if (device.is_cuda() && !torch::cuda::is_available())
     throw Error("--device " + cfg.device + ": this libtorch has no CUDA device available");
-  torch::set_num_threads(1);
+  torch::set_num_threads(std::max(1, cfg.torch_threads));
   const int blas_threads = set_blas_threads(cfg.threads);
   torch::manual_seed(cfg.seed);
 
@@ -473,6 +473,7 @@ TrainResult train_run(const TrainConfig& cfg_in, const std::function<void(const 
   nlohmann::json cj = config_json(cfg);
   cj["total_steps"] = total_steps;
   cj["blas_threads"] = blas_threads;
+  cj["torch_threads"] = std::max(1, cfg.torch_threads);
   cj["data"] = {{"traces", traces.size()},
                 {"traces_not_kept", tstats.not_kept},
                 {"examples", data.size()},

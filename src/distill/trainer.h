@@ -33,7 +33,8 @@ struct TrainConfig {
   int64_t checkpoint_every = 0;    // --checkpoint-every: steps between checkpoints (0 = only at the end)
   bool resume = false;             // --resume: continue from OUT/checkpoint
   int64_t max_len = 0;             // --max-len: tokens per example (0 = the model's max_position_embeddings)
-  int threads = 0;                 // --threads: BLAS threads (0 = OPENBLAS_NUM_THREADS or all cores); torch intra-op stays at 1
+  int threads = 0;                 // --threads: BLAS threads (0 = OPENBLAS_NUM_THREADS or the cores, at most 8)
+  int torch_threads = 1;           // torch intra-op threads (1 measured fastest with 2 BLAS threads on 2 cores)
   int rank = 0, world_size = 1;    // data-parallel position (only world size 1 is run today)
   bool bf16 = true;                // autocast to bfloat16 on CUDA (CPU always trains in float32)
 

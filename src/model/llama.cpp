@@ -115,6 +115,12 @@ torch::Tensor rope_apply(const torch::Tensor& x, const torch::Tensor& cos, const
   return torch::cat({x1 * cos - x2 * sin, x2 * cos + x1 * sin}, -1);
 }
 
+// [T, past + T] bool: query i (at position past + i) may see key j when j <= past + i.
+torch::Tensor causal_allowed(int64_t T, int64_t past, torch::Device device) {
+  auto opts = torch::TensorOptions().dtype(torch::kLong).device(device);
+  return torch::arange(past + T, opts).unsqueeze(0) <= (torch::arange(T, opts) + past).unsqueeze(1);
+}
+
 }  // namespace
 
 torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* cache, const torch::Tensor& key_valid) {
@@ -134,15 +140,13 @@ torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* ca
     torch::Tensor kv = key_valid.to(device, torch::kBool);
     TORCH_CHECK(kv.dim() == 2 && kv.size(0) == B && kv.size(1) == Tk, "key_valid must be [B, cache + T]");
     positions = (kv.to(torch::kLong).cumsum(1) - 1).clamp_min(0).narrow(1, past, T);  // [B, T]
-    torch::Tensor causal = torch::ones({T, Tk}, torch::TensorOptions().dtype(torch::kBool).device(device))
-                               .tril(past);
+    torch::Tensor causal = causal_allowed(T, past, device);
     torch::Tensor allowed = causal.unsqueeze(0).logical_and(kv.unsqueeze(1));  // [B, T, Tk]
     mask = torch::zeros({B, T, Tk}, fopts).masked_fill(allowed.logical_not(), -1e9).view({B, 1, 1, T, Tk});
   } else {
     positions = torch::arange(past, Tk, torch::TensorOptions().dtype(torch::kLong).device(device)).unsqueeze(0);
     if (T > 1) {
-      torch::Tensor causal = torch::ones({T, Tk}, torch::TensorOptions().dtype(torch::kBool).device(device))
-                                 .tril(past);
+      torch::Tensor causal = causal_allowed(T, past, device);
       mask = torch::zeros({T, Tk}, fopts).masked_fill(causal.logical_not(), -1e9).view({1, 1, 1, T, Tk});
     }
   }

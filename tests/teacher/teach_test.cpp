@@ -155,8 +155,8 @@ TEST(Teach, FailedQuestionIsReportedNotWrittenAndRetriedByARerun) {
 
 TEST(Teach, KilledRunResumesWithoutRepeatingFinishedQuestions) {
   FakeServer server;
-  server.set_delay_ms(15);
-  const int n = 40;
+  server.set_delay_ms(25);  // slow enough that the kill lands well before the end
+  const int n = 60;
   std::string dir = temp_dir();
   std::string out = dir + "/t.jsonl";
   std::string url = server.url(), count = std::to_string(n);
@@ -182,7 +182,7 @@ TEST(Teach, KilledRunResumesWithoutRepeatingFinishedQuestions) {
   auto seen = server.requests_per_question();
   {  // a line torn by the kill
     std::ofstream f(out, std::ios::app);
-    f << "{\"id\": \"q39\", \"question\": \"What is";
+    f << "{\"id\": \"q59\", \"question\": \"What is";
   }
 
   auto questions = make_questions(n);
