@@ -158,6 +158,8 @@ int main(int argc, char** argv) {
                           {"target_tokens", r.target_tokens},
                           {"seconds", r.seconds},
                           {"tokens_per_s", r.tokens_per_s},
+                          {"cpu_seconds", r.cpu_seconds},
+                          {"tokens_per_cpu_s", r.cpu_seconds > 0 ? r.tokens / r.cpu_seconds : 0.0},
                           {"padding_share", r.padding_share},
                           {"peak_rss_mb", r.peak_rss_mb},
                           {"epoch_examples", r.examples},

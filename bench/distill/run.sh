@@ -26,9 +26,9 @@ run small steper 2 1
 python3 - "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-print(f"{'size':6} {'objective':8} {'blas':>4} {'torch':>5} {'tok/s':>8} {'pad%':>5} {'RSS MB':>7} {'epoch tok':>10} {'epoch s':>8}")
+print(f"{'size':6} {'objective':8} {'blas':>4} {'torch':>5} {'tok/s':>8} {'tok/cpu-s':>9} {'pad%':>5} {'RSS MB':>7} {'epoch tok':>10} {'epoch s':>8}")
 for r in rows:
-    print(f"{r['size']:6} {r['objective']:8} {r['blas_threads']:>4} {r['torch_threads']:>5} {r['tokens_per_s']:8.0f} "
+    print(f"{r['size']:6} {r['objective']:8} {r['blas_threads']:>4} {r['torch_threads']:>5} {r['tokens_per_s']:8.0f} {r['tokens_per_cpu_s']:9.0f} "
           f"{100*r['padding_share']:5.1f} {r['peak_rss_mb']:7.0f} {r['epoch_tokens']:10.0f} {r['epoch_seconds_est']:8.1f}")
 st = [r for r in rows if r['size'] == 'tiny' and r['objective'] == 'steper' and r['blas_threads'] == 2 and r['torch_threads'] == 1]
 va = [r for r in rows if r['size'] == 'tiny' and r['objective'] == 'vanilla']

@@ -15,12 +15,12 @@ CommandRegistrar reg({"world", "generate a fictional multi-hop world: DIR/corpus
   auto opts = std::make_shared<WorldOptions>();
   sub->add_option("--out", *out, "output folder")->required();
   sub->add_option("--seed", opts->seed, "random seed (same seed, same world)")->capture_default_str();
-  sub->add_option("--train", opts->n_train, "training questions")->check(CLI::NonNegativeNumber)->capture_default_str();
-  sub->add_option("--dev", opts->n_dev, "development questions")->check(CLI::NonNegativeNumber)->capture_default_str();
-  sub->add_option("--test", opts->n_test, "test questions")->check(CLI::NonNegativeNumber)->capture_default_str();
+  sub->add_option("--train", opts->n_train, "training questions")->check(CLI::Range(0, 100000000))->capture_default_str();
+  sub->add_option("--dev", opts->n_dev, "development questions")->check(CLI::Range(0, 100000000))->capture_default_str();
+  sub->add_option("--test", opts->n_test, "test questions")->check(CLI::Range(0, 100000000))->capture_default_str();
   sub->add_option("--entities", opts->n_entities,
                   "entities, one passage each (0: about 0.52 per question, at least 150)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0, 100000000))
       ->capture_default_str();
   return std::function<int()>([=] {
     Progress progress("world", 2, "steps");

@@ -55,6 +55,12 @@ int set_blas_threads(int requested) {
   return n;
 }
 
+double cpu_now() {
+  struct timespec ts {};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
 double peak_rss_mb() {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
@@ -501,10 +507,11 @@ TrainResult train_run(const TrainConfig& cfg_in, const std::function<void(const 
   progress.add(static_cast<size_t>(st.step));
   auto t_start = std::chrono::steady_clock::now();
   int64_t run_tokens = 0;
-  double train_seconds = 0;
+  double train_seconds = 0, cpu_seconds = 0;
 
   while (st.step < stop_at) {
     auto t0 = std::chrono::steady_clock::now();
+    const double c0 = cpu_now();
     const int64_t step = st.step + 1;
     const double lr = lr_at_step(step, total_steps, cfg.lr, cfg.warmup, cfg.min_lr_ratio);
     for (auto& g : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
@@ -562,6 +569,7 @@ TrainResult train_run(const TrainConfig& cfg_in, const std::function<void(const 
     run_tokens += rec.tokens;
     auto t1 = std::chrono::steady_clock::now();
     train_seconds += std::chrono::duration<double>(t1 - t0).count();
+    cpu_seconds += cpu_now() - c0;
 
     rec.step = step;
     rec.lr = lr;
@@ -610,6 +618,7 @@ TrainResult train_run(const TrainConfig& cfg_in, const std::function<void(const 
   result.target_tokens = st.target_tokens;
   result.padded_tokens = st.padded_tokens;
   result.seconds = train_seconds;
+  result.cpu_seconds = cpu_seconds;
   result.tokens_per_s = train_seconds > 0 ? static_cast<double>(run_tokens) / train_seconds : 0;
   result.padding_share =
       st.padded_tokens > 0 ? 1.0 - static_cast<double>(st.tokens) / static_cast<double>(st.padded_tokens) : 0;
@@ -628,6 +637,7 @@ TrainResult train_run(const TrainConfig& cfg_in, const std::function<void(const 
                             {"padding_share", result.padding_share},
                             {"seconds", result.seconds},
                             {"tokens_per_s", result.tokens_per_s},
+                            {"cpu_seconds", result.cpu_seconds},
                             {"peak_rss_mb", result.peak_rss_mb},
                             {"sigma", {{"init", result.sigma[0]}, {"exp", result.sigma[1]}, {"agg", result.sigma[2]}}},
                             {"finished", result.finished}};

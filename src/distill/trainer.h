@@ -60,6 +60,7 @@ struct TrainResult {
   int64_t tokens = 0, target_tokens = 0, padded_tokens = 0;  // processed in total
   double seconds = 0;                // this process's training time
   double tokens_per_s = 0;           // this process's throughput
+  double cpu_seconds = 0;            // process CPU time spent in training steps (all threads)
   double padding_share = 0;          // padded / processed - 1, over the whole run
   std::array<double, 3> sigma{};
   std::array<double, 3> last_task_loss{};

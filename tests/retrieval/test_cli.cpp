@@ -16,18 +16,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
+struct CliRun {
   int rc = -1;
   std::string out;  // stdout
   std::string err;  // stderr
 };
 
-Run steper_run(const std::string& args) {
+CliRun steper_run(const std::string& args) {
   fs::path dir = fs::temp_directory_path() / ("steper_retrieval_cli_" + std::to_string(getpid()));
   fs::create_directories(dir);
   std::string out = (dir / "out").string(), err = (dir / "err").string();
   std::string cmd = std::string(STEPER_BINARY_DIR) + "/src/cli/steper " + args + " >" + out + " 2>" + err;
-  Run r;
+  CliRun r;
   int status = std::system(cmd.c_str());
   r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::ifstream o(out), e(err);
@@ -65,7 +65,7 @@ class Cli : public ::testing::Test {
 
 TEST_F(Cli, IndexThenSearch) {
   std::string corpus = std::string(STEPER_FIXTURES) + "/retrieval/small_corpus.jsonl";
-  Run r = steper_run("index --corpus " + corpus + " --index " + index_);
+  CliRun r = steper_run("index --corpus " + corpus + " --index " + index_);
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.err.find("6 passages"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("1 duplicates skipped"), std::string::npos) << r.err;
@@ -92,7 +92,7 @@ TEST_F(Cli, IndexThenSearch) {
 }
 
 TEST_F(Cli, BadInputNamesTheProblem) {
-  Run r = steper_run("search --index " + index_ + " anything");
+  CliRun r = steper_run("search --index " + index_ + " anything");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("steper: error: index folder " + index_ + " does not exist"), std::string::npos) << r.err;
 
