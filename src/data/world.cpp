@@ -320,7 +320,7 @@ void WorldBuilder::add_context(Question& q, const std::vector<int>& supporting) 
         size_t sp = n.find(' ', start);
         if (sp == std::string::npos) sp = n.size();
         std::string w = n.substr(start, sp - start);
-        if (w != "The" && w != "A" && w != "of") by_word_[w].push_back(static_cast<int>(i));
+        if (w != "The" && w != "A" && w != "An" && w != "of") by_word_[w].push_back(static_cast<int>(i));
         start = sp + 1;
       }
     }

@@ -155,8 +155,13 @@ std::string WorldNames::film() {
 
 std::string WorldNames::book() {
   for (int tries = 0; tries < 1000; ++tries) {
-    std::string n = tries < 20 && rng_.chance(0.5) ? "A " + rng_.pick(kAdjectives) + " " + rng_.pick(kNouns)
-                                                   : rng_.pick(kBookNouns) + " of " + word(2);
+    std::string n;
+    if (tries < 20 && rng_.chance(0.5)) {
+      const std::string& adj = rng_.pick(kAdjectives);
+      n = (std::string("AEIOU").find(adj[0]) == std::string::npos ? "A " : "An ") + adj + " " + rng_.pick(kNouns);
+    } else {
+      n = rng_.pick(kBookNouns) + " of " + word(2);
+    }
     if (claim(n)) return n;
   }
   throw Error("world: ran out of book names");
