@@ -22,8 +22,8 @@ mkdir -p "$work"
 "$root/tests/gguf/install_llama_cpp.sh" "$cache"
 steper=$build/src/cli/steper
 bench=$build/bench/gguf/gguf_steper_decode_bench
-"$steper" init --corpus "$root/tests/fixtures/gguf/corpus.jsonl" --out "$work/model" --size "$size" --seed 1 2>/dev/null
-"$steper" export-gguf --model "$work/model" --out "$work/model.gguf" --type "$type" 2>/dev/null
+"$steper" init --corpus "$root/tests/fixtures/gguf/corpus.jsonl" --out "$work/model" --size "$size" --seed 1 >/dev/null 2>&1
+"$steper" export-gguf --model "$work/model" --out "$work/model.gguf" --type "$type" >/dev/null 2>&1
 params=$(node -e "const c=require('$work/model/config.json');console.log(c.hidden_size+'d '+c.num_hidden_layers+'L '+c.num_attention_heads+'h vocab '+c.vocab_size)")
 echo "model: steper init --size $size ($params); GGUF $type; $new_tokens new tokens; $threads thread(s); $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 

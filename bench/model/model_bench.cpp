@@ -19,6 +19,8 @@
 
 #include "model/llama.h"
 
+#include <torch/csrc/autograd/profiler_legacy.h>
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -75,6 +77,10 @@ int bench_train(const std::string& size, int64_t B, int64_t T, int steps) {
     return loss.item<double>();
   };
   for (int i = 0; i < 2; ++i) step();  // warm-up
+  if (std::getenv("PROFILE")) {  // a chrome://tracing file of two steps, for finding where time goes
+    torch::autograd::profiler::RecordProfile guard(std::getenv("PROFILE"));
+    for (int i = 0; i < 2; ++i) step();
+  }
   auto t0 = Clock::now();
   for (int i = 0; i < steps; ++i) step();
   double s = seconds_since(t0);

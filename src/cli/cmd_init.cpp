@@ -4,7 +4,6 @@
 
 #include "cli/command.h"
 #include "core/error.h"
-#include "core/progress.h"
 #include "data/formats.h"
 #include "model/model.h"
 
@@ -36,9 +35,7 @@ CommandRegistrar reg({"init", "a from-scratch model folder: BPE tokenizer traine
     texts.reserve(passages.size());
     for (const auto& p : passages) texts.push_back(p.title.empty() ? p.text : p.title + "\n" + p.text);
     torch_threads_set(1);
-    Progress progress("init", 1, "folders");
     init_model_folder(texts, *out, *size, *seed, *vocab);
-    progress.finish();
     std::printf("%s\n", out->c_str());
     return 0;
   });

@@ -1,6 +1,7 @@
 #include "distill/data.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 #include "core/io.h"
@@ -101,6 +102,46 @@ void shuffle_indices(std::vector<uint32_t>& v, uint64_t seed) {
   }
 }
 
+namespace {
+
+// Length-bucketed parts of one task's (or all) examples: sort within shuffled chunks, fill greedily.
+std::vector<Batch> plan_parts(const std::vector<TokenizedExample>& data, std::vector<uint32_t> order, int64_t budget,
+                              int chunk_batches) {
+  std::vector<Batch> out;
+  if (order.empty()) return out;
+  double mean_len = 0;
+  for (uint32_t i : order) mean_len += data[i].length();
+  mean_len /= static_cast<double>(order.size());
+  double per_batch = std::max(1.0, static_cast<double>(budget) / mean_len);
+  size_t chunk = static_cast<size_t>(std::max(1.0, per_batch * std::max(1, chunk_batches)));
+  for (size_t c0 = 0; c0 < order.size(); c0 += chunk) {
+    size_t c1 = std::min(order.size(), c0 + chunk);
+    std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(c0), order.begin() + static_cast<std::ptrdiff_t>(c1),
+                     [&](uint32_t a, uint32_t b) { return data[a].length() > data[b].length(); });
+    Batch cur;
+    cur.parts.emplace_back();
+    for (size_t k = c0; k < c1; ++k) {
+      const TokenizedExample& ex = data[order[k]];
+      BatchPart& part = cur.parts[0];
+      int32_t new_max = std::max(part.max_len, ex.length());
+      if (!part.examples.empty() && static_cast<int64_t>(part.examples.size() + 1) * new_max > budget) {
+        out.push_back(std::move(cur));
+        cur = Batch();
+        cur.parts.emplace_back();
+        new_max = ex.length();
+      }
+      cur.parts[0].examples.push_back(order[k]);
+      cur.parts[0].max_len = new_max;
+      cur.tokens += ex.length();
+      cur.target_tokens += ex.target_length();
+    }
+    if (!cur.parts[0].examples.empty()) out.push_back(std::move(cur));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<Batch> plan_epoch(const std::vector<TokenizedExample>& data, int64_t epoch, const BatchOptions& opts) {
   if (opts.batch_tokens < 1) throw Error("--batch-tokens must be positive");
   if (opts.world_size < 1 || opts.rank < 0 || opts.rank >= opts.world_size)
@@ -115,32 +156,55 @@ std::vector<Batch> plan_epoch(const std::vector<TokenizedExample>& data, int64_t
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
   shuffle_indices(order, order_seed);
 
-  // chunk size in examples: about chunk_batches batches of average-length examples
-  double mean_len = 0;
-  for (const auto& d : data) mean_len += d.length();
-  mean_len /= static_cast<double>(data.size());
-  double per_batch = std::max(1.0, static_cast<double>(opts.batch_tokens) / mean_len);
-  size_t chunk = static_cast<size_t>(std::max(1.0, per_batch * std::max(1, opts.chunk_batches)));
-
-  for (size_t c0 = 0; c0 < order.size(); c0 += chunk) {
-    size_t c1 = std::min(order.size(), c0 + chunk);
-    std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(c0), order.begin() + static_cast<std::ptrdiff_t>(c1),
-                     [&](uint32_t a, uint32_t b) { return data[a].length() > data[b].length(); });
-    Batch cur;
-    for (size_t k = c0; k < c1; ++k) {
-      const TokenizedExample& ex = data[order[k]];
-      int32_t new_max = std::max(cur.max_len, ex.length());
-      if (!cur.examples.empty() && static_cast<int64_t>(cur.examples.size() + 1) * new_max > opts.batch_tokens) {
-        batches.push_back(std::move(cur));
-        cur = Batch();
-        new_max = ex.length();
-      }
-      cur.examples.push_back(order[k]);
-      cur.max_len = new_max;
-      cur.tokens += ex.length();
-      cur.target_tokens += ex.target_length();
+  if (!opts.mix_tasks) {
+    batches = plan_parts(data, order, opts.batch_tokens, opts.chunk_batches);
+  } else {
+    // G batches of about batch_tokens real tokens; each task's examples, sorted by length within
+    // shuffled chunks, are cut into G consecutive parts of equal tokens, and batch g joins part g of
+    // every task
+    std::vector<uint32_t> by_task[3];
+    double task_tokens[3] = {0, 0, 0}, all_tokens = 0;
+    for (uint32_t i : order) {
+      int j = static_cast<int>(data[i].task);
+      by_task[j].push_back(i);
+      task_tokens[j] += data[i].length();
+      all_tokens += data[i].length();
     }
-    if (!cur.examples.empty()) batches.push_back(std::move(cur));
+    auto groups = static_cast<size_t>(std::max(1.0, std::round(all_tokens / static_cast<double>(opts.batch_tokens))));
+    batches.resize(groups);
+    for (int j = 0; j < 3; ++j) {
+      std::vector<uint32_t>& ex = by_task[j];
+      if (ex.empty()) continue;
+      size_t chunk = std::max<size_t>(1, ex.size() * static_cast<size_t>(std::max(1, opts.chunk_batches)) / groups);
+      // chunks sorted alternately longest-first and shortest-first, so that a part straddling two
+      // chunks joins examples of similar length
+      for (size_t c0 = 0, k = 0; c0 < ex.size(); c0 += chunk, ++k) {
+        size_t c1 = std::min(ex.size(), c0 + chunk);
+        bool down = k % 2 == 0;
+        std::stable_sort(ex.begin() + static_cast<std::ptrdiff_t>(c0), ex.begin() + static_cast<std::ptrdiff_t>(c1),
+                         [&](uint32_t a, uint32_t b) {
+                           return down ? data[a].length() > data[b].length() : data[a].length() < data[b].length();
+                         });
+      }
+      double cum = 0;
+      for (uint32_t i : ex) {
+        const TokenizedExample& e = data[i];
+        double mid = cum + 0.5 * e.length();
+        cum += e.length();
+        auto g = std::min(groups - 1, static_cast<size_t>(mid * static_cast<double>(groups) / task_tokens[j]));
+        Batch& bt = batches[g];
+        if (bt.parts.empty() || static_cast<int>(data[bt.parts.back().examples.front()].task) != j)
+          bt.parts.emplace_back();
+        bt.parts.back().examples.push_back(i);
+        bt.parts.back().max_len = std::max(bt.parts.back().max_len, e.length());
+        bt.tokens += e.length();
+        bt.target_tokens += e.target_length();
+      }
+    }
+    std::vector<Batch> nonempty;
+    for (auto& bt : batches)
+      if (!bt.parts.empty()) nonempty.push_back(std::move(bt));
+    batches = std::move(nonempty);
   }
 
   // batch order shuffled so lengths do not drift within an epoch

@@ -58,18 +58,38 @@ std::vector<TokenizedExample> tokenize_examples(const std::vector<StepExample>& 
 
 // ---- batches ---------------------------------------------------------------------------------------
 
-struct Batch {
+// One padded rectangle: rows of similar length.
+struct BatchPart {
   std::vector<uint32_t> examples;  // indices into the tokenized examples
   int32_t max_len = 0;             // padded length of every row
-  int64_t tokens = 0;              // real tokens (prompt + target)
-  int64_t target_tokens = 0;       // scored tokens
   int64_t padded_tokens() const { return static_cast<int64_t>(examples.size()) * max_len; }
 };
 
+// One micro-batch. With mix_tasks it holds one part per task, each length-bucketed on its own, so that
+// every batch scores every task (as a random batch would) while padding stays small; a batch then holds
+// about batch_tokens real tokens (each task's share of them) rather than at most batch_tokens padded ones.
+struct Batch {
+  std::vector<BatchPart> parts;
+  int64_t tokens = 0;         // real tokens (prompt + target)
+  int64_t target_tokens = 0;  // scored tokens
+  int64_t padded_tokens() const {
+    int64_t n = 0;
+    for (const auto& p : parts) n += p.padded_tokens();
+    return n;
+  }
+  size_t num_examples() const {
+    size_t n = 0;
+    for (const auto& p : parts) n += p.examples.size();
+    return n;
+  }
+};
+
 struct BatchOptions {
-  int64_t batch_tokens = 2048;  // rows * padded length stays within this (a longer example gets a batch alone)
+  int64_t batch_tokens = 2048;  // tokens per batch: mix_tasks: about this many real tokens; otherwise at most
+                                // this many padded ones (a longer example gets a batch alone)
   uint64_t seed = 0;
   int chunk_batches = 16;       // length sorting happens within shuffled chunks of about this many batches
+  bool mix_tasks = true;        // every batch takes from every task, in proportion to the task's tokens
   int rank = 0, world_size = 1; // each rank takes every world_size-th batch
 };
 

@@ -142,12 +142,10 @@ struct MicroBatch {
   std::vector<int64_t> task, example_len;
 };
 
-MicroBatch micro_batch(const std::vector<TokenizedExample>& data, const Batch& batch) {
+MicroBatch micro_batch(const std::vector<TokenizedExample>& data, const BatchPart& batch) {
   MicroBatch mb;
   const int64_t B = static_cast<int64_t>(batch.examples.size()), T = batch.max_len;
   std::vector<int64_t> ids(static_cast<size_t>(B * T), 0), pos, labels;
-  pos.reserve(static_cast<size_t>(batch.target_tokens));
-  labels.reserve(static_cast<size_t>(batch.target_tokens));
   for (int64_t b = 0; b < B; ++b) {
     const TokenizedExample& ex = data[batch.examples[static_cast<size_t>(b)]];
     for (int32_t t = 0; t < ex.length(); ++t) ids[static_cast<size_t>(b * T + t)] = ex.ids[static_cast<size_t>(t)];
@@ -517,7 +515,7 @@ TrainResult train_run(const TrainConfig& cfg_in, const std::function<void(const 
     for (auto& g : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
 
     // the step's micro-batches and what they score in total
-    std::vector<const Batch*> micro;
+    std::vector<const BatchPart*> micro;  // one padded rectangle per forward pass
     int64_t epoch = 0;
     StepTotals totals;
     TrainStepRecord rec;
@@ -525,11 +523,13 @@ TrainResult train_run(const TrainConfig& cfg_in, const std::function<void(const 
       int64_t e = 0;
       const Batch& b = stream.at((step - 1) * cfg.grad_accum + a, &e);
       if (a == 0) epoch = e;
-      micro.push_back(&b);
-      for (uint32_t i : b.examples) {
-        const TokenizedExample& ex = data[i];
-        totals.target_tokens[static_cast<size_t>(ex.task)] += ex.target_length();
-        totals.examples++;
+      for (const BatchPart& part : b.parts) {
+        micro.push_back(&part);
+        for (uint32_t i : part.examples) {
+          const TokenizedExample& ex = data[i];
+          totals.target_tokens[static_cast<size_t>(ex.task)] += ex.target_length();
+          totals.examples++;
+        }
       }
       rec.tokens += b.tokens;
       rec.target_tokens += b.target_tokens;

@@ -121,6 +121,32 @@ torch::Tensor causal_allowed(int64_t T, int64_t past, torch::Device device) {
   return torch::arange(past + T, opts).unsqueeze(0) <= (torch::arange(T, opts) + past).unsqueeze(1);
 }
 
+// Causal attention, grouped-query without repeating keys: the G query heads that share a key head are stacked
+// time-major into one product. Long sequences go in query blocks, each against only the keys it can see, which
+// skips most of the masked upper triangle (about 3/8 of the attention work with four blocks).
+// q [B, T, H, hd] (already scaled), k/v [B, KV, past+T, hd], mask [B|1, 1, T, 1, past+T] or undefined.
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const torch::Tensor& mask, int64_t past) {
+  const int64_t B = q.size(0), T = q.size(1), H = q.size(2), hd = q.size(3), KV = k.size(1), G = H / KV;
+  torch::Tensor qg = q.view({B, T, KV, G, hd}).permute({0, 2, 1, 3, 4}).reshape({B, KV, T * G, hd});
+  const int64_t blocks = T >= 256 ? 4 : T >= 128 ? 2 : 1;
+  std::vector<torch::Tensor> outs;
+  for (int64_t i = 0; i < blocks; ++i) {
+    const int64_t s = T * i / blocks, e = T * (i + 1) / blocks, keys = past + e;
+    torch::Tensor qi = blocks == 1 ? qg : qg.narrow(2, s * G, (e - s) * G);
+    torch::Tensor ki = keys == k.size(2) ? k : k.narrow(2, 0, keys);
+    torch::Tensor vi = keys == v.size(2) ? v : v.narrow(2, 0, keys);
+    torch::Tensor scores = torch::matmul(qi, ki.transpose(-1, -2));  // [B, KV, (e-s)*G, keys]
+    if (mask.defined()) {
+      torch::Tensor m = blocks == 1 ? mask : mask.narrow(2, s, e - s).narrow(4, 0, keys);
+      scores = (scores.view({B, KV, e - s, G, keys}) + m).view({B, KV, (e - s) * G, keys});
+    }
+    outs.push_back(torch::matmul(torch::softmax(scores, -1), vi));  // [B, KV, (e-s)*G, hd]
+  }
+  torch::Tensor att = blocks == 1 ? outs[0] : torch::cat(outs, 2);
+  return att.view({B, KV, T, G, hd}).permute({0, 2, 1, 3, 4}).reshape({B, T, H * hd});
+}
+
 }  // namespace
 
 torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* cache, const torch::Tensor& key_valid) {
@@ -131,10 +157,10 @@ torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* ca
   const int64_t B = ids.size(0), T = ids.size(1);
   const int64_t past = cache ? cache->length : 0;
   const int64_t Tk = past + T;
-  const int64_t H = cfg_.num_attention_heads, KV = cfg_.num_key_value_heads, G = H / KV, hd = cfg_.head_dim;
+  const int64_t H = cfg_.num_attention_heads, KV = cfg_.num_key_value_heads, hd = cfg_.head_dim;
   const auto fopts = torch::TensorOptions().dtype(L.embed.dtype()).device(device);
 
-  // Positions, rotary tables and the attention mask (additive, [B|1, 1, 1, T, Tk]).
+  // Positions, rotary tables and the attention mask (additive, [B|1, 1, T, 1, Tk]).
   torch::Tensor positions, mask;
   if (key_valid.defined()) {
     torch::Tensor kv = key_valid.to(device, torch::kBool);
@@ -142,12 +168,12 @@ torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* ca
     positions = (kv.to(torch::kLong).cumsum(1) - 1).clamp_min(0).narrow(1, past, T);  // [B, T]
     torch::Tensor causal = causal_allowed(T, past, device);
     torch::Tensor allowed = causal.unsqueeze(0).logical_and(kv.unsqueeze(1));  // [B, T, Tk]
-    mask = torch::zeros({B, T, Tk}, fopts).masked_fill(allowed.logical_not(), -1e9).view({B, 1, 1, T, Tk});
+    mask = torch::zeros({B, T, Tk}, fopts).masked_fill(allowed.logical_not(), -1e9).view({B, 1, T, 1, Tk});
   } else {
     positions = torch::arange(past, Tk, torch::TensorOptions().dtype(torch::kLong).device(device)).unsqueeze(0);
     if (T > 1) {
       torch::Tensor causal = causal_allowed(T, past, device);
-      mask = torch::zeros({T, Tk}, fopts).masked_fill(causal.logical_not(), -1e9).view({1, 1, 1, T, Tk});
+      mask = torch::zeros({T, Tk}, fopts).masked_fill(causal.logical_not(), -1e9).view({1, 1, T, 1, Tk});
     }
   }
   torch::Tensor freqs = positions.to(torch::kFloat).unsqueeze(-1) * L.inv_freq.to(torch::kFloat);  // [B|1, T, hd/2]
@@ -172,26 +198,18 @@ torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* ca
     torch::Tensor q = rope_apply(parts[0].view({B, T, H, hd}), cos_q, sin_q);
     torch::Tensor k = rope_apply(parts[1].view({B, T, KV, hd}), cos, sin).permute({0, 2, 1, 3});  // [B,KV,T,hd]
     torch::Tensor v = parts[2].view({B, T, KV, hd}).permute({0, 2, 1, 3});
+    if (cache && cache->k[l].defined() && cache->k[l].size(2) > 0) {
+      k = torch::cat({cache->k[l], k}, 2);
+      v = torch::cat({cache->v[l], v}, 2);
+    } else {
+      k = k.contiguous();
+      v = v.contiguous();
+    }
     if (cache) {
-      if (cache->k[l].defined() && cache->k[l].size(2) > 0) {
-        k = torch::cat({cache->k[l], k}, 2);
-        v = torch::cat({cache->v[l], v}, 2);
-      } else {
-        k = k.contiguous();
-        v = v.contiguous();
-      }
       cache->k[l] = k;
       cache->v[l] = v;
     }
-    // Grouped-query attention without repeating keys: the G query heads sharing a key head are stacked.
-    torch::Tensor qg = q.view({B, T, KV, G, hd}).permute({0, 2, 3, 1, 4}).reshape({B, KV, G * T, hd});
-    torch::Tensor scores = torch::matmul(qg, k.transpose(-1, -2));  // [B, KV, G*T, Tk]
-    if (mask.defined()) scores = scores.view({B, KV, G, T, Tk}) + mask;
-    torch::Tensor probs = torch::softmax(scores, -1).view({B, KV, G * T, Tk});
-    torch::Tensor att = torch::matmul(probs, v)  // [B, KV, G*T, hd]
-                            .view({B, KV, G, T, hd})
-                            .permute({0, 3, 1, 2, 4})
-                            .reshape({B, T, H * hd});
+    torch::Tensor att = attention(q, k, v, mask, past);  // [B, T, H*hd]
     x = x + torch::linear(att, b.wo, b.bo);
     h = rms_norm(x, b.post_norm, cfg_.rms_norm_eps);
     torch::Tensor gu = torch::linear(h, torch::cat({b.w_gate, b.w_up}, 0));

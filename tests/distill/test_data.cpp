@@ -142,6 +142,20 @@ std::vector<TokenizedExample> synthetic_data(size_t n, uint64_t seed) {
   return d;
 }
 
+TEST(DistillData, MixedBatchesHoldAboutTheBudget) {
+  auto data = synthetic_data(600, 8);
+  BatchOptions o;
+  o.batch_tokens = 2048;
+  int64_t all = 0;
+  for (const auto& d : data) all += d.length();
+  auto batches = plan_epoch(data, 0, o);
+  EXPECT_NEAR(static_cast<double>(batches.size()), static_cast<double>(all) / 2048.0, 1.0);
+  for (const auto& b : batches) {
+    EXPECT_EQ(b.parts.size(), 3u);
+    EXPECT_NEAR(static_cast<double>(b.tokens), 2048.0, 0.25 * 2048.0);
+  }
+}
+
 TEST(DistillData, BatchesCoverEveryExampleOnceWithinBudget) {
   auto data = synthetic_data(500, 1);
   BatchOptions o;
@@ -150,23 +164,31 @@ TEST(DistillData, BatchesCoverEveryExampleOnceWithinBudget) {
   auto batches = plan_epoch(data, 0, o);
   std::vector<int> seen(data.size(), 0);
   int64_t padded = 0, real = 0;
+  size_t all_tasks = 0;
   for (const auto& b : batches) {
-    int32_t mx = 0;
     int64_t tok = 0;
-    for (uint32_t i : b.examples) {
-      seen[i]++;
-      mx = std::max(mx, data[i].length());
-      tok += data[i].length();
+    std::set<int> tasks;
+    for (const auto& part : b.parts) {
+      int32_t mx = 0;
+      for (uint32_t i : part.examples) {
+        seen[i]++;
+        mx = std::max(mx, data[i].length());
+        tok += data[i].length();
+        tasks.insert(static_cast<int>(data[i].task));
+      }
+      EXPECT_EQ(part.max_len, mx);
     }
-    EXPECT_EQ(b.max_len, mx);
+    all_tasks += tasks.size() == 3;
     EXPECT_EQ(b.tokens, tok);
-    EXPECT_LE(b.padded_tokens(), 1024);
+    EXPECT_LE(b.padded_tokens(), 1024 + 3 * 220);  // about the budget: each task's share, give or take a row
     padded += b.padded_tokens();
     real += b.tokens;
   }
   for (int s : seen) EXPECT_EQ(s, 1);
   // bucketing keeps padding small; a random order of these lengths wastes about a third
   EXPECT_LT(1.0 - static_cast<double>(real) / static_cast<double>(padded), 0.10);
+  // nearly every batch scores all three tasks (the tasks' parts run out at about the same time)
+  EXPECT_GE(static_cast<double>(all_tasks), 0.9 * static_cast<double>(batches.size()));
 }
 
 TEST(DistillData, EpochOrderIsDeterministicAndChanges) {
@@ -177,7 +199,8 @@ TEST(DistillData, EpochOrderIsDeterministicAndChanges) {
     BatchOptions oo = o;
     oo.seed = seed;
     std::vector<uint32_t> all;
-    for (const auto& b : plan_epoch(data, epoch, oo)) all.insert(all.end(), b.examples.begin(), b.examples.end());
+    for (const auto& b : plan_epoch(data, epoch, oo))
+      for (const auto& p : b.parts) all.insert(all.end(), p.examples.begin(), p.examples.end());
     return all;
   };
   EXPECT_EQ(order(0, 11), order(0, 11));
@@ -195,8 +218,10 @@ TEST(DistillData, RanksSplitTheBatches) {
   o.rank = 1;
   auto b1 = plan_epoch(data, 0, o);
   EXPECT_EQ(b0.size(), b1.size());
-  for (const auto& b : b0) r0.insert(b.examples.begin(), b.examples.end());
-  for (const auto& b : b1) r1.insert(b.examples.begin(), b.examples.end());
+  for (const auto& b : b0)
+    for (const auto& p : b.parts) r0.insert(p.examples.begin(), p.examples.end());
+  for (const auto& b : b1)
+    for (const auto& p : b.parts) r1.insert(p.examples.begin(), p.examples.end());
   for (uint32_t i : r0) EXPECT_EQ(r1.count(i), 0u);
   o.rank = 2;
   EXPECT_THROW(plan_epoch(data, 0, o), Error);
@@ -208,13 +233,33 @@ TEST(DistillData, OversizedExampleGetsItsOwnBatch) {
   data[3].target_start = 290;
   BatchOptions o;
   o.batch_tokens = 256;
-  bool found = false;
-  for (const auto& b : plan_epoch(data, 0, o))
-    if (std::find(b.examples.begin(), b.examples.end(), 3u) != b.examples.end()) {
-      EXPECT_EQ(b.examples.size(), 1u);
-      found = true;
+  o.mix_tasks = false;
+  {
+    bool found = false;
+    for (const auto& b : plan_epoch(data, 0, o))
+      for (const auto& p : b.parts)
+        if (std::find(p.examples.begin(), p.examples.end(), 3u) != p.examples.end()) {
+          EXPECT_EQ(p.examples.size(), 1u);
+          found = true;
+        }
+    EXPECT_TRUE(found);
+  }
+}
+
+TEST(DistillData, UnmixedBatchesAreOneRectangle) {
+  auto data = synthetic_data(200, 6);
+  BatchOptions o;
+  o.mix_tasks = false;
+  o.batch_tokens = 1024;
+  size_t n = 0;
+  for (const auto& b : plan_epoch(data, 0, o)) {
+    ASSERT_EQ(b.parts.size(), 1u);
+    if (b.parts[0].examples.size() > 1) {
+      EXPECT_LE(b.padded_tokens(), 1024);
     }
-  EXPECT_TRUE(found);
+    n += b.num_examples();
+  }
+  EXPECT_EQ(n, data.size());
 }
 
 }  // namespace

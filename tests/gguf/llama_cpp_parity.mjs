@@ -54,7 +54,7 @@ function sameIds(a, b) {
 // and the MLP), and for arch "qwen2" also q/k/v biases and config.json renamed, which checks the qwen2 path
 // of the exporter (own architecture, biases, no rotary permutation).
 const SCALE = 10;
-function make_variant(src, dst, arch) {
+function make_variant(src, dst, arch, ropeLlama3 = false) {
   fs.mkdirSync(dst, { recursive: true });
   for (const f of fs.readdirSync(src)) if (f !== "model.safetensors" && f !== "config.json") fs.copyFileSync(path.join(src, f), path.join(dst, f));
   const cfg = JSON.parse(fs.readFileSync(path.join(src, "config.json"), "utf8"));
@@ -62,6 +62,11 @@ function make_variant(src, dst, arch) {
     cfg.architectures = ["Qwen2ForCausalLM"];
     cfg.model_type = "qwen2";
     delete cfg.attention_bias;
+  }
+  if (ropeLlama3) {
+    // Llama-3.1 rope scaling with a short original context, so that it changes most frequencies.
+    cfg.rope_scaling = { rope_type: "llama3", factor: 8.0, low_freq_factor: 1.0, high_freq_factor: 4.0,
+                         original_max_position_embeddings: 64 };
   }
   fs.writeFileSync(path.join(dst, "config.json"), JSON.stringify(cfg, null, 2));
   const buf = fs.readFileSync(path.join(src, "model.safetensors"));
@@ -139,6 +144,8 @@ console.log("steper side:");
 run(["init", "--corpus", corpus, "--out", initDir, "--size", "tiny", "--seed", "7"]);
 make_variant(initDir, modelDir, "llama");
 make_variant(initDir, qwenDir, "qwen2");
+const rope3Dir = path.join(work, "model-llama-rope3");
+make_variant(initDir, rope3Dir, "llama", true);
 const generate = (dir, p) =>
   JSON.parse(run(["generate", "--model", dir, "--max-tokens", String(MAX_TOKENS), "--temperature", "0", "--json", p]));
 const llamaGen = PROMPTS.map((p) => generate(modelDir, p));
@@ -146,6 +153,8 @@ const variants = [
   { name: "llama f32", type: "f32", gguf: path.join(work, "llama-f32.gguf"), dir: modelDir, gen: llamaGen, tokenize: true },
   { name: "llama f16", type: "f16", gguf: path.join(work, "llama-f16.gguf"), dir: modelDir, gen: llamaGen, tokenize: false },
   { name: "qwen2 f32", type: "f32", gguf: path.join(work, "qwen2-f32.gguf"), dir: qwenDir, gen: null, tokenize: false },
+  { name: "llama f32, llama3 rope scaling", type: "f32", gguf: path.join(work, "llama-rope3-f32.gguf"), dir: rope3Dir,
+    gen: null, tokenize: false },
 ];
 for (const v of variants) {
   run(["export-gguf", "--model", v.dir, "--out", v.gguf, ...(v.type === "f16" ? ["--type", "f16"] : [])]);

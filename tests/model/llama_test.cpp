@@ -64,14 +64,7 @@ void randomize(Llama& m, uint64_t seed) {
 // Reference forward: one sequence, double precision, one head at a time.
 
 torch::Tensor ref_rms(const torch::Tensor& x, const torch::Tensor& w, double eps) {
-  torch::Tensor out = torch::empty_like(x);
-  for (int64_t t = 0; t < x.size(0); ++t) {
-    double ss = 0;
-    for (int64_t i = 0; i < x.size(1); ++i) ss += x[t][i].item<double>() * x[t][i].item<double>();
-    double r = 1.0 / std::sqrt(ss / x.size(1) + eps);
-    out[t] = x[t] * r * w;
-  }
-  return out;
+  return x / torch::sqrt((x * x).sum(1, true) / x.size(1) + eps) * w;
 }
 
 torch::Tensor rotate_half(const torch::Tensor& x) {
@@ -114,15 +107,8 @@ torch::Tensor ref_forward(Llama& m, const std::vector<int64_t>& ids) {
       qh = qh * cos + rotate_half(qh) * sin;
       kh = kh * cos + rotate_half(kh) * sin;
       torch::Tensor s = qh.matmul(kh.t()) / std::sqrt(static_cast<double>(hd));
-      torch::Tensor out = torch::zeros({T, hd}, torch::kDouble);
-      for (int64_t i = 0; i < T; ++i) {
-        double mx = -1e300;
-        for (int64_t j = 0; j <= i; ++j) mx = std::max(mx, s[i][j].item<double>());
-        double z = 0;
-        std::vector<double> e(i + 1);
-        for (int64_t j = 0; j <= i; ++j) z += e[j] = std::exp(s[i][j].item<double>() - mx);
-        for (int64_t j = 0; j <= i; ++j) out[i] += vh[j] * (e[j] / z);
-      }
+      torch::Tensor future = torch::ones({T, T}, torch::kBool).triu(1);
+      torch::Tensor out = torch::softmax(s.masked_fill(future, -INFINITY), -1).matmul(vh);
       heads.push_back(out);
     }
     torch::Tensor att = torch::cat(heads, 1).matmul(get(pre + "self_attn.o_proj.weight").t());
@@ -144,7 +130,12 @@ torch::Tensor ids_tensor(const std::vector<int64_t>& ids) {
 }
 
 TEST(Llama, ForwardMatchesStepByStepReference) {
-  const std::vector<int64_t> ids = {3, 17, 52, 0, 9, 9, 41, 7, 30};
+  std::vector<int64_t> long_ids;  // long enough for the blocked attention (128+ and 256+ tokens)
+  for (int i = 0; i < 261; ++i) long_ids.push_back((i * 37 + 11) % 53);
+  const std::vector<std::vector<int64_t>> cases = {{3, 17, 52, 0, 9, 9, 41, 7, 30},
+                                                   std::vector<int64_t>(long_ids.begin(), long_ids.begin() + 150),
+                                                   long_ids};
+  for (const auto& ids : cases)
   for (bool qwen : {false, true})
     for (bool tied : {false, true}) {
       Llama m(toy_config(qwen, tied));
@@ -154,7 +145,7 @@ TEST(Llama, ForwardMatchesStepByStepReference) {
       ASSERT_EQ(got.sizes(), want.sizes());
       double err = (got - want).abs().max().item<double>();
       double scale = want.abs().max().item<double>();
-      EXPECT_LT(err, 1e-4 * std::max(1.0, scale)) << "qwen=" << qwen << " tied=" << tied;
+      EXPECT_LT(err, 1e-4 * std::max(1.0, scale)) << "qwen=" << qwen << " tied=" << tied << " T=" << ids.size();
       EXPECT_GT(scale, 1.0);  // weights were random enough to matter
     }
 }
@@ -216,7 +207,9 @@ TEST(Llama, LeftPaddedBatchEqualsOneAtATime) {
   torch::InferenceMode guard;
   Llama m(toy_config(true, false));
   randomize(m, 8);
-  std::vector<std::vector<int64_t>> prompts = {{4, 8, 15, 16, 23, 42}, {7, 1}, {33, 2, 11}};
+  std::vector<int64_t> long_prompt;  // 140 tokens: the batch's prefill runs the blocked attention
+  for (int i = 0; i < 140; ++i) long_prompt.push_back((i * 7 + 3) % 53);
+  std::vector<std::vector<int64_t>> prompts = {{4, 8, 15, 16, 23, 42}, {7, 1}, long_prompt, {33, 2, 11}};
   const int steps = 6;
   std::vector<std::vector<int64_t>> want;
   for (const auto& p : prompts) want.push_back(greedy_full(m, p, steps));
