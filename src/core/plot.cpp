@@ -112,7 +112,16 @@ std::string plot_svg(const std::vector<PlotSeries>& series, const PlotOptions& o
   std::vector<double> xt = plot_ticks(xr.lo, xr.hi, 6);
   std::vector<double> yt;
   if (opts.log_y) {
-    for (double e = std::floor(yr.lo); e <= std::ceil(yr.hi); e += 1) yt.push_back(e);
+    // 1, 2, 5 times powers of ten inside the data range; decades alone when that gives enough
+    std::vector<double> decades, all;
+    for (double e = std::floor(yr.lo); e <= std::ceil(yr.hi); e += 1)
+      for (double m : {1.0, 2.0, 5.0}) {
+        double v = e + std::log10(m);
+        if (v < yr.lo - 1e-9 || v > yr.hi + 1e-9) continue;
+        all.push_back(v);
+        if (m == 1.0) decades.push_back(v);
+      }
+    yt = decades.size() >= 3 ? decades : all;
     if (yt.size() < 2) yt = plot_ticks(yr.lo, yr.hi, 5);
   } else {
     yt = plot_ticks(yr.lo, yr.hi, 5);

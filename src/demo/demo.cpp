@@ -43,7 +43,8 @@ DemoConfig demo_config(bool quick) {
     c.base_tokens = 60000;
     c.student_tokens = 40000;
     c.batch_tokens = 2048;
-    c.eval_questions = 30;
+    c.eval_questions = 20;
+    c.max_steps = 4;
   } else {
     c.base_tokens = 4000000;
     c.student_tokens = 1500000;
@@ -137,7 +138,7 @@ int demo_run(const DemoConfig& c) {
                          {"k", c.k}, {"max_steps", c.max_steps}, {"max_passages", c.max_passages},
                          {"passage_words", c.passage_words}, {"eval_questions", c.eval_questions},
                          {"objectives", c.objectives}});
-  const int total_stages = 6;
+  const int total_stages = 7;
   int stage_no = 0;
   auto announce = [&](const std::string& what) {
     ++stage_no;

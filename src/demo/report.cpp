@@ -307,7 +307,7 @@ void demo_write_report(const ReportInputs& in) {
       PlotSeries ps;
       ps.name = obj;
       for (const auto& j : lines) {
-        ps.x.push_back(j.value("tokens_total", j.value("step", 0.0)));
+        ps.x.push_back(j.value("total_tokens", j.value("step", 0.0)));
         ps.y.push_back(j.contains("loss_agg") && j["loss_agg"].is_number() ? j["loss_agg"].get<double>() : NAN);
       }
       loss_series.push_back(ps);

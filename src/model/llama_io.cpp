@@ -1,4 +1,7 @@
 // Llama model folders: config.json, safetensors weights (single file or shards), saving.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -223,8 +226,8 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
-// A float32 copy of a stored tensor (F32, F16 or BF16).
-torch::Tensor tensor_from_view(const TensorView& t, const std::string& where) {
+// Copies a stored tensor (F32, F16, BF16 or F64) into a float32 parameter of the same shape.
+void tensor_copy_into(torch::Tensor& param, const TensorView& t, const std::string& where) {
   torch::ScalarType st;
   switch (t.dtype) {
     case DType::kF32: st = torch::kFloat; break;
@@ -235,9 +238,18 @@ torch::Tensor tensor_from_view(const TensorView& t, const std::string& where) {
       throw Error(where + ": tensor \"" + t.name + "\" has dtype " + dtype_name(t.dtype) +
                   "; expected F32, F16 or BF16");
   }
-  torch::Tensor raw = torch::empty(t.shape, torch::TensorOptions().dtype(st));
-  if (t.nbytes) std::memcpy(raw.data_ptr(), t.data, t.nbytes);  // the mapped data may be unaligned
-  return st == torch::kFloat ? raw : raw.to(torch::kFloat);
+  if (st == torch::kFloat && param.device().is_cpu() && param.is_contiguous()) {
+    if (t.nbytes) std::memcpy(param.data_ptr(), t.data, t.nbytes);  // straight from the mapping
+  } else {
+    torch::Tensor raw = torch::empty(t.shape, torch::TensorOptions().dtype(st));
+    if (t.nbytes) std::memcpy(raw.data_ptr(), t.data, t.nbytes);  // the mapped data may be unaligned
+    param.copy_(raw);
+  }
+  // The mapped pages are not needed again: drop them so that loading peaks near the weights' size.
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  uintptr_t begin = (reinterpret_cast<uintptr_t>(t.data) + page - 1) / page * page;
+  uintptr_t end = (reinterpret_cast<uintptr_t>(t.data) + t.nbytes) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 }  // namespace
@@ -260,7 +272,7 @@ Llama llama_load(const std::string& dir, torch::Device device) {
     if (t->shape != param.sizes().vec())
       throw Error(dir + ": tensor \"" + name + "\" has shape " + shape_text(t->shape) + ", expected " +
                   shape_text(param.sizes().vec()));
-    param.copy_(tensor_from_view(*t, dir));
+    tensor_copy_into(param, *t, dir);
   }
   for (const TensorView* t : weights->all()) {
     if (expected.count(t->name)) continue;
