@@ -51,6 +51,8 @@ steper::LlamaConfig bench_config(const std::string& size) {
 }
 
 // Matmul FLOPs of one forward pass over B sequences of T tokens with logits at `scored` positions each.
+// Attention is counted as the full T x T square (the blocked causal attention does less: the GFLOP/s
+// figure is a dense-equivalent rate, comparable with torch::mm's).
 double forward_flops(const steper::LlamaConfig& c, int64_t B, int64_t T, int64_t scored) {
   const double D = c.hidden_size, hd = c.head_dim, H = c.num_attention_heads, KV = c.num_key_value_heads;
   const double I = c.intermediate_size, tokens = static_cast<double>(B * T);

@@ -503,7 +503,6 @@ TrainResult train_run(const TrainConfig& cfg_in, const std::function<void(const 
   Progress progress("train " + std::string(objective_name(objective)), static_cast<size_t>(total_steps), "steps");
   if (cfg.quiet) Progress::set_quiet(true);
   progress.add(static_cast<size_t>(st.step));
-  auto t_start = std::chrono::steady_clock::now();
   int64_t run_tokens = 0;
   double train_seconds = 0, cpu_seconds = 0;
 
@@ -611,7 +610,6 @@ TrainResult train_run(const TrainConfig& cfg_in, const std::function<void(const 
   }
   progress.finish();
   if (cfg.quiet) Progress::set_quiet(false);
-  (void)t_start;
 
   result.steps = st.step;
   result.tokens = st.tokens;
