@@ -46,9 +46,9 @@ DemoConfig demo_config(bool quick) {
     c.eval_questions = 20;
     c.max_steps = 4;
   } else {
-    c.base_tokens = 4000000;
-    c.student_tokens = 1500000;
-    c.eval_questions = 200;
+    c.base_tokens = 2500000;
+    c.student_tokens = 1000000;
+    c.eval_questions = 150;
   }
   return c;
 }

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <thread>
 
 #include "core/error.h"
@@ -230,10 +231,18 @@ TrainState checkpoint_read(const std::string& out, Llama& model, TaskWeighting& 
   std::string state_path = (dir / "state.json").string();
   nlohmann::json state = read_json(state_path);
   const nlohmann::json& fp = json_field(state, "fingerprint", state_path);
+  const std::map<std::string, std::string> flag = {
+      {"objective", "--objective"},   {"seed", "--seed"},       {"batch_tokens", "--batch-tokens"},
+      {"grad_accum", "--grad-accum"}, {"lr", "--lr"},           {"warmup", "--warmup"},
+      {"max_len", "--max-len"},       {"rank", "rank"},         {"world_size", "world size"},
+      {"total_steps", "total steps (--epochs/--train-steps/--train-tokens)"}};
   for (auto it = fingerprint.begin(); it != fingerprint.end(); ++it) {
-    if (!fp.contains(it.key()) || fp[it.key()] != it.value())
-      throw Error(state_path + ": --resume: the checkpoint was written with " + it.key() + " = " +
+    if (!fp.contains(it.key()) || fp[it.key()] != it.value()) {
+      auto f = flag.find(it.key());
+      throw Error(state_path + ": --resume: the checkpoint was written with " +
+                  (f != flag.end() ? f->second : it.key()) + " " +
                   (fp.contains(it.key()) ? fp[it.key()].dump() : "(none)") + ", this run has " + it.value().dump());
+    }
   }
   {
     torch::serialize::InputArchive ar;
