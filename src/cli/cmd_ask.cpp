@@ -13,15 +13,6 @@
 namespace steper {
 namespace {
 
-std::unique_ptr<TextGenerator> load_model(const std::string& dir, const std::string& device) {
-#ifdef STEPER_HAS_LANGUAGE_MODEL
-  return LanguageModel::load(dir, device);
-#else
-  (void)device;
-  throw Error("--model " + dir + ": this steper was built without model folders (steper_model)");
-#endif
-}
-
 CommandRegistrar reg({"ask", "Answer one question step by step (retrieval, reasoning sentence, answer)", [](CLI::App* sub) {
   auto model = std::make_shared<std::string>();
   auto index = std::make_shared<std::string>();
@@ -80,7 +71,7 @@ CommandRegistrar reg({"ask", "Answer one question step by step (retrieval, reaso
       GoldStepWriter writer;
       traces = rag_run({q}, retriever.get(), writer, o);
     } else {
-      std::unique_ptr<TextGenerator> lm = load_model(*model, *device);
+      std::unique_ptr<TextGenerator> lm = LanguageModel::load(*model, *device);
       LmStepWriter writer(*lm, o);
       traces = rag_run({q}, retriever.get(), writer, o);
     }

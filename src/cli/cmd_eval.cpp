@@ -13,15 +13,6 @@
 namespace steper {
 namespace {
 
-std::unique_ptr<TextGenerator> load_model(const std::string& dir, const std::string& device) {
-#ifdef STEPER_HAS_LANGUAGE_MODEL
-  return LanguageModel::load(dir, device);
-#else
-  (void)device;
-  throw Error("--model " + dir + ": this steper was built without model folders (steper_model)");
-#endif
-}
-
 CommandRegistrar reg({"eval", "Evaluate a model folder (or gold) with multi-step, single-step or no retrieval", [](CLI::App* sub) {
   auto model = std::make_shared<std::string>();
   auto index = std::make_shared<std::string>();
@@ -79,7 +70,7 @@ CommandRegistrar reg({"eval", "Evaluate a model folder (or gold) with multi-step
       GoldStepWriter writer;
       eval_run(questions, retriever.get(), writer, c);
     } else {
-      std::unique_ptr<TextGenerator> lm = load_model(*model, *device);
+      std::unique_ptr<TextGenerator> lm = LanguageModel::load(*model, *device);
       LmStepWriter writer(*lm, c.rag);
       eval_run(questions, retriever.get(), writer, c);
     }

@@ -46,7 +46,7 @@ DemoConfig demo_config(bool quick) {
     c.eval_questions = 20;
     c.max_steps = 4;
   } else {
-    c.base_tokens = 2500000;
+    c.base_tokens = 3500000;
     c.student_tokens = 1000000;
     c.eval_questions = 150;
   }

@@ -56,7 +56,9 @@ TEST(RagWorld, GoldWriterOnGeneratedWorld) {
     EXPECT_EQ(t.steps.back().sentence, "So the answer is: " + q.answers[0] + ".");
     EXPECT_TRUE(t.answered);
     EXPECT_TRUE(t.correct);
-    EXPECT_EQ(t.steps[0].retrieved.size(), 4u);
+    // k caps what a step retrieves (fewer come back when fewer passages share a term with the query)
+    EXPECT_GE(t.steps[0].retrieved.size(), 1u) << q.id;
+    EXPECT_LE(t.steps[0].retrieved.size(), 4u) << q.id;
   }
   EXPECT_DOUBLE_EQ(res.metrics["em"].get<double>(), 100.0);
   EXPECT_DOUBLE_EQ(res.metrics["unanswered"].get<double>(), 0.0);
