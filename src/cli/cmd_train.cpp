@@ -15,7 +15,7 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
   auto stop_after = std::make_shared<int64_t>(0);
   sub->add_option("--model", c->model_dir, "model folder to start from (Hugging Face layout)")->required();
   sub->add_option("--traces", c->traces_path, "teacher traces (teach output JSONL)")->required();
-  sub->add_option("--objective", c->objective, "steper, uniform or vanilla")->required();
+  sub->add_option("--objective", c->objective, "steper, uniform or vanilla (or lm: every token scored, for pretraining a base student)")->required();
   sub->add_option("--out", c->out_dir, "run folder: model/, metrics.jsonl, loss.svg, sigma.svg, checkpoints")
       ->required();
   sub->add_option("--epochs", c->epochs, "passes over the examples (default 1 when no budget is given)");

@@ -137,7 +137,7 @@ int demo_run(const DemoConfig& c) {
                          {"lr", c.lr}, {"student_lr", c.student_lr}, {"batch_tokens", c.batch_tokens},
                          {"k", c.k}, {"max_steps", c.max_steps}, {"max_passages", c.max_passages},
                          {"passage_words", c.passage_words}, {"eval_questions", c.eval_questions},
-                         {"objectives", c.objectives}});
+                         {"objectives", c.objectives}, {"base_objective", c.base_objective}});
   const int total_stages = 7;
   int stage_no = 0;
   auto announce = [&](const std::string& what) {
@@ -249,7 +249,7 @@ int demo_run(const DemoConfig& c) {
   };
 
   announce("base student, pretrained on the other world");
-  train_stage("base", init_dir, traces["pretrain-world"], "vanilla", c.base_tokens, c.lr);
+  train_stage("base", init_dir, traces["pretrain-world"], c.base_objective, c.base_tokens, c.lr);
 
   announce("students distilled with each objective (same start, same token budget)");
   for (const auto& obj : c.objectives)

@@ -36,6 +36,10 @@ struct DemoConfig {
   int passage_words = 60;
   int eval_questions = 0;     // test questions evaluated (0 = all)
   std::vector<std::string> objectives = {"steper", "uniform", "vanilla"};
+  // How the base student is pretrained on the other world: "lm" scores every token of its teacher-trace
+  // documents (passages included), as a pretrained language model has read text; it teaches copying names
+  // from context, which distillation alone reaches only after millions of tokens.
+  std::string base_objective = "lm";
 };
 
 DemoConfig demo_config(bool quick);

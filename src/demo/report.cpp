@@ -436,7 +436,8 @@ void demo_write_report(const ReportInputs& in) {
   std::string md = "# steper demo report\n\n";
   md += verdict + "\n\n";
   md += "Students are Llama-architecture models trained from scratch here: a base student pretrained once on a "
-        "different generated world (vanilla-KD examples of that world), then each objective distilled from the same "
+        "different generated world (language modelling on that world's full teacher-trace documents, passages "
+        "included), then each objective distilled from the same "
         "base with the same token budget on the demo world's gold-evidence teacher traces. Test questions ask about "
         "entities no training question asks about. The teacher reads only the evidence retrieval brought it.\n\n";
   std::string html = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>steper demo report</title><style>"

@@ -10,7 +10,8 @@ Objective objective_from_name(const std::string& name) {
   if (name == "steper") return Objective::kSteper;
   if (name == "uniform") return Objective::kUniform;
   if (name == "vanilla") return Objective::kVanilla;
-  throw Error("--objective: unknown objective '" + name + "' (expected steper, uniform or vanilla)");
+  if (name == "lm") return Objective::kLm;
+  throw Error("--objective: unknown objective '" + name + "' (expected steper, uniform, vanilla or lm)");
 }
 
 const char* objective_name(Objective objective) {
@@ -18,6 +19,7 @@ const char* objective_name(Objective objective) {
     case Objective::kSteper: return "steper";
     case Objective::kUniform: return "uniform";
     case Objective::kVanilla: return "vanilla";
+    case Objective::kLm: return "lm";
   }
   return "?";
 }

@@ -10,12 +10,16 @@
 
 namespace steper {
 
-enum class Objective { kSteper, kUniform, kVanilla };
-// "steper" | "uniform" | "vanilla"; anything else throws Error naming --objective.
+// kLm: language modelling on whole agg examples (every token scored, the prompt's passages included):
+// how the demo pretrains its base student on another world, as real students are pretrained LMs.
+enum class Objective { kSteper, kUniform, kVanilla, kLm };
+// "steper" | "uniform" | "vanilla" | "lm"; anything else throws Error naming --objective.
 Objective objective_from_name(const std::string& name);
 const char* objective_name(Objective objective);
 // Vanilla KD trains on agg examples only (filtered when the data is loaded).
-inline bool objective_agg_only(Objective objective) { return objective == Objective::kVanilla; }
+inline bool objective_agg_only(Objective objective) {
+  return objective == Objective::kVanilla || objective == Objective::kLm;
+}
 
 constexpr int kNumTasks = 3;  // init, exp, agg (the order of Task)
 

@@ -431,6 +431,8 @@ TrainResult train_run(const TrainConfig& cfg_in, const std::function<void(const 
   std::vector<TokenizedExample> data = tokenize_examples(
       examples, [&](const std::string& text, bool is_prompt) { return tokenizer.encode(text, is_prompt); }, topts,
       &kstats);
+  if (objective == Objective::kLm)  // score every token after the first, passages included
+    for (auto& e : data) e.target_start = std::min<int32_t>(1, e.length() - 1);
   if (data.empty())
     throw Error(cfg.traces_path + ": no training examples (" + std::to_string(traces.size()) + " kept traces, " +
                 std::to_string(kstats.dropped_too_long) + " examples longer than --max-len)");
