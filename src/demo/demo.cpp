@@ -58,8 +58,8 @@ DemoConfig demo_config(bool quick) {
 namespace {
 
 // Writes step s from the s-th supporting fact only when that passage is among the passages retrieved so
-// far; otherwise it gives up ("So the answer is: unknown."). Its score is the share of questions whose
-// teacher trace would pass the gold teacher's evidence filter.
+// far; otherwise it gives up ("So the answer is: evidence missing.", which contains no gold answer). Its
+// score is the share of questions whose teacher trace would pass the gold teacher's evidence filter.
 class EvidenceGoldWriter : public StepWriter {
  public:
   std::vector<std::string> write(const std::vector<const RagState*>& states) override {
@@ -74,7 +74,7 @@ class EvidenceGoldWriter : public StepWriter {
         bool found = false;
         for (const auto& p : st.passages) found = found || p.title == titles[t];
         if (!found) {
-          out[i] = "So the answer is: unknown.";
+          out[i] = "So the answer is: evidence missing.";
           break;
         }
       }

@@ -22,7 +22,7 @@ struct DemoConfig {
   uint64_t seed = 1;
   // Sizes and budgets; preset by demo_config(quick) and adjustable by flags.
   int n_train = 2000, n_dev = 200, n_test = 300;
-  int pretrain_train = 3000;  // questions of the other world the base student pretrains on
+  int pretrain_train = 12000;  // questions of the other world the base student pretrains on (many entities: it must learn to copy, not memorise)
   std::string size = "tiny";
   int vocab = 2048;
   int64_t base_tokens = 0;    // base student's token budget

@@ -400,6 +400,7 @@ void demo_write_report(const ReportInputs& in) {
         if (it == ev[s]["multi"].by_id.end()) continue;
         std::string chain;
         for (const auto& stp : it->second.value("steps", json::array())) chain += stp.value("sentence", "") + " ";
+        if (chain.size() > 400) chain = chain.substr(0, 400) + "...";  // degenerate repetition, cut for reading
         md += "| " + s + " | " + md_escape(chain) + " | " + fmt(it->second.value("em", 0.0), 0) + " |\n";
       }
       md += "\n";

@@ -4,7 +4,6 @@
 
 #include <unistd.h>
 
-#include <ctime>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -350,18 +349,15 @@ TEST(World, WrittenFilesReadBack) {
 
 // ---------------------------------------------------------------- scale and bad options
 
-TEST(World, HundredThousandEntitiesQuicklyWithUniqueNames) {
+TEST(World, HundredThousandEntitiesWithUniqueNames) {
   WorldOptions o;
   o.n_train = 0;
   o.n_dev = 0;
   o.n_test = 0;
   o.n_entities = 100000;
-  // CPU time, not wall time: the test machine may be busy with other work.
-  std::clock_t t0 = std::clock();
+  // (its speed is measured by bench/retrieval, which generates the same corpus)
   World w = world_generate(o);
-  double s = static_cast<double>(std::clock() - t0) / CLOCKS_PER_SEC;
   ASSERT_EQ(w.corpus.size(), 100000u);
-  EXPECT_LT(s, 5.0);
   std::unordered_set<std::string> titles;
   for (const auto& p : w.corpus) EXPECT_TRUE(titles.insert(p.title).second) << p.title;
   EXPECT_TRUE(w.train.empty() && w.dev.empty() && w.test.empty());

@@ -224,6 +224,33 @@ TEST(Trainer, VanillaNeverSeesInitOrExp) {
   EXPECT_EQ(cfg["data"]["examples_exp"], 0);
 }
 
+TEST(Trainer, LmScoresEveryTokenOfTheAggExamples) {
+  // vanilla and lm see the same agg examples in the same order; lm scores every token but the first
+  TrainConfig v = base_config("lm-vanilla");
+  v.objective = "vanilla";
+  v.train_steps = 2;
+  v.write_model = false;
+  std::vector<TrainStepRecord> vrecs;
+  TrainResult vr = train_run(v, [&](const TrainStepRecord& s) { vrecs.push_back(s); });
+  TrainConfig c = base_config("lm");
+  c.objective = "lm";
+  c.train_steps = 2;
+  c.write_model = false;
+  std::vector<TrainStepRecord> recs;
+  TrainResult r = train_run(c, [&](const TrainStepRecord& s) { recs.push_back(s); });
+  EXPECT_EQ(r.examples, vr.examples);
+  EXPECT_EQ(r.examples_per_task[0], 0u);
+  EXPECT_EQ(r.examples_per_task[1], 0u);
+  ASSERT_EQ(recs.size(), vrecs.size());
+  for (size_t i = 0; i < recs.size(); ++i) {
+    EXPECT_EQ(recs[i].tokens, vrecs[i].tokens);
+    EXPECT_LT(vrecs[i].target_tokens, vrecs[i].tokens / 2);  // vanilla scores only the short targets
+    // lm scores every token except each example's first
+    EXPECT_GT(recs[i].target_tokens, recs[i].tokens * 9 / 10);
+    EXPECT_LT(recs[i].target_tokens, recs[i].tokens);
+  }
+}
+
 TEST(Trainer, TokenBudgetStopsAtTheFirstStepThatReachesIt) {
   TrainConfig c = base_config("tokens");
   c.train_tokens = 3000;

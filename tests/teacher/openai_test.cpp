@@ -184,12 +184,10 @@ TEST(OpenAIClient, BatchIsSentConcurrentlyAndBounded) {
   OpenAIGenerator gen(o);
   std::vector<GenerateRequest> batch;
   for (int i = 0; i < 8; ++i) batch.push_back(request_for(i));
-  auto t0 = std::chrono::steady_clock::now();
   auto results = gen.generate(batch);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_EQ(results.size(), 8u);
   for (int i = 0; i < 8; ++i) EXPECT_EQ(results[i].text.rfind(" Item " + std::to_string(i) + " ", 0), 0u) << results[i].text;
-  EXPECT_LT(seconds, 0.6);  // one after another: 1.2 s; four at a time: 0.3 s
+  // concurrency shows at the server (not as a timing, which a loaded machine would make flaky)
   EXPECT_EQ(server.max_in_flight(), 4);
 }
 
