@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/llama.h"
+#include "model/llama_sizes.h"
 
 #include <torch/csrc/autograd/profiler_legacy.h>
 
@@ -26,27 +27,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// The benchmark's models: `steper init`'s sizes ("small", anything else "tiny") with a 4,096-token vocabulary.
 steper::LlamaConfig bench_config(const std::string& size) {
-  steper::LlamaConfig c;
+  steper::LlamaConfig c = steper::llama_config_for_size(size == "small" ? "small" : "tiny");
   c.vocab_size = 4096;
-  c.max_position_embeddings = 2048;
-  c.rope_theta = 10000.0;
-  if (size == "small") {
-    c.hidden_size = 256;
-    c.num_hidden_layers = 6;
-    c.num_attention_heads = 8;
-    c.num_key_value_heads = 4;
-    c.intermediate_size = 768;
-    c.tie_word_embeddings = false;
-  } else {
-    c.hidden_size = 128;
-    c.num_hidden_layers = 4;
-    c.num_attention_heads = 4;
-    c.num_key_value_heads = 2;
-    c.intermediate_size = 384;
-    c.tie_word_embeddings = true;
-  }
-  c.head_dim = c.hidden_size / c.num_attention_heads;
   return c;
 }
 

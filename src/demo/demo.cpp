@@ -241,7 +241,15 @@ int demo_run(const DemoConfig& c) {
     tc.lr = lr;
     tc.batch_tokens = c.batch_tokens;
     tc.seed = c.seed;
-    tc.resume = fs::exists(dir + "/checkpoint.json");
+    // An interrupted run of the same stage resumes; a run for other inputs starts afresh.
+    const std::string pending = dir + "/stage-pending.json";
+    tc.resume = fs::exists(dir + "/checkpoint.json") && fs::exists(pending) &&
+                read_json(pending).value("fingerprint", "") == fp;
+    if (!tc.resume) {
+      fs::remove_all(dir);
+      make_dirs(dir);
+      write_json_atomic(pending, json{{"fingerprint", fp}});
+    }
     tc.warmup = c.quick ? 5 : 50;
     TrainResult r = train_run(tc);
     stage_mark_done(dir, fp, json{{"tokens", r.tokens}, {"steps", r.steps}, {"tokens_per_s", r.tokens_per_s},

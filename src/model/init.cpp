@@ -4,13 +4,12 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "model/llama.h"
+#include "model/llama_sizes.h"
 #include "model/model.h"
 
 namespace steper {
 
-namespace {
-
-LlamaConfig size_config(const std::string& size) {
+LlamaConfig llama_config_for_size(const std::string& size) {
   LlamaConfig c;
   c.max_position_embeddings = 2048;
   c.rope_theta = 10000.0;
@@ -36,11 +35,9 @@ LlamaConfig size_config(const std::string& size) {
   return c;
 }
 
-}  // namespace
-
 void init_model_folder(const std::vector<std::string>& texts, const std::string& dir, const std::string& size,
                        uint64_t seed, int vocab_size) {
-  LlamaConfig cfg = size_config(size);
+  LlamaConfig cfg = llama_config_for_size(size);
   if (texts.empty()) throw Error(dir + ": no texts to train the tokenizer on");
   BpeTrainOptions opts;
   opts.vocab_size = vocab_size;
