@@ -15,32 +15,13 @@
 #include "core/io.h"
 #include "core/progress.h"
 #include "text/tokenizer.h"
+#include "byte_char.h"
 
 namespace steper {
 namespace {
 
 using Ids = std::vector<int32_t>;
 
-// GPT-2's bytes_to_unicode, independent of the library's table.
-std::string byte_char(int b) {
-  bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-  int cp = b;
-  if (!printable) {
-    int n = 0;
-    for (int k = 0; k < b; ++k) {
-      if (!((k >= 33 && k <= 126) || (k >= 161 && k <= 172) || (k >= 174 && k <= 255))) ++n;
-    }
-    cp = 256 + n;
-  }
-  std::string s;
-  if (cp < 0x80) {
-    s.push_back(static_cast<char>(cp));
-  } else {
-    s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-  return s;
-}
 
 std::string visible(const std::string& bytes) {
   std::string s;

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "text/tokenizer.h"
+#include "byte_char.h"
 
 namespace steper {
 namespace {
@@ -16,27 +17,6 @@ namespace {
 using nlohmann::json;
 using Ids = std::vector<int32_t>;
 
-// GPT-2's bytes_to_unicode, written out again here so the test does not use the library's table.
-std::string byte_char(int b) {
-  int cp = b;
-  bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-  if (!printable) {
-    int n = 0;
-    for (int k = 0; k < b; ++k) {
-      bool pk = (k >= 33 && k <= 126) || (k >= 161 && k <= 172) || (k >= 174 && k <= 255);
-      if (!pk) ++n;
-    }
-    cp = 256 + n;
-  }
-  std::string s;
-  if (cp < 0x80) {
-    s.push_back(static_cast<char>(cp));
-  } else {
-    s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-  return s;
-}
 
 // Byte b has id b; extra tokens follow from 256 in order; merges as given.
 json tiny_tokenizer(const std::vector<std::string>& extra, const json& merges) {
