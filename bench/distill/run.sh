@@ -37,3 +37,32 @@ if st and va:
     print(f"StepER/vanilla per epoch: examples {s['epoch_examples']/v['epoch_examples']:.2f}x, "
           f"tokens {s['epoch_tokens']/v['epoch_tokens']:.2f}x, time {s['epoch_seconds_est']/v['epoch_seconds_est']:.2f}x")
 PY
+
+# Side by side (what `steper demo` does with its students): one training with 2 BLAS threads against
+# 2 and 3 trainings at once with 1 BLAS thread each, batch 1024 tokens; total tokens/s and the ratio.
+side="$(dirname "$out")/side-by-side.jsonl"
+: > "$side"
+together() {  # jobs blas_threads
+  local pids=() i
+  for ((i = 0; i < $1; i++)); do
+    local extra=()
+    [ -n "$traces" ] && extra=(--traces "$traces")
+    OPENBLAS_NUM_THREADS=$2 "$bin" --size tiny --objective steper --threads "$2" --torch-threads 1 \
+      --batch-tokens 1024 --steps $((steps * 2)) --work "$(dirname "$out")/side-$1-$i" "${extra[@]}" \
+      | python3 -c "import json,sys; r=json.loads(sys.stdin.read()); r['jobs']=$1; print(json.dumps(r))" >> "$side" &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+}
+together 1 2
+together 2 1
+together 3 1
+python3 - "$side" <<'PY'
+import json, sys, collections
+rows = [json.loads(l) for l in open(sys.argv[1])]
+tot = collections.defaultdict(float)
+for r in rows: tot[r["jobs"]] += r["tokens_per_s"]
+base = tot[1]
+for jobs in sorted(tot):
+    print(f"{jobs} training(s) side by side: {tot[jobs]:8.0f} tokens/s in all ({tot[jobs] / base:.2f}x one training with 2 BLAS threads)")
+PY

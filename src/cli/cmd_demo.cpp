@@ -1,6 +1,8 @@
+#include <algorithm>
 #include <memory>
 
 #include "cli/command.h"
+#include "core/error.h"
 #include "demo/demo.h"
 
 namespace steper {
@@ -11,23 +13,73 @@ CommandRegistrar reg({"demo", "the whole pipeline on a fresh generated world, wi
   auto out = std::make_shared<std::string>();
   auto seed = std::make_shared<uint64_t>(1);
   auto student_tokens = std::make_shared<int64_t>(0);
+  auto base = std::make_shared<std::string>();
+  auto pretrain = std::make_shared<bool>(false);
   auto base_tokens = std::make_shared<int64_t>(0);
+  auto pretrain_questions = std::make_shared<int>(0);
   auto eval_n = std::make_shared<int>(-1);
   sub->add_flag("--quick", *quick, "a small run (under 2 minutes) that checks the pipeline, not the scores");
   sub->add_option("--out", *out, "run folder (default runs/demo, or runs/demo-quick with --quick)");
   sub->add_option("--seed", *seed, "world and training seed");
   sub->add_option("--student-tokens", *student_tokens, "token budget of each distilled student")
       ->check(CLI::PositiveNumber);
-  sub->add_option("--base-tokens", *base_tokens, "token budget of the base student")->check(CLI::PositiveNumber);
+  sub->add_option("--base", *base, "model folder the students start from (default: the shipped " +
+                                       default_base_model() + ")");
+  sub->add_flag("--pretrain-base", *pretrain,
+                "pretrain the base student in this run, on another generated world, instead of using --base");
+  sub->add_option("--base-tokens", *base_tokens, "with --pretrain-base: the base student's token budget")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--pretrain-questions", *pretrain_questions,
+                  "with --pretrain-base: questions of the world the base pretrains on")
+      ->check(CLI::PositiveNumber);
   sub->add_option("--eval-questions", *eval_n, "test questions evaluated (0 = all)")->check(CLI::NonNegativeNumber);
   return std::function<int()>([=] {
     DemoConfig c = demo_config(*quick);
     if (!out->empty()) c.out_dir = *out;
     c.seed = *seed;
     if (*student_tokens > 0) c.student_tokens = *student_tokens;
-    if (*base_tokens > 0) c.base_tokens = *base_tokens;
+    if (!base->empty()) c.base_model = *base;
+    c.pretrain_base = *pretrain;
+    if ((*base_tokens > 0 || *pretrain_questions > 0) && !*pretrain)
+      throw Error("--base-tokens and --pretrain-questions need --pretrain-base");
+    if (*pretrain && !base->empty()) throw Error("--base and --pretrain-base exclude each other");
+    c.base_tokens = *base_tokens;
+    c.pretrain_train = *pretrain_questions;
     if (*eval_n >= 0) c.eval_questions = *eval_n;
     return demo_run(c);
+  });
+}});
+
+CommandRegistrar reg_base({"pretrain-base", "pretrain the base student the demo distils from (models/base-tiny)",
+                           [](CLI::App* sub) {
+  auto r = std::make_shared<BaseRecipe>(base_recipe(false));
+  auto out = std::make_shared<std::string>();
+  auto work = std::make_shared<std::string>("runs/pretrain-base");
+  auto quick = std::make_shared<bool>(false);
+  sub->add_option("--out", *out, "model folder to write (config.json, tokenizer.json, model.safetensors, "
+                                 "pretrain.json)")->required();
+  sub->add_option("--work", *work, "working folder: the world, its index, traces, checkpoints (a rerun resumes)")
+      ->capture_default_str();
+  sub->add_flag("--quick", *quick, "a tiny base (seconds), for checking the recipe");
+  sub->add_option("--tokens", r->tokens, "training tokens")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--questions", r->questions, "questions of the generated world it reads")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--world-seed", r->world_seed, "seed of that world")->capture_default_str();
+  sub->add_option("--size", r->size, "tiny or small")->capture_default_str();
+  sub->add_option("--vocab", r->vocab, "tokenizer vocabulary size")->capture_default_str();
+  sub->add_option("--lr", r->lr, "peak learning rate")->capture_default_str();
+  sub->add_option("--batch-tokens", r->batch_tokens, "padded tokens per batch")->capture_default_str();
+  sub->add_option("--seed", r->seed, "weights and data order seed")->capture_default_str();
+  return std::function<int()>([=] {
+    BaseRecipe recipe = *r;
+    if (*quick) {
+      BaseRecipe q = base_recipe(true);
+      recipe.questions = std::min(recipe.questions, q.questions);
+      recipe.vocab = std::min(recipe.vocab, q.vocab);
+      recipe.tokens = std::min(recipe.tokens, q.tokens);
+      recipe.warmup = q.warmup;
+    }
+    return pretrain_base_command(recipe, *work, *out);
   });
 }});
 

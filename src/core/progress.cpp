@@ -6,7 +6,8 @@
 
 namespace steper {
 
-static bool g_quiet = false;
+// Per thread: a job that runs several quiet trainings side by side keeps its own progress line.
+static thread_local bool g_quiet = false;
 void Progress::set_quiet(bool quiet) { g_quiet = quiet; }
 
 std::string format_duration(double s) {

@@ -14,7 +14,7 @@ class Progress {
   void finish(const std::string& extra = "");
   size_t done() const { return done_; }
   double elapsed_seconds() const;
-  static void set_quiet(bool quiet);
+  static void set_quiet(bool quiet);  // for the calling thread only
 
  private:
   void draw(bool final, const std::string& extra);

@@ -14,7 +14,40 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace steper {
+
+// How the base student is pretrained: language modelling (every token scored, passages included) on the
+// gold-evidence teacher-trace documents of a generated world other than the demo's, as a pretrained language
+// model has read text. It teaches copying names from context, which distillation alone reaches only after
+// millions of tokens. `steper pretrain-base` makes the base shipped in models/; `steper demo
+// --pretrain-base` makes one inside the run.
+struct BaseRecipe {
+  uint64_t world_seed = 424242;
+  int questions = 30000;   // many entities: the base must learn to copy, not memorise
+  std::string size = "tiny";
+  int vocab = 2048;
+  int64_t tokens = 14000000;
+  double lr = 2e-3;
+  int64_t batch_tokens = 1024;
+  int64_t warmup = 50;
+  int k = 4, max_steps = 6, max_passages = 10, passage_words = 60;
+  uint64_t seed = 1;
+};
+
+BaseRecipe base_recipe(bool quick);
+
+// Builds a base student in work_dir (pretrain-world/, its index, gold traces, init/, base/), reusing finished
+// stages; returns work_dir/base/model. Stage wall times are appended to times.
+std::string pretrain_base(const BaseRecipe& recipe, const std::string& work_dir, nlohmann::json& times);
+
+// `steper pretrain-base`: pretrain_base, then the model files and pretrain.json (recipe, training figures)
+// copied to out_dir.
+int pretrain_base_command(const BaseRecipe& recipe, const std::string& work_dir, const std::string& out_dir);
+
+// The base shipped with steper (the source tree's models/base-tiny).
+std::string default_base_model();
 
 struct DemoConfig {
   std::string out_dir = "runs/demo";
@@ -22,24 +55,21 @@ struct DemoConfig {
   uint64_t seed = 1;
   // Sizes and budgets; preset by demo_config(quick) and adjustable by flags.
   int n_train = 2000, n_dev = 200, n_test = 300;
-  int pretrain_train = 12000;  // questions of the other world the base student pretrains on (many entities: it must learn to copy, not memorise)
-  std::string size = "tiny";
-  int vocab = 2048;
-  int64_t base_tokens = 0;    // base student's token budget
+  // The base student: the shipped one (base_model), or one pretrained in the run (pretrain_base, with
+  // pretrain_train questions and base_tokens; 0 keeps base_recipe's values).
+  std::string base_model = default_base_model();
+  bool pretrain_base = false;
+  int pretrain_train = 0;
+  int64_t base_tokens = 0;
   int64_t student_tokens = 0; // each student's token budget (the same for every objective)
-  double lr = 2e-3;
-  double student_lr = 1e-3;
-  int64_t batch_tokens = 4096;
+  double student_lr = 2e-3;
+  int64_t batch_tokens = 1024;
   int k = 4;
   int max_steps = 6;
   int max_passages = 10;
   int passage_words = 60;
   int eval_questions = 0;     // test questions evaluated (0 = all)
   std::vector<std::string> objectives = {"steper", "uniform", "vanilla"};
-  // How the base student is pretrained on the other world: "lm" scores every token of its teacher-trace
-  // documents (passages included), as a pretrained language model has read text; it teaches copying names
-  // from context, which distillation alone reaches only after millions of tokens.
-  std::string base_objective = "lm";
 };
 
 DemoConfig demo_config(bool quick);

@@ -361,7 +361,7 @@ void demo_write_report(const ReportInputs& in) {
     for (const auto& name : std::vector<std::string>{"base"}) {
       json info = stage_info(out + "/" + name);
       if (!info.empty())
-        md += "| " + name + " (pretrained on the other world) | " + std::to_string(info.value("steps", 0)) + " | " +
+        md += "| " + name + " (pretrained on another world) | " + std::to_string(info.value("steps", 0)) + " | " +
               std::to_string(info.value("tokens", 0)) + " | " + fmt(info.value("tokens_per_s", 0.0), 0) + " | " +
               std::to_string(info.value("examples", 0)) + " |\n";
     }
@@ -436,11 +436,22 @@ void demo_write_report(const ReportInputs& in) {
   // Write Markdown, HTML, JSON
   std::string md = "# steper demo report\n\n";
   md += verdict + "\n\n";
-  md += "Students are Llama-architecture models trained from scratch here: a base student pretrained once on a "
-        "different generated world (language modelling on that world's full teacher-trace documents, passages "
-        "included), then each objective distilled from the same "
-        "base with the same token budget on the demo world's gold-evidence teacher traces. Test questions ask about "
-        "entities no training question asks about. The teacher reads only the evidence retrieval brought it.\n\n";
+  {
+    json recipe = stage_info(out + "/base").value("recipe", json::object());
+    std::string base_how =
+        in.base_shipped.empty()
+            ? std::string("pretrained in this run")
+            : "shipped with steper in " + in.base_shipped + " and made by `steper pretrain-base`" +
+                  (recipe.contains("tokens") ? " (" + fmt(recipe.value("tokens", 0) / 1e6, 1) + "M tokens on a " +
+                                                   std::to_string(recipe.value("questions", 0)) + "-question world)"
+                                             : std::string());
+    md += "Students are small Llama-architecture models whose only pretraining is a base student, " + base_how +
+          ": language modelling on the gold-evidence teacher-trace documents of a different generated world "
+          "(passages included), as a pretrained language model has read text. Each objective is distilled from "
+          "that base with the same token budget on the demo world's gold-evidence teacher traces. Test questions "
+          "ask about entities no training question asks about. The teacher reads only the evidence retrieval "
+          "brought it.\n\n";
+  }
   std::string html = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>steper demo report</title><style>"
                      "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
                      "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;"

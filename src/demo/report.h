@@ -16,6 +16,7 @@ struct ReportInputs {
   nlohmann::json stage_times = nlohmann::json::array();  // [{stage, seconds, reused}]
   double wall_seconds = 0;
   bool quick = false;
+  std::string base_shipped;             // the shipped base's folder, or empty when the run pretrained its own
 };
 
 // Paired bootstrap of mean(a - b) over questions: {mean, lo, hi} in the values' unit.

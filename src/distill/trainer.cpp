@@ -1,6 +1,7 @@
 // The trainer: traces -> examples -> token-budget batches -> AdamW on the chosen objective, with
 // checkpoints that resume bit for bit (model, optimizer, sigma, schedule, RNG and data position).
 #include "distill/trainer.h"
+#include "model/model.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
@@ -41,20 +42,6 @@ double lr_at_step(int64_t step, int64_t total, double lr, int64_t warmup, double
 }
 
 namespace {
-
-// torch::set_num_threads does not govern OpenBLAS; its own setter does (found at run time so that a
-// libtorch built on another BLAS still links).
-int set_blas_threads(int requested) {
-  int n = requested;
-  if (n <= 0) {
-    const char* env = std::getenv("OPENBLAS_NUM_THREADS");
-    n = env ? std::atoi(env) : 0;
-  }
-  if (n <= 0) n = static_cast<int>(std::max(1u, std::min(8u, std::thread::hardware_concurrency())));
-  using SetFn = void (*)(int);
-  if (auto fn = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(n);
-  return n;
-}
 
 double cpu_now() {
   struct timespec ts {};
@@ -406,7 +393,7 @@ TrainResult train_run(const TrainConfig& cfg_in, const std::function<void(const 
   if (device.is_cuda() && !torch::cuda::is_available())
     throw Error("--device " + cfg.device + ": this libtorch has no CUDA device available");
   torch::set_num_threads(std::max(1, cfg.torch_threads));
-  const int blas_threads = set_blas_threads(cfg.threads);
+  const int blas_threads = blas_threads_set(cfg.threads);
   torch::manual_seed(cfg.seed);
 
   // data
@@ -582,6 +569,7 @@ TrainResult train_run(const TrainConfig& cfg_in, const std::function<void(const 
     cpu_seconds += cpu_now() - c0;
 
     rec.step = step;
+    rec.total_steps = total_steps;
     rec.lr = lr;
     rec.loss = loss_sum;
     rec.epoch = epoch;

@@ -45,6 +45,7 @@ struct TrainConfig {
 
 struct TrainStepRecord {
   int64_t step = 0;                // 1-based optimizer step
+  int64_t total_steps = 0;         // the run's planned length
   double lr = 0, loss = 0;
   std::array<double, 3> task_loss{};  // init, exp, agg (NaN when the task was absent from the step)
   std::array<double, 3> sigma{};

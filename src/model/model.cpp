@@ -2,7 +2,11 @@
 // greedy or temperature/top-p sampling, stop strings and end-of-sequence tokens.
 #include "model/model.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <thread>
 #include <filesystem>
 #include <numeric>
 #include <random>
@@ -24,6 +28,19 @@ struct LanguageModel::Impl {
 };
 
 void torch_threads_set(int n) { torch::set_num_threads(std::max(1, n)); }
+
+// Found at run time so that a libtorch built on another BLAS still links.
+int blas_threads_set(int requested) {
+  int n = requested;
+  if (n <= 0) {
+    const char* env = std::getenv("OPENBLAS_NUM_THREADS");
+    n = env ? std::atoi(env) : 0;
+  }
+  if (n <= 0) n = static_cast<int>(std::max(1u, std::min(8u, std::thread::hardware_concurrency())));
+  using SetFn = void (*)(int);
+  if (auto fn = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(n);
+  return n;
+}
 
 // ---------------------------------------------------------------------------------------------
 // loading

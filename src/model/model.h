@@ -50,5 +50,8 @@ void init_model_folder(const std::vector<std::string>& texts, const std::string&
 // libtorch's intra-op thread count (BLAS threads follow OPENBLAS_NUM_THREADS). One is fastest for these
 // small models on two cores with two BLAS threads.
 void torch_threads_set(int n);
+// OpenBLAS's own thread count, process-wide (torch::set_num_threads does not govern it); requested <= 0
+// means OPENBLAS_NUM_THREADS, else the cores (at most 8). Returns the count set.
+int blas_threads_set(int requested);
 
 }  // namespace steper

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# steper demo --quick end to end, then the report's structure; a second run must reuse every stage.
+# steper demo --quick end to end from the shipped base student, then the report's structure; a second run
+# must reuse every stage. Then --pretrain-base: the same pipeline with a base pretrained inside the run.
 set -euo pipefail
 steper=$1
 out=$2
@@ -7,8 +8,7 @@ rm -rf "$out"
 "$steper" demo --quick --out "$out" 2> "$out.log" || { tail -40 "$out.log"; exit 1; }
 fail() { echo "demo_quick: $*"; tail -20 "$out.log"; exit 1; }
 for f in report.md report.html summary.json world/corpus.jsonl world/train.json world/test.json \
-         traces-world/train.jsonl base/model/config.json base/model/model.safetensors \
-         student-steper/model/model.safetensors student-uniform/model/model.safetensors \
+         traces-world/train.jsonl student-steper/model/model.safetensors student-uniform/model/model.safetensors \
          student-vanilla/model/model.safetensors student-steper/metrics.jsonl \
          plots/steper_sigma.svg plots/em_by_hops.svg; do
   [ -s "$out/$f" ] || fail "missing $f"
@@ -45,4 +45,30 @@ s = json.load(open(sys.argv[1] + "/summary.json"))
 fresh = [t["stage"] for t in s["stage_times"] if not t["reused"]]
 assert not fresh, "stages rerun although their inputs did not change: %s" % fresh
 PY
+grep -q "shipped with steper" "$out/report.md" || fail "report.md does not say where the base came from"
+
+# --pretrain-base: world, traces, tokenizer and base made in the run
+out2=$out-pretrain
+rm -rf "$out2"
+"$steper" demo --quick --pretrain-base --out "$out2" 2> "$out2.log" || { tail -40 "$out2.log"; exit 1; }
+for f in pretrain-world/corpus.jsonl traces-pretrain-world/train.jsonl init/tokenizer.json base/model/model.safetensors \
+         base/metrics.jsonl student-vanilla/model/model.safetensors report.md; do
+  [ -s "$out2/$f" ] || { tail -20 "$out2.log"; echo "demo_quick: --pretrain-base: missing $f"; exit 1; }
+done
+rows=$(grep -cE "^\| (teacher|base|steper|uniform|vanilla) \| (multi|single|none) \|" "$out2/report.md")
+[ "$rows" = 15 ] || fail "--pretrain-base: expected 15 result rows, found $rows"
+grep -q "pretrained in this run" "$out2/report.md" || fail "--pretrain-base: report.md does not say the base was pretrained here"
+
+# steper pretrain-base: the recipe behind the shipped base, at --quick size; its output is a model folder
+base=$out-base
+rm -rf "$base" "$base-work"
+"$steper" pretrain-base --quick --out "$base" --work "$base-work" 2> "$base.log" || { tail -20 "$base.log"; exit 1; }
+python3 - "$base" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1] + "/pretrain.json"))
+assert p["recipe"]["objective"] == "lm" and p["recipe"]["questions"] == 150, p["recipe"]
+assert p["training"]["tokens"] >= p["recipe"]["tokens"], p["training"]
+assert p["traces_kept"] > 0, p
+PY
+"$steper" generate --model "$base" --max-tokens 4 "Q: Where" > /dev/null || fail "pretrain-base wrote no usable model folder"
 echo "demo_quick: ok"
