@@ -372,6 +372,11 @@ void demo_write_report(const ReportInputs& in) {
               std::to_string(info.value("tokens", 0)) + " | " + fmt(info.value("tokens_per_s", 0.0), 0) + " | " +
               std::to_string(info.value("examples", 0)) + " |\n";
     }
+    int side = stage_info(out + "/student-" + (in.objectives.empty() ? std::string() : in.objectives[0]))
+                   .value("side_by_side", 1);
+    if (side > 1)
+      md += "\nThe " + std::to_string(side) +
+            " students trained side by side, one BLAS thread each; tokens/s is each one's own rate.\n";
     sections.push_back({"Training", md, svgs});
   }
 
