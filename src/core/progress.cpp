@@ -42,10 +42,13 @@ void Progress::finish(const std::string& extra) { draw(true, extra); }
 
 void Progress::draw(bool final, const std::string& extra) {
   if (g_quiet) return;
+  bool tty = isatty(2);
+  // Without a terminal every draw is a new line: a bare final one repeats nothing already written.
+  if (!tty && final && drawn_done_ == done_ && extra.empty()) return;
+  drawn_done_ = done_;
   double el = elapsed_seconds();
   double rate = el > 0 ? done_ / el : 0;
   std::string left = (total_ > 0 && rate > 0 && done_ < total_) ? format_duration((total_ - done_) / rate) : "0s";
-  bool tty = isatty(2);
   if (total_ > 0)
     std::fprintf(stderr, "%s%s: %zu/%zu %s (%.1f/s, %s elapsed, %s left)%s%s%s", tty ? "\r\033[K" : "",
                  label_.c_str(), done_, total_, unit_.c_str(), rate, format_duration(el).c_str(), left.c_str(),

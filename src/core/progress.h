@@ -20,6 +20,7 @@ class Progress {
   void draw(bool final, const std::string& extra);
   std::string label_, unit_;
   size_t total_, done_ = 0;
+  size_t drawn_done_ = static_cast<size_t>(-1);  // done_ at the last line written (not redrawn in place)
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

@@ -446,9 +446,8 @@ int demo_run(const DemoConfig& c) {
   // Systems are evaluated side by side, one per core, each with one BLAS thread.
   std::vector<json> eval_times(systems.size());
   std::vector<std::exception_ptr> eval_errors(systems.size());
-  std::atomic<size_t> next_system{0};
+  std::atomic<size_t> next_system{0}, questions_done{0}, workers_running{0};
   auto eval_worker = [&] {
-    Progress::set_quiet(true);  // the per-question lines of side-by-side evaluations would interleave
     for (size_t si = next_system++; si < systems.size(); si = next_system++) {
       const auto& [name, model_dir] = systems[si];
       auto t0 = std::chrono::steady_clock::now();
@@ -462,7 +461,10 @@ int demo_run(const DemoConfig& c) {
                                                 std::to_string(test.size()), rag_mode_name(mode),
                                                 std::to_string(c.k), std::to_string(c.max_steps),
                                                 std::to_string(c.max_passages), std::to_string(c.passage_words)});
-          if (stage_done(dir, fp)) continue;
+          if (stage_done(dir, fp)) {
+            questions_done += test.size();
+            continue;
+          }
           all_reused = false;
           RagOptions ro = rag_options(c.k, c.max_steps, c.max_passages, c.passage_words, mode);
           if (model_dir != "gold" && !lm) lm = LanguageModel::load(model_dir);
@@ -475,6 +477,8 @@ int demo_run(const DemoConfig& c) {
           ec.model = model_dir;
           ec.data = out + "/world/test.json";
           ec.print_table = false;
+          ec.show_progress = false;  // one line for all side-by-side evaluations instead
+          ec.on_question = [&] { ++questions_done; };
           EvalResult r = eval_run(test, retriever.get(), *w, ec);
           stage_mark_done(dir, fp);
           char line[160];
@@ -489,13 +493,23 @@ int demo_run(const DemoConfig& c) {
       double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       eval_times[si] = json{{"stage", "eval: " + name}, {"seconds", sec}, {"reused", all_reused}};
     }
+    --workers_running;
   };
   {
     blas_threads_set(1);
     const size_t workers = std::max<size_t>(1, std::min<size_t>(systems.size(), std::thread::hardware_concurrency()));
     std::vector<std::thread> pool;
+    workers_running = workers;
     for (size_t i = 0; i < workers; ++i) pool.emplace_back(eval_worker);
+    Progress progress("evaluate", test.size() * modes.size() * systems.size(), "question runs");
+    for (size_t shown = 0; workers_running > 0;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      size_t now = questions_done;
+      if (now > shown) progress.add(now - shown);
+      shown = now;
+    }
     for (auto& th : pool) th.join();
+    progress.finish();
     for (const auto& e : eval_errors)
       if (e) std::rethrow_exception(e);
     for (const auto& t : eval_times) times.push_back(t);

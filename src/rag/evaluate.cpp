@@ -56,6 +56,7 @@ EvalResult eval_run(const std::vector<Question>& questions, Retriever* retriever
   size_t correct = 0;
   auto on_done = [&](const Trace& t) {
     if (t.correct) ++correct;
+    if (config.on_question) config.on_question();
     if (!config.show_progress) return;
     char extra[64];
     std::snprintf(extra, sizeof extra, "EM so far %.1f%%", 100.0 * static_cast<double>(correct) /

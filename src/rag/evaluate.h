@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct EvalConfig {
   ReportOptions report;           // bootstrap settings
   bool show_progress = true;      // questions/s and time left on standard error
   bool print_table = true;        // the metrics table on standard output
+  std::function<void()> on_question;  // called as each question finishes (from the calling thread)
 };
 
 struct EvalResult {
