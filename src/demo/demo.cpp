@@ -375,13 +375,13 @@ int pretrain_base_command(const BaseRecipe& r, const std::string& work_dir, cons
 
 int demo_run(const DemoConfig& c) {
   const std::string out = c.out_dir;
-  make_dirs(out);
-  auto wall_start = std::chrono::steady_clock::now();
-  json times = json::array();
   const bool shipped = !c.pretrain_base;
   if (shipped && !fs::exists(c.base_model + "/model.safetensors"))
     throw Error("--base " + c.base_model + ": no model.safetensors there (make one with `steper pretrain-base --out " +
                 c.base_model + "`, or pretrain one in this run with --pretrain-base)");
+  make_dirs(out);
+  auto wall_start = std::chrono::steady_clock::now();
+  json times = json::array();
   BaseRecipe recipe = base_recipe(c.quick);
   recipe.world_seed = c.seed + 7919;
   if (c.base_tokens > 0) recipe.tokens = c.base_tokens;

@@ -71,4 +71,10 @@ assert p["training"]["tokens"] >= p["recipe"]["tokens"], p["training"]
 assert p["traces_kept"] > 0, p
 PY
 "$steper" generate --model "$base" --max-tokens 4 "Q: Where" > /dev/null || fail "pretrain-base wrote no usable model folder"
+# a missing base is named with its flag, and nothing is written
+if "$steper" demo --quick --base "$out-no-such-base" --out "$out-nothing" 2> "$out.err"; then fail "--base to a missing folder succeeded"; fi
+grep -q -- "--base $out-no-such-base: no model.safetensors" "$out.err" || fail "unclear error for a missing --base: $(cat "$out.err")"
+[ ! -e "$out-nothing" ] || fail "a failed --base check left $out-nothing behind"
+if "$steper" demo --quick --base-tokens 5 --out "$out-nothing" 2> "$out.err"; then fail "--base-tokens without --pretrain-base succeeded"; fi
+grep -q -- "--pretrain-base" "$out.err" || fail "unclear error for --base-tokens alone: $(cat "$out.err")"
 echo "demo_quick: ok"
