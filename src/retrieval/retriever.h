@@ -33,6 +33,8 @@ struct IndexStats {
 // temporary folder next to DIR and renamed into place, so a killed build never leaves half an index.
 IndexStats bm25_build_index(const std::vector<Passage>& passages, const std::string& dir, const IndexOptions& opts = {});
 // Opens an index built by bm25_build_index. Throws Error naming DIR when it is missing or not a steper index.
+// The retriever may be searched from several threads at once: each search borrows its own Xapian searcher
+// from a locked pool (the demo evaluates systems side by side on one retriever).
 std::unique_ptr<Retriever> bm25_open_index(const std::string& dir, int threads = 0);
 
 // IRCoT query cleaning: strips wh-words and question marks; see DESIGN.md section 2.
