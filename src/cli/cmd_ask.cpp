@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "cli/args.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/trace_json.h"
@@ -19,29 +20,24 @@ CommandRegistrar reg({"ask", "Answer one question step by step (retrieval, reaso
   auto question = std::make_shared<std::string>();
   auto data = std::make_shared<std::string>();
   auto id = std::make_shared<std::string>();
-  auto mode = std::make_shared<std::string>("multi");
-  auto device = std::make_shared<std::string>("cpu");
+  auto device = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  auto opts = std::make_shared<RagOptions>();
-  sub->add_option("--model", *model, "model folder, or \"gold\" (needs --data and --id: a question with supporting facts)")
+  sub->add_option("--model", *model,
+                  "model folder, or \"gold\" / \"oracle\" as in eval (need --data and --id: a question with "
+                  "supporting facts)")
       ->required();
   sub->add_option("--index", *index, "BM25 index folder (steper index); not needed with --mode none");
   sub->add_option("question", *question, "the question");
   sub->add_option("--data", *data, "take the question from this data file (with --id)");
   sub->add_option("--id", *id, "id of the question in --data");
-  sub->add_option("--mode", *mode, "multi, single or none")->capture_default_str();
-  sub->add_option("-k", opts->k, "passages per retrieval")->capture_default_str();
-  sub->add_option("--max-steps", opts->max_steps, "sentences at most")->capture_default_str();
-  sub->add_option("--max-passages", opts->max_passages, "accumulated passages at most")->capture_default_str();
-  sub->add_option("--device", *device, "cpu, cuda or cuda:N")->capture_default_str();
+  auto loop = add_loop_flags(sub, LoopUse::kRun);
+  add_device_flag(sub, *device);
   sub->add_flag("--json", *json, "print the trace as one JSON object instead");
   return std::function<int()>([=] {
-    RagOptions o = *opts;
-    o.mode = rag_mode_from_string(*mode);
+    RagOptions o = loop->resolve();
     o.batch_size = 1;
-    if (o.k < 1) throw Error("-k must be at least 1, got " + std::to_string(o.k));
-    if (o.max_steps < 1) throw Error("--max-steps must be at least 1, got " + std::to_string(o.max_steps));
-    if (o.mode != RagMode::kNone && index->empty()) throw Error("--index is required with --mode " + *mode);
+    if (o.loop.mode != RagMode::kNone && index->empty())
+      throw Error(std::string("--index is required with --mode ") + rag_mode_name(o.loop.mode));
 
     Question q;
     if (!data->empty() || !id->empty()) {
@@ -60,15 +56,16 @@ CommandRegistrar reg({"ask", "Answer one question step by step (retrieval, reaso
       q.id = "ask";
       q.question = *question;
     }
-    if (*model == "gold" && q.supporting_facts.empty())
-      throw Error("--model gold writes a question's supporting facts, and a typed question has none: "
+    const bool gold = *model == "gold" || *model == "oracle";
+    if (gold && q.supporting_facts.empty())
+      throw Error("--model " + *model + " writes a question's supporting facts, and a typed question has none: "
                   "use --data FILE --id ID with a question that has them, or a model folder");
 
     std::unique_ptr<Retriever> retriever;
-    if (o.mode != RagMode::kNone) retriever = bm25_open_index(*index);
+    if (o.loop.mode != RagMode::kNone) retriever = bm25_open_index(*index);
     std::vector<Trace> traces;
-    if (*model == "gold") {
-      GoldStepWriter writer;
+    if (gold) {
+      GoldReader writer(*model == "oracle" ? GoldPolicy::kOracle : GoldPolicy::kRetrieved);
       traces = rag_run({q}, retriever.get(), writer, o);
     } else {
       std::unique_ptr<TextGenerator> lm = LanguageModel::load(*model, *device);

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "cli/args.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "demo/demo.h"
@@ -33,8 +34,10 @@ CommandRegistrar reg({"demo", "the whole pipeline on a fresh generated world, wi
                   "with --pretrain-base: questions of the world the base pretrains on")
       ->check(CLI::PositiveNumber);
   sub->add_option("--eval-questions", *eval_n, "test questions evaluated (0 = all)")->check(CLI::NonNegativeNumber);
+  auto loop = add_loop_flags(sub, LoopUse::kTeach, demo_loop_default());
   return std::function<int()>([=] {
     DemoConfig c = demo_config(*quick);
+    c.loop = loop->over(c.loop);
     if (!out->empty()) c.out_dir = *out;
     c.seed = *seed;
     if (*student_tokens > 0) c.student_tokens = *student_tokens;

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "cli/args.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/io.h"
@@ -17,21 +18,21 @@ CommandRegistrar reg({"examples", "Training examples (prompt, target) of teacher
   auto out = std::make_shared<std::string>();
   auto objective = std::make_shared<std::string>("steper");
   auto all = std::make_shared<bool>(false);
-  auto max_passages = std::make_shared<int>(15);
-  auto passage_words = std::make_shared<int>(PromptOptions{}.passage_words);
   sub->add_option("--traces", *traces, "teach output (JSONL)")->required();
   sub->add_option("--out", *out, "examples (JSONL: id, task, step, prompt, target)")->required();
   sub->add_option("--objective", *objective, "steper (init, exp, agg) or vanilla (agg only)")->capture_default_str();
   sub->add_flag("--all", *all, "every answered trace, not only the kept ones");
-  sub->add_option("--max-passages", *max_passages, "accumulated passages at most")->capture_default_str();
-  sub->add_option("--passage-words", *passage_words, "passages cut to this many words")->capture_default_str();
+  auto loop = add_loop_flags(sub, LoopUse::kRecorded);
   return std::function<int()>([=] {
     if (*objective != "steper" && *objective != "vanilla")
       throw Error("--objective must be steper or vanilla, not \"" + *objective + "\"");
     std::vector<Trace> ts = read_teach_traces(*traces, !*all);
-    PromptOptions popts;
-    popts.passage_words = *passage_words;
-    std::vector<StepExample> examples = build_examples(ts, *objective == "vanilla", popts, *max_passages);
+    if (ts.empty()) throw Error(*traces + ": no " + std::string(*all ? "" : "kept ") + "traces");
+    size_t assumed = resolve_loop_options(ts, loop->rag.loop, loop->given(), *traces);
+    if (assumed > 0)
+      std::fprintf(stderr, "examples: %zu traces record no loop options (made before traces did); built with %s\n",
+                   assumed, to_json(loop->rag.loop).dump().c_str());
+    std::vector<StepExample> examples = build_examples(ts, *objective == "vanilla");
     std::string text;
     size_t counts[3] = {0, 0, 0};
     for (const auto& e : examples) {

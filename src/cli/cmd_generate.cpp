@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/args.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "model/model.h"
@@ -19,14 +20,14 @@ CommandRegistrar reg({"generate", "continue a prompt with a model folder (greedy
   auto top_p = std::make_shared<float>(1.0f);
   auto seed = std::make_shared<uint64_t>(0);
   auto json = std::make_shared<bool>(false);
-  auto device = std::make_shared<std::string>("cpu");
+  auto device = std::make_shared<std::string>();
   sub->add_option("--model", *model, "model folder (config.json, model.safetensors, tokenizer.json)")->required();
   sub->add_option("--max-tokens", *max_tokens, "most new tokens")->capture_default_str();
   sub->add_option("--temperature", *temperature, "sampling temperature (0 = greedy)")->capture_default_str();
   sub->add_option("--top-p", *top_p, "nucleus sampling: keep the most likely tokens up to this mass")
       ->capture_default_str();
   sub->add_option("--seed", *seed, "sampling seed")->capture_default_str();
-  sub->add_option("--device", *device, "cpu, cuda or cuda:N")->capture_default_str();
+  add_device_flag(sub, *device);
   sub->add_flag("--json", *json, "print {\"prompt_ids\",\"ids\",\"text\"} instead of the text");
   sub->add_option("prompt", *prompt, "the prompt")->required();
   return std::function<int()>([=] {

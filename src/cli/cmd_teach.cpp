@@ -2,7 +2,9 @@
 #include <cstdio>
 #include <memory>
 
+#include "cli/args.h"
 #include "cli/command.h"
+#include "core/trace_json.h"
 #include "core/error.h"
 #include "teacher/teach.h"
 
@@ -32,16 +34,15 @@ CommandRegistrar reg({"teach", "Teacher traces over a data set: one JSON line pe
       ->capture_default_str();
   sub->add_option("--fewshot", c->fewshot, "demonstrations: auto, hotpotqa, 2wiki, musique, world, none or a file")
       ->capture_default_str();
-  sub->add_option("-k", c->rag.k, "passages per retrieval")->capture_default_str();
-  sub->add_option("--max-steps", c->rag.max_steps, "sentences at most")->capture_default_str();
-  sub->add_option("--max-passages", c->rag.max_passages, "accumulated passages at most")->capture_default_str();
-  sub->add_option("--limit", *limit, "first N questions only (0 = all)")->capture_default_str();
+  auto loop = add_loop_flags(sub, LoopUse::kTeach);
+  sub->add_option("--limit", *limit, "first N questions only (0 = all)")->check(CLI::NonNegativeNumber)->capture_default_str();
   sub->add_option("--keep", *keep, "keep traces whose answer is correct by em or acc")->capture_default_str();
   sub->add_flag("--require-evidence", c->require_evidence,
                 "also require every supporting paragraph retrieved (always on for the gold teacher)");
-  sub->add_option("--device", c->device, "model-folder teacher: cpu, cuda, cuda:N")->capture_default_str();
+  add_device_flag(sub, c->device);
   return std::function<int()>([=] {
     TeachConfig config = *c;
+    config.rag = loop->resolve();
     if (*limit < 0) throw Error("--limit must not be negative");
     config.limit = static_cast<size_t>(*limit);
     config.keep = keep_metric_from_string(*keep);
@@ -54,7 +55,8 @@ CommandRegistrar reg({"teach", "Teacher traces over a data set: one JSON line pe
                  s.already_done, s.kept);
     for (const auto& [reason, n] : s.dropped) std::fprintf(stderr, ", %zu %s", n, reason.c_str());
     if (s.failed > 0) std::fprintf(stderr, ", %zu failed this run (rerun to retry)", s.failed);
-    std::fprintf(stderr, "\nteach: summary in %s\n", teach_summary_path(config.out).c_str());
+    std::fprintf(stderr, "\nteach: loop options %s recorded in every trace; summary in %s\n",
+                 to_json(config.rag.loop).dump().c_str(), teach_summary_path(config.out).c_str());
     return s.failed > 0 ? 2 : 0;
   });
 }});

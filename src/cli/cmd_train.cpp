@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "cli/args.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "distill/trainer.h"
@@ -28,14 +29,13 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
   sub->add_option("--grad-accum", c->grad_accum, "micro-batches per optimizer step")->capture_default_str();
   sub->add_option("--clip", c->clip, "gradient-norm clipping (0 = off)")->capture_default_str();
   sub->add_option("--seed", c->seed, "data order seed")->capture_default_str();
-  sub->add_option("--device", c->device, "cpu, cuda or cuda:N")->capture_default_str();
+  add_device_flag(sub, c->device);
   sub->add_option("--checkpoint-every", c->checkpoint_every, "steps between checkpoints (0 = only at the end)")
       ->capture_default_str();
   sub->add_flag("--resume", c->resume, "continue the run in --out from its last checkpoint");
   sub->add_option("--max-len", c->max_len, "tokens per example; prompts are cut from the left (0 = the model's limit)")
       ->capture_default_str();
-  sub->add_option("--threads", c->threads, "BLAS threads (0 = OPENBLAS_NUM_THREADS or the cores)")
-      ->capture_default_str();
+  add_threads_flag(sub, c->threads);
   sub->add_option("--stop-after", *stop_after, "stop after this many steps with a checkpoint (resume later)");
   return std::function<int()>([=] {
     TrainConfig config = *c;

@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help prints and succeeds; a bad flag is a user error: CLI11's one line, exit status 1
+    return app.exit(e) == 0 ? 0 : 1;
   }
   try {
     for (auto& [sub, action] : actions)
@@ -39,6 +40,9 @@ int main(int argc, char** argv) {
   } catch (const steper::Error& e) {
     std::fprintf(stderr, "steper: error: %s\n", e.what());
     return 1;
+  } catch (const steper::BugError& e) {
+    std::fprintf(stderr, "steper: bug: %s (at %s:%d; please report it)\n", e.what(), e.file(), e.line());
+    return 70;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "steper: error: %s\n", e.what());
     return 1;

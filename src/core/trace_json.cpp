@@ -3,6 +3,9 @@
 #include "core/error.h"
 #include "core/io.h"
 
+#include <cmath>
+#include <cstdint>
+
 namespace steper {
 
 using nlohmann::json;
@@ -15,17 +18,33 @@ json to_json(const ScoredPassage& p) {
   return j;
 }
 
+json to_json(const LoopOptions& o) {
+  return json{{"framework", o.framework}, {"prompt_format", o.prompt_format}, {"mode", rag_mode_name(o.mode)},
+              {"k", o.k},                 {"max_steps", o.max_steps},         {"max_passages", o.max_passages},
+              {"passage_words", o.passage_words}};
+}
+
 json to_json(const Trace& t) {
   json steps = json::array();
   for (const auto& s : t.steps) {
-    json ps = json::array();
+    json ps = json::array(), shown = json::array();
     for (const auto& p : s.retrieved) ps.push_back(to_json(p));
-    steps.push_back(json{{"query", s.query}, {"passages", ps}, {"sentence", s.sentence}});
+    for (const auto& p : s.shown) shown.push_back(to_json(p));
+    json js{{"query", s.query}, {"passages", ps}};
+    if (t.has_loop) js["shown"] = shown;
+    js["sentence"] = s.sentence;
+    steps.push_back(std::move(js));
   }
-  return json{{"id", t.id},         {"question", t.question}, {"answers", t.answers},
-              {"type", t.type},     {"hops", t.hops},         {"teacher", t.teacher},
-              {"steps", steps},     {"answer", t.answer},     {"answered", t.answered},
-              {"correct", t.correct}};
+  json j{{"id", t.id}, {"question", t.question}, {"answers", t.answers}, {"type", t.type}, {"hops", t.hops},
+         {"teacher", t.teacher}};
+  if (t.has_loop) j["loop"] = to_json(t.loop);
+  j["steps"] = steps;
+  j["answer"] = t.answer;
+  j["answered"] = t.answered;
+  j["end"] = trace_end_name(t.end);
+  if (!t.end_detail.empty()) j["end_detail"] = t.end_detail;
+  j["correct"] = t.correct;
+  return j;
 }
 
 json to_json(const StepExample& e) {
@@ -41,48 +60,171 @@ json to_json(const Question& q) {
               {"hops", q.hops}, {"supporting_facts", sf}, {"context", ctx}};
 }
 
-static std::vector<std::string> string_list(const json& j, const char* field, const std::string& where) {
+namespace {
+
+std::string field_where(const std::string& where, const char* field) { return where + ": field \"" + field + "\""; }
+
+std::vector<std::string> string_list(const json& j, const char* field, const std::string& where) {
   const json& v = json_field(j, field, where);
-  if (!v.is_array()) throw Error(where + ": field \"" + field + "\" must be an array of strings");
+  if (!v.is_array()) throw Error(field_where(where, field) + " must be an array of strings");
   std::vector<std::string> out;
   for (const auto& x : v) {
-    if (!x.is_string()) throw Error(where + ": field \"" + field + "\" must be an array of strings");
+    if (!x.is_string()) throw Error(field_where(where, field) + " must be an array of strings");
     out.push_back(x.get<std::string>());
   }
   return out;
 }
 
+// Optional fields: the default when absent, an error naming the field when of another type.
+std::string opt_string(const json& j, const char* field, const std::string& where, const std::string& dflt = "") {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) return dflt;
+  if (!it->is_string()) throw Error(field_where(where, field) + " must be a string");
+  return it->get<std::string>();
+}
+
+bool opt_bool(const json& j, const char* field, const std::string& where, bool dflt) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) return dflt;
+  if (!it->is_boolean()) throw Error(field_where(where, field) + " must be true or false");
+  return it->get<bool>();
+}
+
+double opt_number(const json& j, const char* field, const std::string& where, double dflt) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) return dflt;
+  if (!it->is_number()) throw Error(field_where(where, field) + " must be a number");
+  double v = it->get<double>();
+  if (!std::isfinite(v)) throw Error(field_where(where, field) + " must be finite");
+  return v;
+}
+
+int int_in(const json& j, const char* field, const std::string& where, int lo, int hi, const int* dflt) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) {
+    if (dflt) return *dflt;
+    throw Error(field_where(where, field) + " is missing");
+  }
+  if (!it->is_number_integer()) throw Error(field_where(where, field) + " must be an integer");
+  int64_t v = it->get<int64_t>();
+  if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) v = INT64_MAX;
+  if (v < lo || v > hi)
+    throw Error(field_where(where, field) + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                "], got " + std::to_string(v));
+  return static_cast<int>(v);
+}
+
+const json& array_field(const json& j, const char* field, const std::string& where) {
+  const json& v = json_field(j, field, where);
+  if (!v.is_array()) throw Error(field_where(where, field) + " must be an array");
+  return v;
+}
+
+Passage passage_from_json(const json& p, const std::string& where) {
+  if (!p.is_object()) throw Error(where + " must be an object with id, title and text");
+  return Passage{json_string(p, "id", where), json_string(p, "title", where), json_string(p, "text", where)};
+}
+
+}  // namespace
+
+RagMode rag_mode_from_string(const std::string& s) {
+  if (s == "multi") return RagMode::kMulti;
+  if (s == "single") return RagMode::kSingle;
+  if (s == "none") return RagMode::kNone;
+  throw Error("--mode: expected multi, single or none, got \"" + s + "\"");
+}
+
+const char* rag_mode_name(RagMode m) {
+  switch (m) {
+    case RagMode::kMulti: return "multi";
+    case RagMode::kSingle: return "single";
+    case RagMode::kNone: return "none";
+  }
+  return "?";
+}
+
+const char* trace_end_name(TraceEnd e) {
+  switch (e) {
+    case TraceEnd::kAnswered: return "answered";
+    case TraceEnd::kMaxSteps: return "max_steps";
+    case TraceEnd::kEmptySentence: return "empty_sentence";
+    case TraceEnd::kEvidenceMissing: return "evidence_missing";
+    case TraceEnd::kNoSupportingFacts: return "no_supporting_facts";
+    case TraceEnd::kRequestFailed: return "request_failed";
+  }
+  return "?";
+}
+
+bool trace_end_from_name(const std::string& name, TraceEnd* out) {
+  for (TraceEnd e : {TraceEnd::kAnswered, TraceEnd::kMaxSteps, TraceEnd::kEmptySentence, TraceEnd::kEvidenceMissing,
+                     TraceEnd::kNoSupportingFacts, TraceEnd::kRequestFailed})
+    if (name == trace_end_name(e)) {
+      *out = e;
+      return true;
+    }
+  return false;
+}
+
+LoopOptions loop_options_from_json(const json& j, const std::string& where) {
+  if (!j.is_object()) throw Error(where + ": field \"loop\" must be an object");
+  const std::string w = where + ": loop";
+  LoopOptions o;
+  o.framework = json_string(j, "framework", w);
+  o.prompt_format = json_string(j, "prompt_format", w);
+  std::string mode = json_string(j, "mode", w);
+  o.k = int_in(j, "k", w, 1, 1000000, nullptr);
+  o.max_steps = int_in(j, "max_steps", w, 1, 1000000, nullptr);
+  o.max_passages = int_in(j, "max_passages", w, 1, 1000000, nullptr);
+  o.passage_words = int_in(j, "passage_words", w, 1, 100000000, nullptr);
+  if (mode != "multi" && mode != "single" && mode != "none")
+    throw Error(field_where(w, "mode") + " must be multi, single or none, not \"" + mode + "\"");
+  o.mode = rag_mode_from_string(mode);
+  return o;
+}
+
 Trace trace_from_json(const json& j, const std::string& where) {
+  if (!j.is_object()) throw Error(where + ": a trace must be a JSON object");
   Trace t;
   t.id = json_string(j, "id", where);
   t.question = json_string(j, "question", where);
   t.answers = string_list(j, "answers", where);
-  t.type = j.value("type", "");
-  t.hops = j.value("hops", 0);
-  t.teacher = j.value("teacher", "");
-  const json& steps = json_field(j, "steps", where);
-  if (!steps.is_array()) throw Error(where + ": field \"steps\" must be an array");
+  t.type = opt_string(j, "type", where);
+  const int zero = 0;
+  t.hops = int_in(j, "hops", where, 0, 1000, &zero);
+  t.teacher = opt_string(j, "teacher", where);
+  t.has_loop = j.contains("loop");
+  if (t.has_loop) t.loop = loop_options_from_json(j["loop"], where);
+  const json& steps = array_field(j, "steps", where);
   for (size_t i = 0; i < steps.size(); ++i) {
     std::string w = where + ": steps[" + std::to_string(i) + "]";
     const json& s = steps[i];
+    if (!s.is_object()) throw Error(w + " must be an object");
     TraceStep st;
-    st.query = s.value("query", "");
+    st.query = opt_string(s, "query", w);
     st.sentence = json_string(s, "sentence", w);
     if (s.contains("passages")) {
-      for (const auto& p : s["passages"]) {
+      const json& ps = array_field(s, "passages", w);
+      for (size_t k = 0; k < ps.size(); ++k) {
+        std::string pw = w + ": passages[" + std::to_string(k) + "]";
         ScoredPassage sp;
-        sp.passage.id = json_string(p, "id", w);
-        sp.passage.title = json_string(p, "title", w);
-        sp.passage.text = json_string(p, "text", w);
-        sp.score = p.value("score", 0.0);
+        sp.passage = passage_from_json(ps[k], pw);
+        sp.score = opt_number(ps[k], "score", pw, 0.0);
         st.retrieved.push_back(std::move(sp));
       }
     }
+    if (t.has_loop) {
+      const json& shown = array_field(s, "shown", w);
+      for (size_t k = 0; k < shown.size(); ++k)
+        st.shown.push_back(passage_from_json(shown[k], w + ": shown[" + std::to_string(k) + "]"));
+    }
     t.steps.push_back(std::move(st));
   }
-  t.answer = j.value("answer", "");
-  t.answered = j.value("answered", !t.answer.empty());
-  t.correct = j.value("correct", false);
+  t.answer = opt_string(j, "answer", where);
+  t.answered = opt_bool(j, "answered", where, !t.answer.empty());
+  std::string end = opt_string(j, "end", where, t.answered ? "answered" : "max_steps");
+  if (!trace_end_from_name(end, &t.end)) throw Error(field_where(where, "end") + ": unknown reason \"" + end + "\"");
+  t.end_detail = opt_string(j, "end_detail", where);
+  t.correct = opt_bool(j, "correct", where, false);
   return t;
 }
 
@@ -94,7 +236,8 @@ StepExample example_from_json(const json& j, const std::string& where) {
   else if (task == "exp") e.task = Task::kExp;
   else if (task == "agg") e.task = Task::kAgg;
   else throw Error(where + ": field \"task\" must be init, exp or agg, not \"" + task + "\"");
-  e.step = j.value("step", 0);
+  const int zero = 0;
+  e.step = int_in(j, "step", where, 0, 1000000, &zero);
   e.prompt = json_string(j, "prompt", where);
   e.target = json_string(j, "target", where);
   return e;
@@ -105,12 +248,37 @@ Question question_from_json(const json& j, const std::string& where) {
   q.id = json_string(j, "id", where);
   q.question = json_string(j, "question", where);
   q.answers = string_list(j, "answers", where);
-  q.type = j.value("type", "");
-  q.hops = j.value("hops", 0);
-  if (j.contains("supporting_facts"))
-    for (const auto& f : j["supporting_facts"]) q.supporting_facts.push_back({f.at(0).get<std::string>(), f.at(1).get<int>()});
-  if (j.contains("context"))
-    for (const auto& c : j["context"]) q.context.push_back({c.at(0).get<std::string>(), c.at(1).get<std::vector<std::string>>()});
+  q.type = opt_string(j, "type", where);
+  const int zero = 0;
+  q.hops = int_in(j, "hops", where, 0, 1000, &zero);
+  if (j.contains("supporting_facts")) {
+    const json& sf = array_field(j, "supporting_facts", where);
+    for (size_t i = 0; i < sf.size(); ++i) {
+      const json& f = sf[i];
+      std::string w = where + ": supporting_facts[" + std::to_string(i) + "]";
+      if (!f.is_array() || f.size() != 2 || !f[0].is_string() || !f[1].is_number_integer())
+        throw Error(w + " must be [title, sentence index]");
+      int64_t sent = f[1].get<int64_t>();
+      if (sent < 0 || sent > 100000) throw Error(w + ": sentence index " + std::to_string(sent) + " is out of range");
+      q.supporting_facts.push_back({f[0].get<std::string>(), static_cast<int>(sent)});
+    }
+  }
+  if (j.contains("context")) {
+    const json& ctx = array_field(j, "context", where);
+    for (size_t i = 0; i < ctx.size(); ++i) {
+      const json& c = ctx[i];
+      std::string w = where + ": context[" + std::to_string(i) + "]";
+      if (!c.is_array() || c.size() != 2 || !c[0].is_string() || !c[1].is_array())
+        throw Error(w + " must be [title, [sentences]]");
+      ContextParagraph p;
+      p.title = c[0].get<std::string>();
+      for (const auto& x : c[1]) {
+        if (!x.is_string()) throw Error(w + ": every sentence must be a string");
+        p.sentences.push_back(x.get<std::string>());
+      }
+      q.context.push_back(std::move(p));
+    }
+  }
   return q;
 }
 

@@ -40,12 +40,49 @@ struct Question {
   std::vector<ContextParagraph> context;         // empty when the data set has none
 };
 
-// One step of the multi-step loop: the query sent to retrieval, what came back, the sentence written.
+// The options a run of the loop was made with; a trace records them, and training examples are built with
+// them (docs/DESIGN.md section 3). Every command that runs the loop takes them as the same flags.
+enum class RagMode { kMulti, kSingle, kNone };  // retrieve every step, once, never
+RagMode rag_mode_from_string(const std::string& s);  // "multi" | "single" | "none"; throws Error naming --mode
+const char* rag_mode_name(RagMode m);
+
+struct LoopOptions {
+  std::string framework = "ircot";     // the multi-step framework (only IRCoT today)
+  std::string prompt_format = "ircot-v1";  // rag/prompt.h's format
+  RagMode mode = RagMode::kMulti;      // --mode
+  int k = 4;                           // -k: passages per retrieval
+  int max_steps = 10;                  // --max-steps: sentences at most
+  int max_passages = 15;               // --max-passages: accumulated passages at most
+  int passage_words = 350;             // --passage-words: each passage cut to this many words
+  bool operator==(const LoopOptions& o) const {
+    return framework == o.framework && prompt_format == o.prompt_format && mode == o.mode && k == o.k &&
+           max_steps == o.max_steps && max_passages == o.max_passages && passage_words == o.passage_words;
+  }
+  bool operator!=(const LoopOptions& o) const { return !(*this == o); }
+};
+
+// One step of the multi-step loop: the query sent to retrieval, what came back, what the writer's prompt
+// gained from it, the sentence written.
 struct TraceStep {
   std::string query;                       // empty when the step did not retrieve
-  std::vector<ScoredPassage> retrieved;    // what this step's retrieval returned
+  std::vector<ScoredPassage> retrieved;    // what this step's retrieval returned, whole
+  // The passages this step added to the prompt, in prompt order, exactly as the prompt holds them (new
+  // ids only, within the cap, cut to passage_words). The prompt of step s shows shown[1..s] concatenated.
+  std::vector<Passage> shown;
   std::string sentence;                    // the reasoning sentence written at this step
 };
+
+// Why a question's loop ended (a structured reason, never text in the answer).
+enum class TraceEnd {
+  kAnswered,          // an answer sentence was written
+  kMaxSteps,          // --max-steps sentences without an answer
+  kEmptySentence,     // the writer wrote nothing (the same prompt would only produce it again)
+  kEvidenceMissing,   // the gold reader's next supporting passage was not among the passages shown
+  kNoSupportingFacts, // the gold reader was given a question without supporting facts
+  kRequestFailed,     // the teacher's request failed after all retries
+};
+const char* trace_end_name(TraceEnd e);                      // "answered", "max_steps", ...
+bool trace_end_from_name(const std::string& name, TraceEnd* out);  // false when unknown
 
 // A whole run of the loop on one question (teacher trace or evaluation prediction).
 struct Trace {
@@ -55,9 +92,13 @@ struct Trace {
   std::string type;
   int hops = 0;
   std::string teacher;               // who wrote the sentences (gold, a model folder, a server model)
+  LoopOptions loop;                  // the options the loop ran with
+  bool has_loop = true;              // false for a trace file made before traces recorded them
   std::vector<TraceStep> steps;      // the last step's sentence is the answer sentence when answered
-  std::string answer;                // extracted from "So the answer is: ..."; empty when never reached
+  std::string answer;                // extracted from the answer sentence; empty when never reached
   bool answered = false;             // the loop reached an answer sentence
+  TraceEnd end = TraceEnd::kMaxSteps;  // why the loop ended
+  std::string end_detail;            // what went wrong, for kRequestFailed and the like; may be empty
   bool correct = false;              // judged against the gold answers
 };
 

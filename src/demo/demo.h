@@ -16,38 +16,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/types.h"
+#include "demo/pretrain_base.h"
+
 namespace steper {
 
-// How the base student is pretrained: language modelling (every token scored, passages included) on the
-// gold-evidence teacher-trace documents of a generated world other than the demo's, as a pretrained language
-// model has read text. It teaches copying names from context, which distillation alone reaches only after
-// millions of tokens. `steper pretrain-base` makes the base shipped in models/; `steper demo
-// --pretrain-base` makes one inside the run.
-struct BaseRecipe {
-  uint64_t world_seed = 424242;
-  int questions = 30000;   // many entities: the base must learn to copy, not memorise
-  std::string size = "tiny";
-  int vocab = 2048;
-  int64_t tokens = 14000000;
-  double lr = 2e-3;
-  int64_t batch_tokens = 1024;
-  int64_t warmup = 50;
-  int k = 4, max_steps = 6, max_passages = 10, passage_words = 60;
-  uint64_t seed = 1;
-};
-
-BaseRecipe base_recipe(bool quick);
-
-// Builds a base student in work_dir (pretrain-world/, its index, gold traces, init/, base/), reusing finished
-// stages; returns work_dir/base/model. Stage wall times are appended to times.
-std::string pretrain_base(const BaseRecipe& recipe, const std::string& work_dir, nlohmann::json& times);
-
-// `steper pretrain-base`: pretrain_base, then the model files and pretrain.json (recipe, training figures)
-// copied to out_dir.
-int pretrain_base_command(const BaseRecipe& recipe, const std::string& work_dir, const std::string& out_dir);
-
-// The base shipped with steper (the source tree's models/base-tiny).
-std::string default_base_model();
+// The demo's loop options unless flags change them.
+LoopOptions demo_loop_default();
 
 struct DemoConfig {
   std::string out_dir = "runs/demo";
@@ -64,10 +39,7 @@ struct DemoConfig {
   int64_t student_tokens = 0; // each student's token budget (the same for every objective)
   double student_lr = 2e-3;
   int64_t batch_tokens = 1024;
-  int k = 4;
-  int max_steps = 6;
-  int max_passages = 10;
-  int passage_words = 60;
+  LoopOptions loop = demo_loop_default();  // teaching and evaluation: k 4, 6 steps, 10 passages of 60 words
   int eval_questions = 0;     // test questions evaluated (0 = all)
   std::vector<std::string> objectives = {"steper", "uniform", "vanilla"};
 };

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/plot.h"
+#include "eval/bootstrap.h"
 #include "demo/stage.h"
 
 namespace steper {
@@ -20,37 +21,6 @@ using nlohmann::json;
 static const char* kModes[] = {"multi", "single", "none"};
 
 // ---- statistics
-
-PairedDifference paired_bootstrap(const std::vector<double>& a, const std::vector<double>& b, int samples,
-                                  uint64_t seed) {
-  if (a.size() != b.size()) throw Error("paired bootstrap: the two score lists differ in length");
-  PairedDifference d;
-  d.n = a.size();
-  if (a.empty()) return d;
-  std::vector<double> diff(a.size());
-  for (size_t i = 0; i < a.size(); ++i) diff[i] = a[i] - b[i];
-  double sum = 0;
-  for (double x : diff) sum += x;
-  d.mean = sum / diff.size();
-  uint64_t state = seed * 0x9E3779B97F4A7C15ULL + 1;
-  auto next = [&]() {
-    state += 0x9E3779B97F4A7C15ULL;
-    uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  };
-  std::vector<double> means(samples);
-  for (int s = 0; s < samples; ++s) {
-    double t = 0;
-    for (size_t i = 0; i < diff.size(); ++i) t += diff[next() % diff.size()];
-    means[s] = t / diff.size();
-  }
-  std::sort(means.begin(), means.end());
-  d.lo = means[static_cast<size_t>(0.025 * (samples - 1))];
-  d.hi = means[static_cast<size_t>(0.975 * (samples - 1))];
-  return d;
-}
 
 // ---- reading the run
 

@@ -19,13 +19,6 @@ struct ReportInputs {
   std::string base_shipped;             // the shipped base's folder, or empty when the run pretrained its own
 };
 
-// Paired bootstrap of mean(a - b) over questions: {mean, lo, hi} in the values' unit.
-struct PairedDifference {
-  double mean = 0, lo = 0, hi = 0;
-  size_t n = 0;
-};
-PairedDifference paired_bootstrap(const std::vector<double>& a, const std::vector<double>& b, int samples,
-                                  uint64_t seed);
 
 // Reads everything under out_dir and writes report.md, report.html and summary.json there.
 void demo_write_report(const ReportInputs& in);

@@ -1,11 +1,19 @@
-// Demo stages that are reused when their inputs have not changed: each stage folder holds
-// stage.json with a fingerprint of its inputs; a stage whose fingerprint matches is skipped.
+// The demo's stages, each reused when its inputs have not changed: a stage folder holds stage.json with a
+// fingerprint of its inputs; a stage whose fingerprint matches is skipped. The stages (world and index,
+// gold-evidence teacher traces, a from-scratch model, training jobs side by side) serve both `steper
+// demo` and `steper pretrain-base`.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "core/types.h"
+#include "distill/trainer.h"
 
 namespace steper {
 
@@ -17,5 +25,49 @@ std::string fingerprint_path(const std::string& path);
 bool stage_done(const std::string& dir, const std::string& fingerprint);
 void stage_mark_done(const std::string& dir, const std::string& fingerprint, const nlohmann::json& info = {});
 nlohmann::json stage_info(const std::string& dir);  // the info saved with the fingerprint ({} when none)
+
+// Appends {stage, seconds, reused} to `times` when it goes out of scope.
+struct StageTimer {
+  nlohmann::json& times;
+  std::string name;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  bool reused = false;
+  ~StageTimer();
+};
+
+void say(const std::string& line);  // "demo: <line>" on standard error
+
+// The loop options the demo teaches and evaluates with.
+LoopOptions demo_loop(int k, int max_steps, int max_passages, int passage_words);
+
+// A world's corpus and training questions with their answer sentences: the text a tokenizer is trained on.
+std::vector<std::string> world_texts(const std::string& dir);
+
+struct WorldSpec {
+  std::string name;
+  uint64_t seed;
+  int train, dev, test;
+};
+// OUT/<name>/ (the world) and OUT/<name>-index/ (its BM25 index).
+void stage_world(const std::string& out, const WorldSpec& w, nlohmann::json& times);
+// Gold-evidence teacher traces of a world's training questions; returns their path.
+std::string stage_teach(const std::string& out, const std::string& world, const LoopOptions& loop,
+                        nlohmann::json& times);
+// The from-scratch model: random weights and a BPE tokenizer trained on the given worlds' texts.
+void stage_init(const std::string& dir, const std::vector<std::string>& world_dirs, const std::string& size,
+                int vocab, uint64_t seed, nlohmann::json& times);
+
+// A training stage: reused when its inputs are unchanged (nullopt); an interrupted run of the same inputs
+// resumes; otherwise it starts afresh.
+struct TrainJob {
+  std::string name, dir, fp;
+  TrainConfig tc;
+};
+std::optional<TrainJob> train_job(const std::string& out, const std::string& name, const std::string& from,
+                                  const std::string& traces_path, const std::string& objective, int64_t tokens,
+                                  double lr, int64_t batch_tokens, uint64_t seed, int64_t warmup);
+// The jobs of one group train side by side, one BLAS thread each (on these small batches a second BLAS
+// thread buys almost nothing; a second training nearly doubles the throughput), with one progress line.
+void train_group(const std::string& label, std::vector<std::optional<TrainJob>> jobs, nlohmann::json& times);
 
 }  // namespace steper

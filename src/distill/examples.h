@@ -1,21 +1,28 @@
-// StepER training examples from teacher traces (DESIGN.md section 1's table), torch-free.
+// StepER training examples from teacher traces (docs/DESIGN.md section 1's table), torch-free. Each
+// example's prompt is, byte for byte, the prompt the loop's writer had at that step: it is rebuilt from
+// what the trace recorded each step showed (TraceStep::shown), never from options assumed here.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "core/types.h"
-#include "rag/prompt.h"
 
 namespace steper {
 
 // For a trace with S steps (the last step's sentence is the answer sentence):
 //   init: prompt(q, P<=1) -> R<=1;  exp s=2..S-1: prompt(q, P<=s) -> R<=s;  agg: prompt(q, P<=S) -> R<S + answer.
-// P<=s accumulates each step's retrieved passages, de-duplicated and capped as the inference loop does.
-std::vector<StepExample> build_step_examples(const Trace& trace, const PromptOptions& opts = {},
-                                             int max_passages = 15);
+// P<=s is what steps 1..s showed. A trace without loop options is a bug here (see resolve_loop_options).
+std::vector<StepExample> build_step_examples(const Trace& trace);
 // vanilla = true keeps only the agg example of each trace (vanilla KD).
-std::vector<StepExample> build_examples(const std::vector<Trace>& traces, bool vanilla,
-                                        const PromptOptions& opts = {}, int max_passages = 15);
+std::vector<StepExample> build_examples(const std::vector<Trace>& traces, bool vanilla);
+
+// Makes every trace carry its loop options. Traces that record them keep them; a trace made before
+// traces recorded them gets `given` (the command line's loop flags) and its shown passages rebuilt as
+// that loop would have shown them. When `given_explicitly` (the user gave loop flags) and a trace
+// records other options, throws Error naming `source`: examples are built from what each step saw.
+// Returns how many traces got `given`.
+size_t resolve_loop_options(std::vector<Trace>& traces, const LoopOptions& given, bool given_explicitly,
+                            const std::string& source);
 
 }  // namespace steper

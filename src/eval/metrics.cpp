@@ -257,6 +257,10 @@ static bool answer_match(const std::string& sentence, std::string* answer) {
   return false;
 }
 
+const char* const kAnswerMarker = "So the answer is: ";
+
+std::string answer_sentence(const std::string& answer) { return kAnswerMarker + answer + "."; }
+
 std::string extract_answer(const std::string& sentence) {
   std::string answer;
   if (!answer_match(sentence, &answer)) return "";

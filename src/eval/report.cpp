@@ -4,11 +4,12 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
-#include <random>
 #include <set>
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/evidence.h"
+#include "eval/bootstrap.h"
 #include "eval/metrics.h"
 
 namespace steper {
@@ -24,47 +25,6 @@ AnswerScores score_trace(const Trace& trace) {
   s.f1 = best_f1(trace.answer, trace.answers);
   s.acc = best_accuracy(trace.answer, trace.answers);
   return s;
-}
-
-static std::vector<std::string> supporting_titles(const Question& q) {
-  std::vector<std::string> titles;
-  for (const auto& f : q.supporting_facts)
-    if (std::find(titles.begin(), titles.end(), f.title) == titles.end()) titles.push_back(f.title);
-  return titles;
-}
-
-double supporting_recall_at(const Trace& trace, const Question& question, size_t step) {
-  std::vector<std::string> gold = supporting_titles(question);
-  if (gold.empty()) return -1.0;
-  std::set<std::string> seen;
-  for (size_t s = 0; s < trace.steps.size() && s < step; ++s)
-    for (const auto& p : trace.steps[s].retrieved) seen.insert(p.passage.title);
-  size_t found = 0;
-  for (const auto& t : gold) found += seen.count(t);
-  return static_cast<double>(found) / static_cast<double>(gold.size());
-}
-
-// ---- Bootstrap
-
-std::pair<double, double> bootstrap_mean_interval(const std::vector<double>& values, int samples, uint64_t seed) {
-  if (values.empty() || samples <= 0) return {0.0, 0.0};
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<size_t> pick(0, values.size() - 1);
-  std::vector<double> means(static_cast<size_t>(samples));
-  for (auto& m : means) {
-    double sum = 0.0;
-    for (size_t i = 0; i < values.size(); ++i) sum += values[pick(rng)];
-    m = sum / static_cast<double>(values.size());
-  }
-  std::sort(means.begin(), means.end());
-  auto at = [&](double q) {
-    // linear interpolation between order statistics (numpy's default percentile)
-    double pos = q * static_cast<double>(means.size() - 1);
-    size_t lo = static_cast<size_t>(std::floor(pos));
-    size_t hi = std::min(lo + 1, means.size() - 1);
-    return means[lo] + (pos - static_cast<double>(lo)) * (means[hi] - means[lo]);
-  };
-  return {at(0.025), at(0.975)};
 }
 
 // ---- Groups

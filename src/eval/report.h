@@ -9,7 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/evidence.h"
 #include "core/types.h"
+#include "eval/bootstrap.h"
 
 namespace steper {
 
@@ -19,13 +21,8 @@ struct AnswerScores {
 };
 AnswerScores score_trace(const Trace& trace);
 
-// Share (0..1) of the question's supporting titles present among the passages retrieved by steps
-// 1..step (cumulative); step beyond the trace's last step counts the whole trace. -1 when the
-// question has no supporting facts.
-double supporting_recall_at(const Trace& trace, const Question& question, size_t step);
-
 struct ReportOptions {
-  int bootstrap_samples = 1000;
+  int bootstrap_samples = 1000;  // --bootstrap, at least kMinBootstrapSamples
   uint64_t bootstrap_seed = 1;
 };
 
@@ -38,8 +35,5 @@ nlohmann::json eval_metrics(const std::vector<Trace>& traces, const std::vector<
 
 // The metrics as a fixed-width table for people: overall, then one row per type and per hop count.
 std::string format_metrics_table(const nlohmann::json& metrics);
-
-// Bootstrap percentile interval (2.5%, 97.5%) of the mean of `values`, in the values' own unit.
-std::pair<double, double> bootstrap_mean_interval(const std::vector<double>& values, int samples, uint64_t seed);
 
 }  // namespace steper

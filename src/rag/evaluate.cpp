@@ -1,8 +1,12 @@
 #include "rag/evaluate.h"
 
+#include <atomic>
+#include <memory>
+
 #include <cstdio>
 
 #include "core/io.h"
+#include "core/side_by_side.h"
 #include "core/progress.h"
 #include "core/trace_json.h"
 
@@ -51,7 +55,7 @@ EvalResult eval_run(const std::vector<Question>& questions, Retriever* retriever
                     const EvalConfig& config) {
   if (!config.out_dir.empty()) make_dirs(config.out_dir);
   EvalResult result;
-  Progress progress(std::string("eval ") + writer.name() + " " + rag_mode_name(config.rag.mode), questions.size(),
+  Progress progress(std::string("eval ") + writer.name() + " " + rag_mode_name(config.rag.loop.mode), questions.size(),
                     "questions");
   size_t correct = 0;
   auto on_done = [&](const Trace& t) {
@@ -70,14 +74,11 @@ EvalResult eval_run(const std::vector<Question>& questions, Retriever* retriever
   result.metrics = eval_metrics(result.traces, questions, config.report);
   json& m = result.metrics;
   m["model"] = config.model.empty() ? writer.name() : config.model;
-  m["mode"] = rag_mode_name(config.rag.mode);
+  m["mode"] = rag_mode_name(config.rag.loop.mode);
   m["data"] = config.data;
-  m["settings"] = json{{"k", config.rag.k},
-                       {"max_steps", config.rag.max_steps},
-                       {"max_passages", config.rag.max_passages},
-                       {"passage_words", config.rag.prompt.passage_words},
-                       {"max_sentence_tokens", config.rag.max_sentence_tokens},
-                       {"batch_size", config.rag.batch_size}};
+  m["settings"] = to_json(config.rag.loop);
+  m["settings"]["max_sentence_tokens"] = config.rag.max_sentence_tokens;
+  m["settings"]["batch_size"] = config.rag.batch_size;
   m["seconds"] = seconds;
   m["questions_per_second"] = seconds > 0 ? static_cast<double>(questions.size()) / seconds : 0.0;
 
@@ -91,12 +92,48 @@ EvalResult eval_run(const std::vector<Question>& questions, Retriever* retriever
     write_json_atomic(config.out_dir + "/metrics.json", m);
   }
   if (config.print_table) {
-    std::printf("%s %s on %zu questions (%s)\n", m["model"].get<std::string>().c_str(), rag_mode_name(config.rag.mode),
+    std::printf("%s %s on %zu questions (%s)\n", m["model"].get<std::string>().c_str(), rag_mode_name(config.rag.loop.mode),
                 questions.size(), config.data.c_str());
     std::fputs(format_metrics_table(m).c_str(), stdout);
     std::fflush(stdout);
   }
   return result;
+}
+
+void eval_systems(const std::vector<Question>& questions, Retriever* retriever, const std::vector<EvalSystem>& systems,
+                  const std::vector<RagMode>& modes, const EvalConfig& base, size_t workers,
+                  const EvalHooks& hooks) {
+  std::atomic<size_t> questions_done{0};
+  Progress progress("evaluate", questions.size() * modes.size() * systems.size(), "question runs");
+  size_t shown = 0;
+  run_side_by_side(
+      systems.size(), workers,
+      [&](size_t si) {
+        const EvalSystem& sys = systems[si];
+        for (RagMode mode : modes) {
+          if (hooks.reuse && hooks.reuse(sys.name, mode)) {
+            questions_done += questions.size();
+            continue;
+          }
+          EvalConfig c = base;
+          c.rag.loop.mode = mode;
+          c.out_dir = base.out_dir + "/" + sys.name + "/" + rag_mode_name(mode);
+          c.model = sys.model;
+          c.print_table = false;
+          c.show_progress = false;  // one line for all side-by-side evaluations instead
+          c.on_question = [&] { ++questions_done; };
+          std::unique_ptr<StepWriter> writer = sys.make_writer(c.rag);
+          EvalResult r = eval_run(questions, retriever, *writer, c);
+          if (hooks.finished) hooks.finished(sys.name, mode, r);
+        }
+      },
+      [&] {
+        size_t now = questions_done;
+        if (now > shown) progress.add(now - shown);
+        shown = now;
+      },
+      0.1);
+  progress.finish();
 }
 
 }  // namespace steper

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,5 +42,21 @@ std::string format_trace_text(const Trace& trace);
 
 // One line of predictions.jsonl: the trace (to_json(Trace)) plus "em", "f1", "acc" (0/1, 0..1).
 nlohmann::json prediction_json(const Trace& trace);
+
+// Several systems evaluated side by side on the same questions in several modes, `workers` systems at a
+// time (one thread each): BASE.out_dir/<system>/<mode>/ gets each run's predictions and metrics, and one
+// progress line covers them all. make_writer builds a system's writer for a mode's options (a model is
+// loaded once per system when the factory caches it).
+struct EvalSystem {
+  std::string name;   // folder name and report row
+  std::string model;  // recorded in metrics.json
+  std::function<std::unique_ptr<StepWriter>(const RagOptions&)> make_writer;
+};
+struct EvalHooks {
+  std::function<bool(const std::string& system, RagMode mode)> reuse;  // true: this run is already done
+  std::function<void(const std::string& system, RagMode mode, const EvalResult& result)> finished;
+};
+void eval_systems(const std::vector<Question>& questions, Retriever* retriever, const std::vector<EvalSystem>& systems,
+                  const std::vector<RagMode>& modes, const EvalConfig& base, size_t workers, const EvalHooks& hooks);
 
 }  // namespace steper

@@ -1,49 +1,57 @@
 #include "rag/loop.h"
 
 #include <algorithm>
-#include <cctype>
 #include <deque>
 #include <unordered_set>
 
 #include "core/error.h"
+#include "core/evidence.h"
+#include "core/text.h"
 #include "eval/metrics.h"
 
 namespace steper {
 
-// ---- Modes
+// ---- Options
 
-RagMode rag_mode_from_string(const std::string& s) {
-  if (s == "multi") return RagMode::kMulti;
-  if (s == "single") return RagMode::kSingle;
-  if (s == "none") return RagMode::kNone;
-  throw Error("--mode: expected multi, single or none, got \"" + s + "\"");
+void validate_loop_options(const LoopOptions& o) {
+  if (o.k < 1) throw Error("-k must be at least 1, got " + std::to_string(o.k));
+  if (o.max_steps < 1) throw Error("--max-steps must be at least 1, got " + std::to_string(o.max_steps));
+  if (o.max_passages < 1) throw Error("--max-passages must be at least 1, got " + std::to_string(o.max_passages));
+  if (o.passage_words < 1)
+    throw Error("--passage-words must be at least 1, got " + std::to_string(o.passage_words));
+  if (o.framework != "ircot") throw Error("--framework: only ircot is known, not \"" + o.framework + "\"");
+  if (o.prompt_format != "ircot-v1") throw Error("prompt format \"" + o.prompt_format + "\" is unknown");
 }
 
-const char* rag_mode_name(RagMode m) {
-  switch (m) {
-    case RagMode::kMulti: return "multi";
-    case RagMode::kSingle: return "single";
-    case RagMode::kNone: return "none";
+std::vector<Passage> show_passages(std::vector<Passage>& shown, const std::vector<ScoredPassage>& retrieved,
+                                   const LoopOptions& opts) {
+  std::vector<Passage> added;
+  for (const auto& sp : retrieved) {
+    if (static_cast<int>(shown.size()) >= opts.max_passages) break;
+    bool seen = false;
+    for (const auto& p : shown) seen = seen || p.id == sp.passage.id;
+    if (seen) continue;
+    shown.push_back(shown_passage(sp.passage, opts.passage_words));
+    added.push_back(shown.back());
   }
-  return "?";
+  return added;
+}
+
+void trace_assume_options(Trace& trace, const LoopOptions& given) {
+  trace.loop = given;
+  trace.has_loop = true;
+  std::vector<Passage> shown;
+  for (auto& step : trace.steps) step.shown = show_passages(shown, step.retrieved, given);
 }
 
 // ---- Sentences
-
-static std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
 
 // The first sentence of a continuation: up to the first '.', '!' or '?' followed by whitespace or the end.
 std::string first_sentence(const std::string& text) {
   std::string t = trim(text.substr(0, text.find('\n')));
   for (size_t i = 0; i < t.size(); ++i) {
     char c = t[i];
-    if ((c == '.' || c == '!' || c == '?') &&
-        (i + 1 == t.size() || std::isspace(static_cast<unsigned char>(t[i + 1]))))
+    if ((c == '.' || c == '!' || c == '?') && (i + 1 == t.size() || is_space(t[i + 1])))
       return t.substr(0, i + 1);
   }
   return t;
@@ -53,12 +61,16 @@ std::string first_sentence(const std::string& text) {
 
 LmStepWriter::LmStepWriter(TextGenerator& generator, const RagOptions& opts) : generator_(generator), opts_(opts) {}
 
-std::string LmStepWriter::prompt_for(const RagState& state) const {
-  return opts_.prompt_prefix + build_prompt(state.question->question, state.passages, opts_.prompt) +
-         join_sentences(state.sentences);
+std::string LmStepWriter::prompt(const std::string& prefix, const std::string& question,
+                                 const std::vector<Passage>& shown, const std::vector<std::string>& sentences) {
+  return prefix + render_prompt(question, shown) + join_sentences(sentences);
 }
 
-std::vector<std::string> LmStepWriter::write(const std::vector<const RagState*>& states) {
+std::string LmStepWriter::prompt_for(const RagState& state) const {
+  return prompt(opts_.prompt_prefix, state.question->question, state.shown, state.sentences);
+}
+
+std::vector<Written> LmStepWriter::write(const std::vector<const RagState*>& states) {
   std::vector<GenerateRequest> requests;
   requests.reserve(states.size());
   for (const RagState* s : states) {
@@ -72,52 +84,81 @@ std::vector<std::string> LmStepWriter::write(const std::vector<const RagState*>&
   if (results.size() != states.size())
     throw Error(generator_.name() + ": returned " + std::to_string(results.size()) + " results for " +
                 std::to_string(states.size()) + " prompts");
-  std::vector<std::string> out;
+  std::vector<Written> out;
   out.reserve(results.size());
-  for (const auto& r : results) out.push_back(first_sentence(r.text));
+  for (const auto& r : results) out.push_back(Written::next(first_sentence(r.text)));
   return out;
 }
 
 std::string LmStepWriter::name() const { return generator_.name(); }
 
-// The sentence of one supporting fact from the question's context, or (without context) from the
-// accumulated passage of that title split into sentences.
-static std::string supporting_sentence(const RagState& state, const SupportingFact& f) {
-  const Question& q = *state.question;
-  for (const auto& c : q.context) {
-    if (c.title != f.title) continue;
-    if (f.sent_id < 0 || static_cast<size_t>(f.sent_id) >= c.sentences.size())
-      throw Error("question " + q.id + ": supporting fact (" + f.title + ", " + std::to_string(f.sent_id) +
-                  ") is beyond the paragraph's " + std::to_string(c.sentences.size()) + " sentences");
-    return trim(c.sentences[static_cast<size_t>(f.sent_id)]);
+// ---- The gold reader
+
+namespace {
+
+std::vector<std::string> split_sentences(const std::string& text) {
+  std::vector<std::string> sentences;
+  std::string rest = text;
+  while (!trim(rest).empty()) {
+    std::string s = first_sentence(rest);
+    sentences.push_back(s);
+    size_t at = rest.find(s);
+    rest = at == std::string::npos ? "" : rest.substr(at + s.size());
   }
-  for (const auto& p : state.passages) {
-    if (p.title != f.title) continue;
-    std::vector<std::string> sentences;
-    std::string rest = p.text;
-    while (!trim(rest).empty()) {
-      std::string s = first_sentence(rest);
-      sentences.push_back(s);
-      size_t at = rest.find(s);
-      rest = at == std::string::npos ? "" : rest.substr(at + s.size());
-    }
-    if (static_cast<size_t>(f.sent_id) < sentences.size()) return sentences[static_cast<size_t>(f.sent_id)];
-  }
-  throw Error("question " + q.id + ": no context paragraph or retrieved passage titled \"" + f.title +
-              "\" for its supporting fact");
+  return sentences;
 }
 
-std::vector<std::string> GoldStepWriter::write(const std::vector<const RagState*>& states) {
-  std::vector<std::string> out;
+// The sentence of supporting fact `f`, or "" when the reader may not see it.
+std::string supporting_sentence(const RagState& state, size_t f, GoldPolicy policy) {
+  const Question& q = *state.question;
+  const SupportingFact& fact = q.supporting_facts[f];
+  if (policy == GoldPolicy::kRetrieved && !fact_shown(q, f, state.shown)) return "";
+  const std::string title = trim(fact.title);
+  if (!q.context.empty()) {
+    for (const auto& c : q.context) {
+      if (trim(c.title) != title) continue;
+      if (fact.sent_id < 0 || static_cast<size_t>(fact.sent_id) >= c.sentences.size())
+        throw Error("question " + q.id + ": supporting fact (" + fact.title + ", " + std::to_string(fact.sent_id) +
+                    ") is beyond the paragraph's " + std::to_string(c.sentences.size()) + " sentences");
+      return trim(c.sentences[static_cast<size_t>(fact.sent_id)]);
+    }
+    throw Error("question " + q.id + ": supporting fact title \"" + fact.title + "\" names no context paragraph");
+  }
+  if (policy == GoldPolicy::kOracle)
+    throw Error("question " + q.id + ": the oracle reader copies from the question's context, and it has none");
+  for (const auto& p : state.shown) {
+    if (trim(p.title) != title) continue;
+    std::vector<std::string> sentences = split_sentences(p.text);
+    if (fact.sent_id >= 0 && static_cast<size_t>(fact.sent_id) < sentences.size())
+      return sentences[static_cast<size_t>(fact.sent_id)];
+  }
+  return "";  // shown, but the sentence is not within what the prompt holds of it
+}
+
+}  // namespace
+
+std::vector<Written> GoldReader::write(const std::vector<const RagState*>& states) {
+  std::vector<Written> out;
   out.reserve(states.size());
   for (const RagState* s : states) {
     const Question& q = *s->question;
-    if (q.supporting_facts.empty())
-      throw Error("question " + q.id + ": the gold writer needs supporting facts, and this question has none");
-    if (q.answers.empty()) throw Error("question " + q.id + ": the gold writer needs a gold answer");
+    if (q.supporting_facts.empty()) {
+      out.push_back(Written::stop(TraceEnd::kNoSupportingFacts));
+      continue;
+    }
+    if (q.answers.empty()) throw Error("question " + q.id + ": the gold reader needs a gold answer");
     size_t step = s->sentences.size();
-    if (step < q.supporting_facts.size()) out.push_back(supporting_sentence(*s, q.supporting_facts[step]));
-    else out.push_back("So the answer is: " + q.answers[0] + ".");
+    if (step >= q.supporting_facts.size()) {
+      out.push_back(Written::next(answer_sentence(q.answers[0])));
+      continue;
+    }
+    std::string sentence = supporting_sentence(*s, step, policy_);
+    if (sentence.empty())
+      out.push_back(Written::stop(TraceEnd::kEvidenceMissing,
+                                  "supporting paragraph \"" + q.supporting_facts[step].title + "\" not shown by step " +
+                                      std::to_string(step + 1)));
+    else
+      out.push_back(Written::next(sentence));
   }
   return out;
 }
@@ -128,35 +169,21 @@ namespace {
 
 // The query for the state's next step, or "" when this step retrieves nothing.
 std::string next_query(const RagState& st, const RagOptions& opts) {
-  if (opts.mode == RagMode::kNone) return "";
+  if (opts.loop.mode == RagMode::kNone) return "";
   if (st.sentences.empty()) return ircot_clean_query(st.question->question);
-  if (opts.mode == RagMode::kSingle) return "";
+  if (opts.loop.mode == RagMode::kSingle) return "";
   const std::string& last = st.sentences.back();
   if (ircot_is_conclusion(last) || is_answer_sentence(last)) return "";
   return ircot_clean_query(last);
-}
-
-void add_passages(RagState& st, const std::vector<ScoredPassage>& found, int max_passages) {
-  for (const auto& sp : found) {
-    if (static_cast<int>(st.passages.size()) >= max_passages) return;
-    bool seen = false;
-    for (const auto& p : st.passages)
-      if (p.id == sp.passage.id) {
-        seen = true;
-        break;
-      }
-    if (!seen) st.passages.push_back(sp.passage);
-  }
 }
 
 }  // namespace
 
 std::vector<Trace> rag_run(const std::vector<Question>& questions, Retriever* retriever, StepWriter& writer,
                            const RagOptions& opts, const std::function<void(const Trace&)>& on_done) {
-  if (opts.mode != RagMode::kNone && retriever == nullptr)
-    throw Error(std::string("rag: mode ") + rag_mode_name(opts.mode) + " needs a retriever");
-  if (opts.max_steps < 1) throw Error("--max-steps must be at least 1");
-  if (opts.k < 1) throw Error("-k must be at least 1");
+  if (opts.loop.mode != RagMode::kNone && retriever == nullptr)
+    throw Error(std::string("rag: mode ") + rag_mode_name(opts.loop.mode) + " needs a retriever");
+  validate_loop_options(opts.loop);
   const size_t batch = static_cast<size_t>(std::max(1, opts.batch_size));
 
   std::vector<RagState> states(questions.size());
@@ -170,6 +197,7 @@ std::vector<Trace> rag_run(const std::vector<Question>& questions, Retriever* re
     st.trace.type = q.type;
     st.trace.hops = q.hops;
     st.trace.teacher = writer.name();
+    st.trace.loop = opts.loop;
   }
 
   std::vector<size_t> active;
@@ -191,42 +219,55 @@ std::vector<Trace> rag_run(const std::vector<Question>& questions, Retriever* re
     }
     std::vector<std::vector<ScoredPassage>> found(active.size());
     if (!batch_queries.empty()) {
-      std::vector<std::vector<ScoredPassage>> results = retriever->search_batch(batch_queries, opts.k);
+      std::vector<std::vector<ScoredPassage>> results = retriever->search_batch(batch_queries, opts.loop.k);
       if (results.size() != batch_queries.size())
         throw Error("rag: the retriever returned " + std::to_string(results.size()) + " result lists for " +
                     std::to_string(batch_queries.size()) + " queries");
       for (size_t i = 0; i < query_slot.size(); ++i) found[query_slot[i]] = std::move(results[i]);
     }
     std::vector<const RagState*> writing;
+    std::vector<std::vector<Passage>> added(active.size());
     for (size_t a = 0; a < active.size(); ++a) {
       RagState& st = states[active[a]];
-      add_passages(st, found[a], opts.max_passages);
+      added[a] = show_passages(st.shown, found[a], opts.loop);
       writing.push_back(&st);
     }
 
     // one writer call for every state
-    std::vector<std::string> sentences = writer.write(writing);
-    if (sentences.size() != writing.size())
-      throw Error(writer.name() + ": wrote " + std::to_string(sentences.size()) + " sentences for " +
+    std::vector<Written> written = writer.write(writing);
+    if (written.size() != writing.size())
+      throw Error(writer.name() + ": wrote " + std::to_string(written.size()) + " sentences for " +
                   std::to_string(writing.size()) + " questions");
 
     std::vector<size_t> still;
     for (size_t a = 0; a < active.size(); ++a) {
       RagState& st = states[active[a]];
-      TraceStep step;
-      step.query = queries[a];
-      step.retrieved = std::move(found[a]);
-      step.sentence = sentences[a];
-      st.trace.steps.push_back(std::move(step));
-      st.sentences.push_back(sentences[a]);
-      if (is_answer_sentence(sentences[a])) {
-        st.trace.answered = true;
-        st.trace.answer = extract_answer(sentences[a]);
-        st.trace.correct = best_exact_match(st.trace.answer, st.question->answers) > 0;
+      if (written[a].ended) {  // the writer ended the question without a sentence: no step is recorded
+        st.trace.end = written[a].end;
+        st.trace.end_detail = written[a].detail;
         st.done = true;
-      } else if (sentences[a].empty() || static_cast<int>(st.sentences.size()) >= opts.max_steps) {
-        // an empty sentence ends the question: the same prompt would only produce it again
-        st.done = true;
+      } else {
+        const std::string& sentence = written[a].sentence;
+        TraceStep step;
+        step.query = queries[a];
+        step.retrieved = std::move(found[a]);
+        step.shown = std::move(added[a]);
+        step.sentence = sentence;
+        st.trace.steps.push_back(std::move(step));
+        st.sentences.push_back(sentence);
+        if (is_answer_sentence(sentence)) {
+          st.trace.answered = true;
+          st.trace.answer = extract_answer(sentence);
+          st.trace.correct = best_exact_match(st.trace.answer, st.question->answers) > 0;
+          st.trace.end = TraceEnd::kAnswered;
+          st.done = true;
+        } else if (sentence.empty()) {  // the same prompt would only produce it again
+          st.trace.end = TraceEnd::kEmptySentence;
+          st.done = true;
+        } else if (static_cast<int>(st.sentences.size()) >= opts.loop.max_steps) {
+          st.trace.end = TraceEnd::kMaxSteps;
+          st.done = true;
+        }
       }
       if (st.done) {
         if (on_done) on_done(st.trace);

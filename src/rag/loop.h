@@ -1,4 +1,5 @@
-// The IRCoT-style multi-step loop (DESIGN.md sections 1-2) and its baselines, batched across questions.
+// The IRCoT-style multi-step loop (docs/DESIGN.md sections 1-2) and its baselines, batched across
+// questions, with the one gold reader.
 #pragma once
 
 #include <functional>
@@ -12,35 +13,46 @@
 
 namespace steper {
 
-enum class RagMode { kMulti, kSingle, kNone };
-RagMode rag_mode_from_string(const std::string& s);  // "multi" | "single" | "none"; throws Error otherwise
-const char* rag_mode_name(RagMode m);
-
 struct RagOptions {
-  RagMode mode = RagMode::kMulti;
-  int k = 4;                // passages per retrieval
-  int max_steps = 10;       // sentences at most
-  int max_passages = 15;    // accumulated passages at most
-  PromptOptions prompt;
+  LoopOptions loop;           // mode, k, max steps, max passages, passage words: recorded in every trace
   int max_sentence_tokens = 48;
-  int batch_size = 32;      // questions in flight together
+  int batch_size = 32;        // questions in flight together
   std::string prompt_prefix;  // e.g. few-shot demonstrations for a teacher, prepended to every prompt
 };
+
+// Throws Error naming the flag (-k, --max-steps, --max-passages, --passage-words) when out of range.
+void validate_loop_options(const LoopOptions& o);
 
 // The state of one question in the loop.
 struct RagState {
   const Question* question = nullptr;
-  std::vector<Passage> passages;       // P<=s, accumulated, de-duplicated, capped
+  std::vector<Passage> shown;          // P<=s exactly as the prompt shows it (de-duplicated, capped, cut)
   std::vector<std::string> sentences;  // R<s
   Trace trace;
   bool done = false;
+};
+
+// Adds a step's retrieved passages to what the prompt shows: new ids only, in retrieval order, while
+// fewer than opts.max_passages are shown, each cut to opts.passage_words. Returns the passages added.
+std::vector<Passage> show_passages(std::vector<Passage>& shown, const std::vector<ScoredPassage>& retrieved,
+                                   const LoopOptions& opts);
+
+// What a writer produced for one question at one step: the next sentence, or the end of the question
+// without one (the reason is recorded in the trace, never written as an answer).
+struct Written {
+  std::string sentence;
+  bool ended = false;
+  TraceEnd end = TraceEnd::kAnswered;
+  std::string detail;
+  static Written next(std::string s) { return Written{std::move(s), false, TraceEnd::kAnswered, ""}; }
+  static Written stop(TraceEnd e, std::string why = "") { return Written{"", true, e, std::move(why)}; }
 };
 
 // Writes the next reasoning sentence for each state (all states are at some step, not necessarily the same).
 class StepWriter {
  public:
   virtual ~StepWriter() = default;
-  virtual std::vector<std::string> write(const std::vector<const RagState*>& states) = 0;
+  virtual std::vector<Written> write(const std::vector<const RagState*>& states) = 0;
   virtual std::string name() const = 0;
 };
 
@@ -49,29 +61,45 @@ class StepWriter {
 std::string first_sentence(const std::string& text);
 
 // Any TextGenerator (local model folder, OpenAI-compatible server) writing one sentence per call:
-// prompt = prompt_prefix + build_prompt(question, passages) + join_sentences(sentences so far), stop "\n",
+// prompt = prompt_prefix + render_prompt(question, shown) + join_sentences(sentences so far), stop "\n",
 // at most max_sentence_tokens; the first sentence of the continuation is kept (empty when it is empty).
 class LmStepWriter : public StepWriter {
  public:
   LmStepWriter(TextGenerator& generator, const RagOptions& opts);
-  std::vector<std::string> write(const std::vector<const RagState*>& states) override;
+  std::vector<Written> write(const std::vector<const RagState*>& states) override;
   std::string name() const override;
   std::string prompt_for(const RagState& state) const;  // exactly what the model sees
+  // The prompt of a state with these shown passages and sentences (prompt_for without a state).
+  static std::string prompt(const std::string& prefix, const std::string& question,
+                            const std::vector<Passage>& shown, const std::vector<std::string>& sentences);
  private:
   TextGenerator& generator_;
   RagOptions opts_;
 };
 
-// Writes each step from the question's supporting facts, in order, then "So the answer is: <gold>."
-// (the gold reader / gold-evidence teacher). Step s writes sentence sent_id of the s-th supporting fact,
-// taken from the question's context paragraph of that title, or, without context, from the accumulated
-// passage of that title. Throws Error naming the question when it has no supporting facts or the
-// sentence cannot be found.
-class GoldStepWriter : public StepWriter {
+// The gold reader (and gold-evidence teacher): step s writes the sentence of the question's s-th
+// supporting fact, then "So the answer is: <gold>.". What it may read is its policy:
+//  - kRetrieved: only what the prompt shows. The s-th fact's paragraph must be among the passages shown
+//    by step s (core/evidence.h); its sentence is taken from the question's context paragraph of that
+//    title when the question has context, else from the shown passage's text. When the paragraph is not
+//    shown, the question ends with TraceEnd::kEvidenceMissing.
+//  - kOracle: copies each supporting sentence from the question's context whatever retrieval brought
+//    (an upper bound, not a reader; `--model oracle`).
+// A question without supporting facts ends with kNoSupportingFacts. A supporting fact beyond its
+// paragraph, or naming no context paragraph, is a data error (Error naming the question).
+enum class GoldPolicy { kRetrieved, kOracle };
+class GoldReader : public StepWriter {
  public:
-  std::vector<std::string> write(const std::vector<const RagState*>& states) override;
-  std::string name() const override { return "gold"; }
+  explicit GoldReader(GoldPolicy policy = GoldPolicy::kRetrieved) : policy_(policy) {}
+  std::vector<Written> write(const std::vector<const RagState*>& states) override;
+  std::string name() const override { return policy_ == GoldPolicy::kOracle ? "oracle" : "gold"; }
+ private:
+  GoldPolicy policy_;
 };
+
+// Fills the loop record of a trace made before traces recorded one: `given` becomes its options and each
+// step's shown passages are rebuilt from what it retrieved, as the loop with `given` would have shown them.
+void trace_assume_options(Trace& trace, const LoopOptions& given);
 
 // Runs the loop over all questions; on_done is called once per finished question, in completion order.
 // Each round advances every unfinished question in flight (at most opts.batch_size, refilled in question
@@ -79,7 +107,8 @@ class GoldStepWriter : public StepWriter {
 // call. Step 1 retrieves with the cleaned question; later steps (multi mode) with the cleaned last
 // sentence unless it is a conclusion (ircot_is_conclusion). A question ends at an answer sentence
 // (answered, answer extracted, correct = exact match with a gold answer), at opts.max_steps sentences,
-// or at an empty sentence (the same prompt would only produce it again). Traces come back in question order.
+// at an empty sentence, or when the writer ends it; trace.end says which. Traces come back in question
+// order and record opts.loop and, per step, the passages shown.
 std::vector<Trace> rag_run(const std::vector<Question>& questions, Retriever* retriever, StepWriter& writer,
                            const RagOptions& opts, const std::function<void(const Trace&)>& on_done = {});
 

@@ -1,4 +1,5 @@
-// The one prompt format shared by the inference loop and the training examples (IRCoT style):
+// The one prompt format shared by the inference loop and the training examples (IRCoT style,
+// "ircot-v1" in a trace's loop options):
 //   Wikipedia Title: <title>\n<text>\n\n ... Q: <question>\nA: <sentences so far>
 #pragma once
 
@@ -9,14 +10,16 @@
 
 namespace steper {
 
-struct PromptOptions {
-  int passage_words = 350;  // passages cut to this many words
-};
+// The passage as a prompt shows it: its text cut to the first `passage_words` whitespace-separated words
+// (joined by single spaces when cut; unchanged when it has no more). passage_words >= 1.
+Passage shown_passage(const Passage& passage, int passage_words);
 
-// Passages block + "Q: <question>\nA:" . The reasoning continues after "A:"; sentences are joined
-// with a single space and each begins with a space, so prompt + target concatenates cleanly.
-std::string build_prompt(const std::string& question, const std::vector<Passage>& passages,
-                         const PromptOptions& opts = {});
+// Passages block + "Q: <question>\nA:" from passages exactly as shown (no further cut). The reasoning
+// continues after "A:"; sentences are joined with a single space and each begins with a space, so
+// prompt + target concatenates cleanly.
+std::string render_prompt(const std::string& question, const std::vector<Passage>& shown);
+// render_prompt of the passages cut to passage_words.
+std::string build_prompt(const std::string& question, const std::vector<Passage>& passages, int passage_words);
 // " r1 r2 ... rn" (each sentence preceded by one space)
 std::string join_sentences(const std::vector<std::string>& sentences);
 

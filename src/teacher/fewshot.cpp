@@ -135,16 +135,16 @@ std::vector<FewShotDemo> fewshot_demos(const std::string& type) {
   throw Error("--fewshot: unknown type \"" + type + "\" (expected hotpotqa, 2wiki, musique, world, none or a file)");
 }
 
-std::string fewshot_render(const std::vector<FewShotDemo>& demos, const PromptOptions& opts) {
+std::string fewshot_render(const std::vector<FewShotDemo>& demos, int passage_words) {
   std::string out;
-  for (const auto& d : demos) out += build_prompt(d.question, d.passages, opts) + join_sentences(d.sentences) + "\n\n\n";
+  for (const auto& d : demos) out += build_prompt(d.question, d.passages, passage_words) + join_sentences(d.sentences) + "\n\n\n";
   return out;
 }
 
-std::string fewshot_prefix(const std::string& type_or_file, const PromptOptions& opts) {
+std::string fewshot_prefix(const std::string& type_or_file, int passage_words) {
   if (type_or_file.empty() || type_or_file == "none") return "";
   for (const auto& t : fewshot_types())
-    if (t == type_or_file) return fewshot_render(fewshot_demos(t), opts);
+    if (t == type_or_file) return fewshot_render(fewshot_demos(t), passage_words);
   if (!file_exists(type_or_file))
     throw Error("--fewshot: \"" + type_or_file + "\" is neither a type (hotpotqa, 2wiki, musique, world, none) nor a file");
   return read_file(type_or_file);

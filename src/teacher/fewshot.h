@@ -22,9 +22,9 @@ std::vector<std::string> fewshot_types();
 std::vector<FewShotDemo> fewshot_demos(const std::string& type);
 // The demonstrations rendered as a prompt prefix: each demo is build_prompt(...) + join_sentences(...),
 // followed by a blank-line separator, so the real prompt continues the pattern.
-std::string fewshot_render(const std::vector<FewShotDemo>& demos, const PromptOptions& opts = {});
+std::string fewshot_render(const std::vector<FewShotDemo>& demos, int passage_words = LoopOptions{}.passage_words);
 // "none" -> "", a known type -> its demonstrations, otherwise the path of a text file used as is.
-std::string fewshot_prefix(const std::string& type_or_file, const PromptOptions& opts = {});
+std::string fewshot_prefix(const std::string& type_or_file, int passage_words = LoopOptions{}.passage_words);
 // Guesses the type from the questions (MuSiQue ids "2hop__...", 2Wiki question types, HotpotQA's 24-hex
 // ids); anything else is "world".
 std::string fewshot_detect_type(const std::vector<Question>& questions);

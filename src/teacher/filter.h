@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "core/evidence.h"
 #include "core/types.h"
 
 namespace steper {
@@ -19,17 +20,7 @@ extern const char* const kReasonEvidence;           // "evidence not retrieved"
 extern const char* const kReasonNoSupportingFacts;  // "no supporting facts"
 extern const char* const kReasonRequestFailed;      // "request failed" (never written: retried on resume)
 
-// The distinct supporting titles of a question, in the order of their first supporting fact.
-std::vector<std::string> supporting_titles(const Question& question);
-
-// Cumulative gold-retrieval rule, aligned with the gold writer (step s writes supporting fact s): the
-// title of the s-th supporting fact is among the passages retrieved at steps 1..s (facts beyond the
-// last step: by the last step). Titles are compared after trimming spaces. False when the question
-// has no supporting facts.
-bool evidence_retrieved_by_step(const Trace& trace, const Question& question);
-// Looser rule: every supporting title retrieved at some step.
-bool evidence_retrieved(const Trace& trace, const Question& question);
-
+// kByStep: evidence_shown_by_step; kAnyStep: evidence_shown (core/evidence.h).
 enum class EvidenceRule { kNone, kByStep, kAnyStep };
 
 struct TraceVerdict {

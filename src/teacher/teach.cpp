@@ -60,80 +60,40 @@ namespace {
 
 // ---- an OpenAI teacher whose failed requests end their question without being written
 
-// Wraps the LM step writer: a question whose request failed after all retries is ended at once (with a
-// placeholder answer) and remembered as failed, so it is reported and never written as finished.
+// Wraps the LM step writer: a question whose request failed after all retries ends at once
+// (TraceEnd::kRequestFailed), so it is reported and never written as finished.
 class FailureAwareWriter : public StepWriter {
  public:
   FailureAwareWriter(OpenAIGenerator& generator, const RagOptions& opts) : generator_(generator), inner_(generator, opts) {}
 
-  std::vector<std::string> write(const std::vector<const RagState*>& states) override {
+  std::vector<Written> write(const std::vector<const RagState*>& states) override {
     generator_.take_failures();
-    auto sentences = inner_.write(states);
+    auto written = inner_.write(states);
     auto failures = generator_.take_failures();
-    if (failures.empty()) return sentences;
-    for (size_t i = 0; i < states.size() && i < sentences.size(); ++i) {
+    for (size_t i = 0; i < states.size() && i < written.size() && !failures.empty(); ++i) {
       auto it = failures.find(inner_.prompt_for(*states[i]));
-      if (it == failures.end()) continue;
-      std::lock_guard<std::mutex> g(mutex_);
-      failed_[states[i]->question->id] = it->second;
-      sentences[i] = "So the answer is: (request failed).";
+      if (it != failures.end()) written[i] = Written::stop(TraceEnd::kRequestFailed, it->second);
     }
-    return sentences;
+    return written;
   }
   std::string name() const override { return inner_.name(); }
-
-  // The error when the question's request failed, else nullptr.
-  const std::string* failure(const std::string& id) const {
-    std::lock_guard<std::mutex> g(mutex_);
-    auto it = failed_.find(id);
-    return it == failed_.end() ? nullptr : &it->second;
-  }
 
  private:
   OpenAIGenerator& generator_;
   LmStepWriter inner_;
-  mutable std::mutex mutex_;
-  std::map<std::string, std::string> failed_;
 };
 
-// ---- the gold-evidence teacher
-
-// Wraps the gold writer: a question it cannot write (no supporting facts, or a supporting paragraph that
-// is neither in the question's context nor retrieved) ends at once and is written as dropped, instead of
-// stopping the whole run.
-class GoldEvidenceWriter : public StepWriter {
- public:
-  std::vector<std::string> write(const std::vector<const RagState*>& states) override {
-    try {
-      return inner_.write(states);
-    } catch (const Error&) {
-      // find the questions at fault, one at a time
-    }
-    std::vector<std::string> out;
-    for (const RagState* s : states) {
-      try {
-        out.push_back(inner_.write({s})[0]);
-      } catch (const Error& e) {
-        const Question& q = *s->question;
-        std::string reason = q.supporting_facts.empty() ? kReasonNoSupportingFacts
-                             : q.answers.empty()        ? kReasonNoAnswer
-                                                        : kReasonEvidence;
-        dropped_[q.id] = reason;
-        out.push_back("So the answer is: (dropped).");
-      }
-    }
-    return out;
+// The options already in an output file must be the options of this run: one file, one set of options.
+void check_same_options(const TeachOutput& existing, const LoopOptions& loop, const std::string& path) {
+  for (size_t i = 0; i < existing.records.size(); ++i) {
+    const Trace& t = existing.records[i].trace;
+    if (!t.has_loop)
+      throw Error(path + ": holds traces made before traces recorded their loop options; write to a new --out");
+    if (t.loop != loop)
+      throw Error(path + ": trace " + t.id + " was made with " + to_json(t.loop).dump() + ", this run would use " +
+                  to_json(loop).dump() + "; write to a new --out or give the same options");
   }
-  std::string name() const override { return inner_.name(); }
-  const std::string* dropped(const std::string& id) const {
-    auto it = dropped_.find(id);
-    return it == dropped_.end() ? nullptr : &it->second;
-  }
-
- private:
-  GoldStepWriter inner_;
-  std::map<std::string, std::string> dropped_;
-};
+}
 
 // Makes the output file safe to append to: a torn last line is cut off, a whole last line without
 // its newline gets one.
@@ -202,28 +162,24 @@ TeachSummary teach_run_with(const TeachConfig& config, const TeachResources& res
 
   // The teacher.
   RagOptions rag = config.rag;
-  rag.mode = RagMode::kMulti;
+  rag.loop.mode = RagMode::kMulti;
   std::unique_ptr<OpenAIGenerator> openai_generator;
   std::unique_ptr<StepWriter> writer;
-  FailureAwareWriter* failure_writer = nullptr;
-  GoldEvidenceWriter* gold_writer = nullptr;
   EvidenceRule evidence = config.require_evidence ? EvidenceRule::kAnyStep : EvidenceRule::kNone;
+  validate_loop_options(rag.loop);
+  check_same_options(existing, rag.loop, config.out);
   if (gold) {
-    auto w = std::make_unique<GoldEvidenceWriter>();
-    gold_writer = w.get();
-    writer = std::move(w);
+    writer = std::make_unique<GoldReader>(GoldPolicy::kRetrieved);
     evidence = EvidenceRule::kByStep;
   } else if (openai) {
     OpenAIOptions o = config.openai;
     if (o.endpoint == OpenAIEndpoint::kChat && o.system_prompt.empty()) o.system_prompt = kOpenAIChatSystemPrompt;
     std::string type = config.fewshot == "auto" ? fewshot_detect_type(questions) : config.fewshot;
-    if (rag.prompt_prefix.empty()) rag.prompt_prefix = fewshot_prefix(type, rag.prompt);
+    if (rag.prompt_prefix.empty()) rag.prompt_prefix = fewshot_prefix(type, rag.loop.passage_words);
     rag.batch_size = std::max(rag.batch_size, o.concurrency);
     if (!todo.empty()) {
       openai_generator = std::make_unique<OpenAIGenerator>(o);
-      auto w = std::make_unique<FailureAwareWriter>(*openai_generator, rag);
-      failure_writer = w.get();
-      writer = std::move(w);
+      writer = std::make_unique<FailureAwareWriter>(*openai_generator, rag);
     }
   } else {
     writer = std::make_unique<LmStepWriter>(*resources.generator, rag);
@@ -236,27 +192,17 @@ TeachSummary teach_run_with(const TeachConfig& config, const TeachResources& res
     Progress progress("teach", todo.size(), "questions");
     size_t kept_now = 0;
     auto on_done = [&](const Trace& finished) {
-      const std::string* error = failure_writer ? failure_writer->failure(finished.id) : nullptr;
       auto it = by_id.find(finished.id);
-      if (error != nullptr || it == by_id.end()) {
+      if (finished.end == TraceEnd::kRequestFailed || it == by_id.end()) {
         ++summary.failed;
-        std::string why = error ? *error : "the loop returned an unknown question id";
+        std::string why = it == by_id.end() ? "the loop returned an unknown question id" : finished.end_detail;
         summary.failures.push_back(finished.id + ": " + why);
         std::fprintf(stderr, "steper: question %s failed (will be retried by a rerun): %s\n", finished.id.c_str(),
                      why.c_str());
       } else {
         Trace t = finished;
         if (t.teacher.empty()) t.teacher = gold ? "gold" : (openai ? config.openai.model : config.teacher);
-        const std::string* dropped = gold_writer ? gold_writer->dropped(t.id) : nullptr;
-        TraceVerdict v;
-        if (dropped != nullptr) {  // the placeholder step is not part of the trace
-          if (!t.steps.empty()) t.steps.pop_back();
-          t.answered = false;
-          t.answer.clear();
-          v.reason = *dropped;
-        } else {
-          v = judge_trace(t, *it->second, config.keep, evidence);
-        }
+        TraceVerdict v = judge_trace(t, *it->second, config.keep, evidence);
         t.correct = (config.keep == KeepMetric::kEm ? v.em : v.acc) > 0;
         json line = to_json(t);
         line["kept"] = v.kept;
@@ -288,6 +234,7 @@ TeachSummary teach_run_with(const TeachConfig& config, const TeachResources& res
   sj["out"] = config.out;
   if (!config.data_path.empty()) sj["data"] = config.data_path;
   sj["keep"] = config.keep == KeepMetric::kEm ? "em" : "acc";
+  sj["loop"] = to_json(rag.loop);
   write_json_atomic(teach_summary_path(config.out), sj);
   return summary;
 }

@@ -24,7 +24,7 @@ struct TeachConfig {
   std::string teacher = "gold";  // gold | openai | a model folder
   OpenAIOptions openai;          // --base-url --model --api-key-env --endpoint --concurrency
   std::string fewshot = "auto";  // OpenAI teacher: auto | hotpotqa | 2wiki | musique | world | none | FILE
-  RagOptions rag;                // -k --max-steps --max-passages
+  RagOptions rag;                // the loop options (-k --max-steps --max-passages --passage-words)
   KeepMetric keep = KeepMetric::kEm;
   bool require_evidence = false;  // non-gold teachers too: every supporting title retrieved somewhere
   size_t limit = 0;               // first N questions only; 0 = all

@@ -85,20 +85,6 @@ TEST(Report, HandComputedAggregates) {
   EXPECT_FALSE(format_metrics_table(m).empty());
 }
 
-TEST(Report, BootstrapIntervalMatchesNormalApproximation) {
-  std::vector<double> v;
-  for (int i = 0; i < 400; ++i) v.push_back(i % 2 == 0 ? 1.0 : 0.0);
-  auto ci = bootstrap_mean_interval(v, 1000, 42);
-  double half = 1.96 * std::sqrt(0.25 / 400);  // 0.049
-  EXPECT_NEAR(ci.first, 0.5 - half, 0.01);
-  EXPECT_NEAR(ci.second, 0.5 + half, 0.01);
-  auto again = bootstrap_mean_interval(v, 1000, 42);
-  EXPECT_EQ(ci, again);  // seeded
-  auto constant = bootstrap_mean_interval(std::vector<double>(10, 0.7), 100, 1);
-  EXPECT_DOUBLE_EQ(constant.first, 0.7);
-  EXPECT_DOUBLE_EQ(constant.second, 0.7);
-}
-
 TEST(Report, TraceWithoutQuestionIsAnError) {
   Trace t;
   t.id = "missing";

@@ -1,0 +1,91 @@
+#include "cli/args.h"
+
+#include <regex>
+
+#include "core/error.h"
+#include "eval/bootstrap.h"
+
+namespace steper {
+
+bool LoopFlags::given() const {
+  for (const CLI::Option* o : options)
+    if (o->count() > 0) return true;
+  return false;
+}
+
+RagOptions LoopFlags::resolve() const {
+  RagOptions r = rag;
+  r.loop.mode = rag_mode_from_string(mode);
+  validate_loop_options(r.loop);
+  return r;
+}
+
+LoopOptions LoopFlags::over(LoopOptions base) const {
+  const LoopOptions& l = rag.loop;
+  for (const CLI::Option* o : options) {
+    if (o->count() == 0) continue;
+    const std::string n = o->get_name();
+    if (n == "-k") base.k = l.k;
+    else if (n == "--max-steps") base.max_steps = l.max_steps;
+    else if (n == "--max-passages") base.max_passages = l.max_passages;
+    else if (n == "--passage-words") base.passage_words = l.passage_words;
+    else if (n == "--mode") base.mode = rag_mode_from_string(mode);
+  }
+  validate_loop_options(base);
+  return base;
+}
+
+std::shared_ptr<LoopFlags> add_loop_flags(CLI::App* sub, LoopUse use, const LoopOptions& defaults) {
+  auto f = std::make_shared<LoopFlags>();
+  LoopOptions& l = f->rag.loop;
+  l = defaults;
+  f->mode = rag_mode_name(defaults.mode);
+  const bool recorded = use == LoopUse::kRecorded;
+  const std::string only_old = recorded ? " (only for traces made before traces recorded their loop options)" : "";
+  auto add = [&](CLI::Option* o) { f->options.push_back(o->capture_default_str()); };
+  if (use == LoopUse::kRun)
+    add(sub->add_option("--mode", f->mode, "multi (retrieve every step), single (retrieve once) or none")
+            ->check(CLI::IsMember({"multi", "single", "none"})));
+  add(sub->add_option("-k", l.k, "passages per retrieval" + only_old)->check(CLI::Range(1, 1000)));
+  add(sub->add_option("--max-steps", l.max_steps, "sentences at most" + only_old)->check(CLI::Range(1, 1000)));
+  add(sub->add_option("--max-passages", l.max_passages, "accumulated passages at most" + only_old)
+          ->check(CLI::Range(1, 10000)));
+  add(sub->add_option("--passage-words", l.passage_words, "each passage cut to this many words" + only_old)
+          ->check(CLI::Range(1, 1000000)));
+  if (!recorded) {
+    sub->add_option("--max-sentence-tokens", f->rag.max_sentence_tokens, "tokens per generated sentence at most")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    sub->add_option("--batch", f->rag.batch_size, "questions in flight together")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+  }
+  return f;
+}
+
+void add_device_flag(CLI::App* sub, std::string& device) {
+  device = "cpu";
+  sub->add_option("--device", device, "cpu, cuda or cuda:N")
+      ->check(
+          [](const std::string& v) {
+            static const std::regex ok("cpu|cuda|cuda:[0-9]+");
+            return std::regex_match(v, ok) ? std::string() : "expected cpu, cuda or cuda:N, got \"" + v + "\"";
+          },
+          "DEVICE")
+      ->capture_default_str();
+}
+
+void add_threads_flag(CLI::App* sub, int& threads) {
+  sub->add_option("--threads", threads, "BLAS threads (0 = OPENBLAS_NUM_THREADS or the cores)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+}
+
+void add_bootstrap_flags(CLI::App* sub, int& samples, uint64_t& seed) {
+  sub->add_option("--bootstrap", samples, "bootstrap resamples for the 95% intervals")
+      ->check(CLI::Range(kMinBootstrapSamples, 10000000))
+      ->capture_default_str();
+  sub->add_option("--seed", seed, "bootstrap seed")->capture_default_str();
+}
+
+}  // namespace steper

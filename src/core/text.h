@@ -1,0 +1,13 @@
+// Small text helpers every stage shares. Whitespace means the ASCII space characters (std::isspace in the
+// C locale: space, \t, \n, \v, \f, \r) everywhere in steper.
+#pragma once
+
+#include <string>
+
+namespace steper {
+
+bool is_space(char c);
+// `s` without leading and trailing whitespace.
+std::string trim(const std::string& s);
+
+}  // namespace steper

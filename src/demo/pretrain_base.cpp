@@ -1,0 +1,70 @@
+#include "demo/pretrain_base.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "core/io.h"
+#include "demo/stage.h"
+
+namespace steper {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string default_base_model() {
+  const std::string built = std::string(STEPER_MODELS_DIR) + "/base-tiny";
+  if (fs::exists(built + "/model.safetensors") || !fs::exists("models/base-tiny/model.safetensors")) return built;
+  return "models/base-tiny";  // a moved source tree, run from its root
+}
+
+BaseRecipe base_recipe(bool quick) {
+  BaseRecipe r;
+  if (quick) {
+    r.questions = 150;
+    r.vocab = 600;
+    r.tokens = 60000;
+    r.warmup = 5;
+  }
+  return r;
+}
+
+std::string pretrain_base(const BaseRecipe& r, const std::string& work_dir, nlohmann::json& times) {
+  make_dirs(work_dir);
+  stage_world(work_dir, {"pretrain-world", r.world_seed, r.questions, 20, 20}, times);
+  std::string traces =
+      stage_teach(work_dir, "pretrain-world",
+                  demo_loop(r.k, r.max_steps, r.max_passages, r.passage_words), times);
+  std::string init_dir = work_dir + "/init";
+  stage_init(init_dir, {work_dir + "/pretrain-world"}, r.size, r.vocab, r.seed, times);
+  train_group("base",
+              {train_job(work_dir, "base", init_dir, traces, "lm", r.tokens, r.lr, r.batch_tokens, r.seed, r.warmup)},
+              times);
+  return work_dir + "/base/model";
+}
+
+int pretrain_base_command(const BaseRecipe& r, const std::string& work_dir, const std::string& out_dir) {
+  json times = json::array();
+  auto start = std::chrono::steady_clock::now();
+  std::string model = pretrain_base(r, work_dir, times);
+  make_dirs(out_dir);
+  for (const char* f : {"config.json", "tokenizer.json", "model.safetensors", "generation_config.json"})
+    if (fs::exists(model + "/" + f))
+      fs::copy_file(model + "/" + f, out_dir + "/" + f, fs::copy_options::overwrite_existing);
+  json info = stage_info(work_dir + "/base");
+  json recipe = {{"world_seed", r.world_seed}, {"questions", r.questions}, {"size", r.size}, {"vocab", r.vocab},
+                 {"objective", "lm"},          {"tokens", r.tokens},       {"lr", r.lr},     {"batch_tokens", r.batch_tokens},
+                 {"warmup", r.warmup},         {"k", r.k},                 {"max_steps", r.max_steps},
+                 {"max_passages", r.max_passages}, {"seed", r.seed}};
+  json traces = stage_info(work_dir + "/traces-pretrain-world");
+  write_json_atomic(out_dir + "/pretrain.json",
+                    json{{"recipe", recipe},
+                         {"training", info},
+                         {"traces_kept", traces.value("kept", 0)},
+                         {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()},
+                         {"stage_times", times}});
+  say("base student in " + out_dir + " (" + std::to_string(info.value("steps", 0)) + " steps, " +
+      std::to_string(info.value("tokens", 0)) + " tokens)");
+  return 0;
+}
+
+}  // namespace steper
