@@ -149,13 +149,13 @@ int main(int argc, char** argv) {
   std::unique_ptr<LanguageModel> lm = LanguageModel::load(work + "/model", device);
 
   RagOptions opts;
-  opts.mode = RagMode::kMulti;
-  opts.k = 4;
-  opts.max_steps = steps;
-  opts.max_passages = 15;
+  opts.loop.mode = RagMode::kMulti;
+  opts.loop.k = 4;
+  opts.loop.max_steps = steps;
+  opts.loop.max_passages = 15;
   opts.max_sentence_tokens = 32;
   std::printf("multi-step eval, %s model (%s), %zu passages, %d questions, %d steps, k=%d, %d tokens/sentence\n",
-              size.c_str(), device.c_str(), world.corpus.size(), n_questions, steps, opts.k, opts.max_sentence_tokens);
+              size.c_str(), device.c_str(), world.corpus.size(), n_questions, steps, opts.loop.k, opts.max_sentence_tokens);
   // warm-up (allocators, thread pools)
   bench_run(std::vector<Question>(world.test.begin(), world.test.begin() + std::min<size_t>(2, world.test.size())),
             *retriever, *lm, opts, 2);

@@ -66,10 +66,10 @@ struct LoopOptions {
 struct TraceStep {
   std::string query;                       // empty when the step did not retrieve
   std::vector<ScoredPassage> retrieved;    // what this step's retrieval returned, whole
+  std::string sentence;                    // the reasoning sentence written at this step
   // The passages this step added to the prompt, in prompt order, exactly as the prompt holds them (new
   // ids only, within the cap, cut to passage_words). The prompt of step s shows shown[1..s] concatenated.
   std::vector<Passage> shown;
-  std::string sentence;                    // the reasoning sentence written at this step
 };
 
 // Why a question's loop ended (a structured reason, never text in the answer).
@@ -93,7 +93,7 @@ struct Trace {
   int hops = 0;
   std::string teacher;               // who wrote the sentences (gold, a model folder, a server model)
   LoopOptions loop;                  // the options the loop ran with
-  bool has_loop = true;              // false for a trace file made before traces recorded them
+  bool has_loop = false;             // set by the loop; false for a trace made before traces recorded them
   std::vector<TraceStep> steps;      // the last step's sentence is the answer sentence when answered
   std::string answer;                // extracted from the answer sentence; empty when never reached
   bool answered = false;             // the loop reached an answer sentence

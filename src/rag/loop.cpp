@@ -198,6 +198,7 @@ std::vector<Trace> rag_run(const std::vector<Question>& questions, Retriever* re
     st.trace.hops = q.hops;
     st.trace.teacher = writer.name();
     st.trace.loop = opts.loop;
+    st.trace.has_loop = true;
   }
 
   std::vector<size_t> active;

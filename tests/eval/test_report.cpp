@@ -1,6 +1,8 @@
 // Aggregate metrics on small hand-built traces (values computed by hand).
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <cmath>
 
 #include "core/error.h"
@@ -35,6 +37,11 @@ Trace trace_for(const Question& q, std::vector<TraceStep> steps, const std::stri
   t.type = q.type;
   t.hops = q.hops;
   t.steps = std::move(steps);
+  // each step shows the passages it retrieved that no earlier step showed (no cap reached here)
+  std::set<std::string> seen;
+  for (auto& st : t.steps)
+    for (const auto& p : st.retrieved)
+      if (seen.insert(p.passage.id).second) st.shown.push_back(p.passage);
   t.answer = answer;
   t.answered = answered;
   return t;

@@ -54,13 +54,13 @@ class ScriptedWriter : public StepWriter {
  public:
   std::map<std::string, std::vector<std::string>> script;
   std::vector<std::vector<std::string>> passage_ids_seen;  // per call, per state: ids joined
-  std::vector<std::string> write(const std::vector<const RagState*>& states) override {
-    std::vector<std::string> out;
+  std::vector<Written> write(const std::vector<const RagState*>& states) override {
+    std::vector<Written> out;
     for (const RagState* s : states) {
       const auto& lines = script.at(s->question->id);
-      out.push_back(s->sentences.size() < lines.size() ? lines[s->sentences.size()] : "filler.");
+      out.push_back(Written::next(s->sentences.size() < lines.size() ? lines[s->sentences.size()] : "filler."));
       std::vector<std::string> ids;
-      for (const auto& p : s->passages) ids.push_back(p.id);
+      for (const auto& p : s->shown) ids.push_back(p.id);
       passage_ids_seen.push_back(ids);
     }
     return out;
@@ -85,15 +85,17 @@ Question Q(const std::string& id, const std::string& text, const std::string& an
 TEST(RagPrompt, ExactTextAndPassageCut) {
   std::vector<Passage> ps = {P("1", "Jim Halsey", "Jim  Halsey is a   talent manager who guided Roy Clark."),
                              P("2", "Roy Clark", "Roy Clark hosted Hee Haw.")};
-  PromptOptions o;
-  o.passage_words = 4;
-  EXPECT_EQ(build_prompt("Who hosted it?", ps, o),
+  EXPECT_EQ(build_prompt("Who hosted it?", ps, 4),
             "Wikipedia Title: Jim Halsey\nJim Halsey is a\n\n"
             "Wikipedia Title: Roy Clark\nRoy Clark hosted Hee\n\n"
             "Q: Who hosted it?\nA:");
-  o.passage_words = 5;  // exactly five words: kept as written
-  EXPECT_EQ(build_prompt("q", {ps[1]}, o), "Wikipedia Title: Roy Clark\nRoy Clark hosted Hee Haw.\n\nQ: q\nA:");
-  EXPECT_EQ(build_prompt("q", {}), "Q: q\nA:");
+  // exactly five words: kept as written
+  EXPECT_EQ(build_prompt("q", {ps[1]}, 5), "Wikipedia Title: Roy Clark\nRoy Clark hosted Hee Haw.\n\nQ: q\nA:");
+  EXPECT_EQ(build_prompt("q", {}, 5), "Q: q\nA:");
+  // a shown passage is already cut: rendering it again changes nothing
+  EXPECT_EQ(render_prompt("Who hosted it?", {shown_passage(ps[0], 4), shown_passage(ps[1], 4)}),
+            build_prompt("Who hosted it?", ps, 4));
+  EXPECT_EQ(shown_passage(shown_passage(ps[0], 4), 4).text, "Jim Halsey is a");
   EXPECT_EQ(join_sentences({"A b.", "C d."}), " A b. C d.");
   EXPECT_EQ(join_sentences({}), "");
 }
@@ -147,14 +149,25 @@ TEST(RagLoop, AccumulationDedupAndCap) {
   ScriptedWriter w;
   w.script["1"] = {"s1.", "s2.", "s3."};
   RagOptions o;
-  o.max_passages = 4;
-  o.max_steps = 3;
+  o.loop.max_passages = 4;
+  o.loop.max_steps = 3;
   std::vector<Trace> ts = rag_run({Q("1", "q", "x")}, &r, w, o);
   EXPECT_EQ(w.passage_ids_seen[1], (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(w.passage_ids_seen[2], (std::vector<std::string>{"a", "b", "c", "d"}));  // capped at 4
   EXPECT_EQ(ts[0].steps[2].retrieved.size(), 2u);  // the trace keeps what retrieval returned
   EXPECT_FALSE(ts[0].answered);  // stopped by max_steps
+  EXPECT_EQ(ts[0].end, TraceEnd::kMaxSteps);
   EXPECT_EQ(ts[0].steps.size(), 3u);
+  // what each step added to the prompt: new ids only, within the cap
+  auto ids = [](const std::vector<Passage>& ps) {
+    std::vector<std::string> out;
+    for (const auto& p : ps) out.push_back(p.id);
+    return out;
+  };
+  EXPECT_EQ(ids(ts[0].steps[0].shown), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(ids(ts[0].steps[1].shown), (std::vector<std::string>{"c"}));
+  EXPECT_EQ(ids(ts[0].steps[2].shown), (std::vector<std::string>{"d"}));
+  EXPECT_EQ(ts[0].loop.max_passages, 4);
   EXPECT_EQ(ts[0].answer, "");
 }
 
@@ -164,7 +177,7 @@ TEST(RagLoop, KIsPassedToRetrieval) {
   ScriptedWriter w;
   w.script["1"] = {"So the answer is: x."};
   RagOptions o;
-  o.k = 2;
+  o.loop.k = 2;
   std::vector<Trace> ts = rag_run({Q("1", "q", "x")}, &r, w, o);
   EXPECT_EQ(ts[0].steps[0].retrieved.size(), 2u);
 }
@@ -210,6 +223,7 @@ TEST(RagLoop, EmptyGenerationEndsUnanswered) {
   ASSERT_EQ(ts[0].steps.size(), 1u);
   EXPECT_EQ(ts[0].steps[0].sentence, "");
   EXPECT_FALSE(ts[0].answered);
+  EXPECT_EQ(ts[0].end, TraceEnd::kEmptySentence);
 }
 
 TEST(RagLoop, SingleAndNoneModes) {
@@ -219,7 +233,7 @@ TEST(RagLoop, SingleAndNoneModes) {
   ScriptedWriter w;
   w.script["1"] = {"s1.", "s2.", "So the answer is: x."};
   RagOptions o;
-  o.mode = RagMode::kSingle;
+  o.loop.mode = RagMode::kSingle;
   std::vector<Trace> single = rag_run({Q("1", "q", "x")}, &r, w, o);
   EXPECT_EQ(r.calls.size(), 1u);
   ASSERT_EQ(single[0].steps.size(), 3u);
@@ -228,7 +242,7 @@ TEST(RagLoop, SingleAndNoneModes) {
   EXPECT_EQ(w.passage_ids_seen[2], (std::vector<std::string>{"a"}));
   EXPECT_TRUE(single[0].answered);
 
-  o.mode = RagMode::kNone;
+  o.loop.mode = RagMode::kNone;
   ScriptedWriter w2;
   w2.script = w.script;
   std::vector<Trace> none = rag_run({Q("1", "q", "x")}, nullptr, w2, o);
@@ -236,7 +250,7 @@ TEST(RagLoop, SingleAndNoneModes) {
   for (const auto& ids : w2.passage_ids_seen) EXPECT_TRUE(ids.empty());
   for (const auto& s : none[0].steps) EXPECT_EQ(s.query, "");
 
-  o.mode = RagMode::kMulti;
+  o.loop.mode = RagMode::kMulti;
   EXPECT_THROW(rag_run({Q("1", "q", "x")}, nullptr, w2, o), Error);
   EXPECT_EQ(rag_mode_from_string("single"), RagMode::kSingle);
   try {
@@ -281,7 +295,7 @@ TEST(RagLoop, BatchingEqualsOneAtATime) {
     g.script = prompt_hash_script;
     RagOptions o;
     o.batch_size = batch;
-    o.max_steps = 6;
+    o.loop.max_steps = 6;
     LmStepWriter w(g, o);
     std::vector<std::string> order;
     std::vector<Trace> ts = rag_run(qs, r.get(), w, o, [&](const Trace& t) { order.push_back(t.id); });
@@ -343,7 +357,7 @@ TEST(RagGold, WritesSupportingFactsThenAnswer) {
   FakeRetriever r;
   r.table["city was the founder of Velmora Works born in"] = {P("vw", "Velmora Works"), P("x", "Distractor")};
   r.table["It was founded by Idris Tamm."] = {P("it", "Idris Tamm")};
-  GoldStepWriter w;
+  GoldReader w;
   RagOptions o;
   std::vector<Trace> ts = rag_run({q}, &r, w, o);
   const Trace& t = ts[0];
@@ -371,16 +385,87 @@ TEST(RagGold, WritesSupportingFactsThenAnswer) {
   EXPECT_EQ(ts2[0].steps[1].sentence, "Idris Tamm was born in Quorath.");
 }
 
-TEST(RagGold, QuestionWithoutSupportingFactsIsAnError) {
-  GoldStepWriter w;
+TEST(RagGold, QuestionWithoutSupportingFactsEndsWithThatReason) {
+  GoldReader w;
   RagOptions o;
-  o.mode = RagMode::kNone;
+  o.loop.mode = RagMode::kNone;
+  std::vector<Trace> ts = rag_run({Q("nofacts", "q", "x")}, nullptr, w, o);
+  EXPECT_EQ(ts[0].end, TraceEnd::kNoSupportingFacts);
+  EXPECT_TRUE(ts[0].steps.empty());
+  EXPECT_FALSE(ts[0].answered);
+}
+
+TEST(RagGold, ReadsOnlyWhatThePromptShows) {
+  Question q = world_question();
+  // step 1 finds the first paragraph; step 2's query finds only the distractor
+  FakeRetriever r;
+  r.table["city was the founder of Velmora Works born in"] = {P("vw", "Velmora Works")};
+  r.table["It was founded by Idris Tamm."] = {P("x", "Distractor")};
+  RagOptions o;
+  GoldReader gold;
+  std::vector<Trace> ts = rag_run({q}, &r, gold, o);
+  ASSERT_EQ(ts[0].steps.size(), 1u);  // the second fact's paragraph never shown: no second sentence
+  EXPECT_EQ(ts[0].steps[0].sentence, "It was founded by Idris Tamm.");
+  EXPECT_EQ(ts[0].end, TraceEnd::kEvidenceMissing);
+  EXPECT_NE(ts[0].end_detail.find("Idris Tamm"), std::string::npos);
+  EXPECT_FALSE(ts[0].answered);
+  EXPECT_EQ(ts[0].answer, "");  // no sentinel text stands in for an answer
+
+  // single-step retrieval: the bridge paragraph is never retrieved, so the gold reader stops early,
+  // while the oracle copies from the context whatever retrieval brought
+  r.table["It was founded by Idris Tamm."] = {P("it", "Idris Tamm")};
+  o.loop.mode = RagMode::kSingle;
+  EXPECT_EQ(rag_run({q}, &r, gold, o)[0].end, TraceEnd::kEvidenceMissing);
+  GoldReader oracle(GoldPolicy::kOracle);
+  Trace t = rag_run({q}, &r, oracle, o)[0];
+  EXPECT_TRUE(t.correct);
+  EXPECT_EQ(t.teacher, "oracle");
+  o.loop.mode = RagMode::kMulti;
+  EXPECT_TRUE(rag_run({q}, &r, gold, o)[0].correct);
+}
+
+TEST(RagGold, WithoutContextTheSentenceMustBeWithinTheShownWords) {
+  Question q = world_question();
+  q.context.clear();
+  FakeRetriever r;
+  r.table["city was the founder of Velmora Works born in"] = {
+      P("vw", "Velmora Works", "Velmora Works is a pottery studio. It was founded by Idris Tamm.")};
+  RagOptions o;
+  o.loop.passage_words = 5;  // the prompt holds "Velmora Works is a pottery": sentence 1 is not shown
+  GoldReader gold;
+  Trace t = rag_run({q}, &r, gold, o)[0];
+  EXPECT_EQ(t.end, TraceEnd::kEvidenceMissing);
+  EXPECT_TRUE(t.steps.empty());
+}
+
+TEST(RagGold, ImpossibleSupportingFactIsADataError) {
+  Question q = world_question();
+  q.supporting_facts[0].sent_id = 7;
+  FakeRetriever r;
+  r.table["city was the founder of Velmora Works born in"] = {P("vw", "Velmora Works")};
+  GoldReader gold;
   try {
-    rag_run({Q("nofacts", "q", "x")}, nullptr, w, o);
+    rag_run({q}, &r, gold, RagOptions{});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("nofacts"), std::string::npos);
-    EXPECT_NE(std::string(e.what()).find("supporting facts"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("w1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("beyond"), std::string::npos) << e.what();
+  }
+}
+
+TEST(RagLoop, OptionsAreValidatedNamingTheFlag) {
+  for (auto [field, flag] : {std::pair<int LoopOptions::*, const char*>{&LoopOptions::k, "-k"},
+                             {&LoopOptions::max_steps, "--max-steps"},
+                             {&LoopOptions::max_passages, "--max-passages"},
+                             {&LoopOptions::passage_words, "--passage-words"}}) {
+    LoopOptions l;
+    l.*field = 0;
+    try {
+      validate_loop_options(l);
+      FAIL() << flag;
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(flag, 0), 0u) << e.what();
+    }
   }
 }
 
@@ -401,7 +486,7 @@ TEST(RagEval, WritesPredictionsAndMetrics) {
   c.out_dir = std::string(STEPER_BINARY_DIR) + "/tests/rag/eval_out";
   c.show_progress = false;
   c.print_table = false;
-  c.report.bootstrap_samples = 50;
+  c.report.bootstrap_samples = 100;
   EvalResult res = eval_run({q, q2}, &r, w, c);
   EXPECT_EQ(res.metrics["n"], 2);
   EXPECT_DOUBLE_EQ(res.metrics["em"].get<double>(), 50.0);

@@ -31,9 +31,9 @@ TEST(RagWorld, GoldWriterOnGeneratedWorld) {
   std::vector<Question> questions = read_questions(dir + "/world/test.json");
   ASSERT_EQ(questions.size(), world.test.size());
 
-  GoldStepWriter writer;
+  GoldReader writer(GoldPolicy::kOracle);
   EvalConfig c;
-  c.rag.k = 4;
+  c.rag.loop.k = 4;
   c.out_dir = dir + "/eval";
   c.show_progress = false;
   c.print_table = false;
@@ -71,6 +71,31 @@ TEST(RagWorld, GoldWriterOnGeneratedWorld) {
   EXPECT_TRUE(file_exists(dir + "/eval/predictions.jsonl"));
   EXPECT_TRUE(file_exists(dir + "/eval/metrics.json"));
   EXPECT_FALSE(format_trace_text(res.traces[0]).empty());
+
+  // The gold reader reads only what the prompt shows: with retrieval at every step it answers a question
+  // exactly when each step's supporting paragraph was shown in time; with one retrieval it cannot follow
+  // the chain, so it scores below the multi-step loop on these 2-4 hop questions.
+  GoldReader gold(GoldPolicy::kRetrieved);
+  c.out_dir.clear();
+  EvalResult multi = eval_run(questions, retriever.get(), gold, c);
+  size_t answered = 0;
+  for (size_t i = 0; i < questions.size(); ++i) {
+    const Trace& t = multi.traces[i];
+    if (t.end == TraceEnd::kAnswered) {
+      ++answered;
+      EXPECT_TRUE(evidence_shown_by_step(t, questions[i])) << t.id;
+      EXPECT_TRUE(t.correct) << t.id;
+    } else {
+      EXPECT_EQ(t.end, TraceEnd::kEvidenceMissing) << t.id;
+      EXPECT_FALSE(t.answered);
+      EXPECT_FALSE(evidence_shown_by_step(t, questions[i])) << t.id;
+    }
+  }
+  EXPECT_GT(answered, 0u);
+  c.rag.loop.mode = RagMode::kSingle;
+  EvalResult single = eval_run(questions, retriever.get(), gold, c);
+  EXPECT_LT(single.metrics["em"].get<double>(), multi.metrics["em"].get<double>());
+  EXPECT_LT(multi.metrics["em"].get<double>(), 100.0);  // BM25 misses some bridge paragraphs
 }
 
 }  // namespace

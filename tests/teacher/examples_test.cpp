@@ -1,7 +1,11 @@
-// StepER examples from a hand-made trace, against prompts and targets spelled out by hand.
+// StepER examples from a hand-made trace, against prompts and targets spelled out by hand, and from
+// traces of the loop itself, against the prompts its writer had at each step.
 #include <gtest/gtest.h>
 
+#include "core/error.h"
+#include "core/trace_json.h"
 #include "distill/examples.h"
+#include "rag/loop.h"
 
 namespace steper {
 namespace {
@@ -41,6 +45,13 @@ Trace hee_haw_trace() {
   return t;
 }
 
+// The examples of a trace without a loop record, built as the loop with `given` would have shown it.
+std::vector<StepExample> examples_of(Trace t, LoopOptions given = {}) {
+  std::vector<Trace> ts = {std::move(t)};
+  EXPECT_EQ(resolve_loop_options(ts, given, false, "traces.jsonl"), 1u);
+  return build_step_examples(ts[0]);
+}
+
 const char* kQ = "Q: Which show was hosted by the musician whose career Jim Halsey guided?\nA:";
 const char* kP1 = "Wikipedia Title: Jim Halsey\nJim Halsey is an American talent manager.\n\n";
 const char* kP2 = "Wikipedia Title: Roy Acuff\nRoy Acuff was a country singer.\n\n";
@@ -50,7 +61,7 @@ const char* kP4 = "Wikipedia Title: Hee Haw\nHee Haw is a television variety sho
 // ---- the three tasks of a 3-step trace
 
 TEST(Examples, ThreeStepTraceGivesInitExpAgg) {
-  auto ex = build_step_examples(hee_haw_trace());
+  auto ex = examples_of(hee_haw_trace());
   ASSERT_EQ(ex.size(), 3u);
 
   EXPECT_EQ(ex[0].id, "q1/init/1");
@@ -86,7 +97,9 @@ TEST(Examples, ThreeStepTraceGivesInitExpAgg) {
 }
 
 TEST(Examples, PassageCapKeepsTheFirstPassages) {
-  auto ex = build_step_examples(hee_haw_trace(), PromptOptions{}, 3);
+  LoopOptions l;
+  l.max_passages = 3;
+  auto ex = examples_of(hee_haw_trace(), l);
   ASSERT_EQ(ex.size(), 3u);
   EXPECT_EQ(ex[0].prompt, std::string(kP1) + kP2 + kQ);
   EXPECT_EQ(ex[1].prompt, std::string(kP1) + kP2 + kP3 + kQ);
@@ -99,7 +112,7 @@ TEST(Examples, OneStepTraceGivesOnlyAgg) {
   Trace t = hee_haw_trace();
   t.steps = {t.steps[2]};
   t.steps[0].retrieved.resize(1);
-  auto ex = build_step_examples(t);
+  auto ex = examples_of(t);
   ASSERT_EQ(ex.size(), 1u);
   EXPECT_EQ(ex[0].id, "q1/agg/1");
   EXPECT_EQ(ex[0].task, Task::kAgg);
@@ -111,7 +124,7 @@ TEST(Examples, OneStepTraceGivesOnlyAgg) {
 TEST(Examples, TwoStepTraceGivesInitAndAgg) {
   Trace t = hee_haw_trace();
   t.steps = {t.steps[0], t.steps[2]};
-  auto ex = build_step_examples(t);
+  auto ex = examples_of(t);
   ASSERT_EQ(ex.size(), 2u);
   EXPECT_EQ(ex[0].id, "q1/init/1");
   EXPECT_EQ(ex[0].prompt, std::string(kP1) + kP2 + kQ);
@@ -127,7 +140,7 @@ TEST(Examples, UnansweredTraceGivesNothing) {
   t.steps.pop_back();
   t.answered = false;
   t.answer.clear();
-  EXPECT_TRUE(build_step_examples(t).empty());
+  EXPECT_TRUE(examples_of(t).empty());
 }
 
 // ---- many traces
@@ -137,16 +150,123 @@ TEST(Examples, VanillaKeepsOnlyAgg) {
   Trace b = hee_haw_trace();
   b.id = "q2";
   b.steps = {b.steps[0], b.steps[2]};
-  auto steper = build_examples({a, b}, false);
+  std::vector<Trace> ts = {a, b};
+  resolve_loop_options(ts, LoopOptions{}, false, "traces.jsonl");
+  auto steper = build_examples(ts, false);
   ASSERT_EQ(steper.size(), 5u);
   std::vector<std::string> ids;
   for (const auto& e : steper) ids.push_back(e.id);
   EXPECT_EQ(ids, (std::vector<std::string>{"q1/init/1", "q1/exp/2", "q1/agg/3", "q2/init/1", "q2/agg/2"}));
-  auto vanilla = build_examples({a, b}, true);
+  auto vanilla = build_examples(ts, true);
   ASSERT_EQ(vanilla.size(), 2u);
   EXPECT_EQ(vanilla[0].id, "q1/agg/3");
   EXPECT_EQ(vanilla[1].id, "q2/agg/2");
   EXPECT_EQ(vanilla[0].target, steper[2].target);
+}
+
+// ---- examples from the loop's own traces
+
+// Answers the n-th query with rounds[n], at most k of them.
+class RoundRetriever : public Retriever {
+ public:
+  std::vector<std::vector<Passage>> rounds;
+  size_t calls = 0;
+  std::vector<std::vector<ScoredPassage>> search_batch(const std::vector<std::string>& queries, int k) override {
+    std::vector<std::vector<ScoredPassage>> out;
+    for (size_t i = 0; i < queries.size(); ++i) {
+      std::vector<ScoredPassage> r;
+      for (const auto& p : rounds.at(calls++))
+        if (static_cast<int>(r.size()) < k) r.push_back({p, 1.0});
+      out.push_back(r);
+    }
+    return out;
+  }
+  size_t size() const override { return 0; }
+};
+
+// Writes a fixed sentence per step and records the prompt it was given at each step.
+class RecordingGenerator : public TextGenerator {
+ public:
+  std::vector<std::string> sentences, prompts;
+  std::vector<GenerateResult> generate(const std::vector<GenerateRequest>& requests) override {
+    std::vector<GenerateResult> out;
+    for (const auto& r : requests) {
+      prompts.push_back(r.prompt);
+      out.push_back({" " + sentences.at(prompts.size() - 1) + "\n", 0, 0});
+    }
+    return out;
+  }
+  std::string name() const override { return "recording"; }
+};
+
+TEST(Examples, EveryPromptIsTheWritersPromptAtThatStep) {
+  auto words = [](const std::string& title, int n) {
+    std::string t = title + " is";
+    for (int i = 0; i < n; ++i) t += " w" + std::to_string(i);
+    return t + ".";
+  };
+  RoundRetriever r;
+  r.rounds = {{{"a", "A", words("A", 30)}, {"b", "B", words("B", 3)}, {"c", "C", words("C", 9)}, {"z", "Z", "never"}},
+              {{"b", "B", words("B", 3)}, {"d", "D", words("D", 12)}},
+              {{"e", "E", words("E", 40)}, {"f", "F", words("F", 2)}}};
+  RecordingGenerator g;
+  g.sentences = {"Jim Halsey guided Roy Clark.", "Roy Clark hosted Hee Haw.", "So the answer is: Hee Haw."};
+  RagOptions o;  // every loop option away from its default
+  o.loop.k = 3;
+  o.loop.max_passages = 5;
+  o.loop.passage_words = 6;
+  o.loop.max_steps = 7;
+  LmStepWriter w(g, o);
+  Question q;
+  q.id = "q1";
+  q.question = "Which show did the musician whose career Jim Halsey guided host?";
+  q.answers = {"Hee Haw"};
+  Trace t = rag_run({q}, &r, w, o)[0];
+  ASSERT_TRUE(t.answered);
+  ASSERT_EQ(g.prompts.size(), 3u);
+
+  // through the trace file's JSON form, as `steper examples` and `steper train` read it
+  Trace back = trace_from_json(nlohmann::json::parse(to_json(t).dump()), "traces.jsonl:1");
+  EXPECT_EQ(back.loop, o.loop);
+  std::vector<StepExample> ex = build_step_examples(back);
+  ASSERT_EQ(ex.size(), 3u);
+  std::vector<std::string> before;  // R<s
+  for (size_t s = 0; s < ex.size(); ++s) {
+    // the example's prompt is the writer's prompt at step s+1, the sentences so far aside
+    EXPECT_EQ(ex[s].prompt + join_sentences(before), g.prompts[s]) << "step " << s + 1;
+    before.push_back(g.sentences[s]);
+    size_t shown = 0;
+    for (size_t at = ex[s].prompt.find("Wikipedia Title:"); at != std::string::npos;
+         at = ex[s].prompt.find("Wikipedia Title:", at + 1))
+      ++shown;
+    EXPECT_LE(shown, 5u);
+  }
+  EXPECT_EQ(ex[2].prompt.find("w5"), std::string::npos);  // every passage cut to 6 words
+
+  // a trace file made before traces recorded options: the same examples when the command line gives the
+  // options the loop ran with, other examples with the defaults
+  nlohmann::json old = to_json(t);
+  old.erase("loop");
+  for (auto& st : old["steps"]) st.erase("shown");
+  std::vector<Trace> legacy = {trace_from_json(old, "old.jsonl:1")};
+  EXPECT_FALSE(legacy[0].has_loop);
+  std::vector<Trace> with_defaults = legacy;
+  resolve_loop_options(legacy, o.loop, true, "old.jsonl");
+  std::vector<StepExample> rebuilt = build_step_examples(legacy[0]);
+  ASSERT_EQ(rebuilt.size(), ex.size());
+  for (size_t s = 0; s < ex.size(); ++s) EXPECT_EQ(rebuilt[s].prompt, ex[s].prompt);
+  resolve_loop_options(with_defaults, LoopOptions{}, false, "old.jsonl");
+  EXPECT_NE(build_step_examples(with_defaults[0])[2].prompt, ex[2].prompt);
+
+  // loop flags that disagree with what a trace recorded are refused, naming the file
+  std::vector<Trace> recorded = {back};
+  try {
+    resolve_loop_options(recorded, LoopOptions{}, true, "new.jsonl");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("new.jsonl"), std::string::npos);
+  }
+  EXPECT_EQ(resolve_loop_options(recorded, LoopOptions{}, false, "new.jsonl"), 0u);  // defaults do not override
 }
 
 }  // namespace

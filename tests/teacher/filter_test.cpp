@@ -9,7 +9,10 @@ namespace {
 
 TraceStep step_with(std::vector<std::string> titles, const std::string& sentence) {
   TraceStep s;
-  for (const auto& t : titles) s.retrieved.push_back({{"id-" + t, t, "text"}, 1.0});
+  for (const auto& t : titles) {
+    s.retrieved.push_back({{"id-" + t, t, "text"}, 1.0});
+    s.shown.push_back({"id-" + t, t, "text"});
+  }
   s.sentence = sentence;
   return s;
 }
@@ -31,24 +34,24 @@ Trace answered(std::vector<TraceStep> steps, const std::string& answer) {
   return t;
 }
 
-// ---- the cumulative retrieval rule
+// ---- the cumulative evidence rule (over the passages each step showed)
 
-TEST(Filter, EachStepsEvidenceMustBeRetrievedByThatStep) {
+TEST(Filter, EachStepsEvidenceMustBeShownByThatStep) {
   Question q = two_hop();
-  EXPECT_TRUE(evidence_retrieved_by_step(answered({step_with({"Jim Halsey"}, "a"), step_with({"Roy Clark"}, "b")}, ""), q));
-  EXPECT_TRUE(evidence_retrieved_by_step(answered({step_with({"Jim Halsey", "Roy Clark"}, "a"), step_with({}, "b")}, ""), q));
+  EXPECT_TRUE(evidence_shown_by_step(answered({step_with({"Jim Halsey"}, "a"), step_with({"Roy Clark"}, "b")}, ""), q));
+  EXPECT_TRUE(evidence_shown_by_step(answered({step_with({"Jim Halsey", "Roy Clark"}, "a"), step_with({}, "b")}, ""), q));
   // Jim Halsey is needed at step 1 but arrives at step 2
-  EXPECT_FALSE(evidence_retrieved_by_step(answered({step_with({"Roy Clark"}, "a"), step_with({"Jim Halsey"}, "b")}, ""), q));
+  EXPECT_FALSE(evidence_shown_by_step(answered({step_with({"Roy Clark"}, "a"), step_with({"Jim Halsey"}, "b")}, ""), q));
   // Roy Clark never retrieved
-  EXPECT_FALSE(evidence_retrieved_by_step(answered({step_with({"Jim Halsey"}, "a"), step_with({"Hee Haw"}, "b")}, ""), q));
+  EXPECT_FALSE(evidence_shown_by_step(answered({step_with({"Jim Halsey"}, "a"), step_with({"Hee Haw"}, "b")}, ""), q));
   // a one-step trace: both facts must be there by its only step; titles compared trimmed
-  EXPECT_TRUE(evidence_retrieved_by_step(answered({step_with({" Roy Clark", "Jim Halsey "}, "a")}, ""), q));
-  EXPECT_FALSE(evidence_retrieved_by_step(answered({step_with({"Jim Halsey"}, "a")}, ""), q));
+  EXPECT_TRUE(evidence_shown_by_step(answered({step_with({" Roy Clark", "Jim Halsey "}, "a")}, ""), q));
+  EXPECT_FALSE(evidence_shown_by_step(answered({step_with({"Jim Halsey"}, "a")}, ""), q));
   // the any-step rule ignores the order
-  EXPECT_TRUE(evidence_retrieved(answered({step_with({"Roy Clark"}, "a"), step_with({"Jim Halsey"}, "b")}, ""), q));
+  EXPECT_TRUE(evidence_shown(answered({step_with({"Roy Clark"}, "a"), step_with({"Jim Halsey"}, "b")}, ""), q));
   Question none = q;
   none.supporting_facts.clear();
-  EXPECT_FALSE(evidence_retrieved_by_step(answered({step_with({"Jim Halsey"}, "a")}, ""), none));
+  EXPECT_FALSE(evidence_shown_by_step(answered({step_with({"Jim Halsey"}, "a")}, ""), none));
 }
 
 TEST(Filter, SeveralFactsOfOneParagraphAreSeveralSteps) {
@@ -56,9 +59,9 @@ TEST(Filter, SeveralFactsOfOneParagraphAreSeveralSteps) {
   q.supporting_facts = {{"Jim Halsey", 0}, {"Jim Halsey", 2}, {"Roy Clark", 0}};
   EXPECT_EQ(supporting_titles(q), (std::vector<std::string>{"Jim Halsey", "Roy Clark"}));
   // Roy Clark is the third fact: retrieved at step 3 is in time
-  EXPECT_TRUE(evidence_retrieved_by_step(
+  EXPECT_TRUE(evidence_shown_by_step(
       answered({step_with({"Jim Halsey"}, "a"), step_with({}, "b"), step_with({"Roy Clark"}, "c")}, ""), q));
-  EXPECT_FALSE(evidence_retrieved_by_step(
+  EXPECT_FALSE(evidence_shown_by_step(
       answered({step_with({"Jim Halsey"}, "a"), step_with({}, "b"), step_with({}, "c"), step_with({"Roy Clark"}, "d")}, ""),
       q));
 }

@@ -324,7 +324,7 @@ TEST(Teach, GoldTeacherFromFilesWithRealIndexAndResume) {
   c.data_path = dir + "/dev.json";
   c.index_dir = dir + "/index";
   c.teacher = "gold";
-  c.rag.k = 3;
+  c.rag.loop.k = 3;
   c.limit = 10;
   c.out = dir + "/gold.jsonl";
   c.show_progress = false;
