@@ -345,7 +345,7 @@ TEST(Trainer, BadInputNamesTheFlag) {
 
 // ---- runs that must not go on -------------------------------------------------------------------
 
-TEST(Trainer, ANonFiniteLossStopsTheRunNamingTheStep) {
+TEST(Trainer, ANonFiniteStepStopsTheRunNamingIt) {
   // lr 1e30: step 1 leaves weights of about 1e30 (AdamW moves each by about lr; the decay multiplies the
   // matrices by 1 - lr * 0.01 = -1e28), still finite; step 2's decay alone takes them to about 1e58, past
   // float32's range, if its loss or gradients have not overflowed already
