@@ -2,6 +2,8 @@
 // change anything: no crash, no "finished" run from a step it never reached, no NaN model.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 
@@ -106,6 +108,28 @@ void expect_damage_refused(const std::string& run, const std::string& file) {
 TEST(Checkpoint, ADamagedOptimizerFileIsRefused) { expect_damage_refused("ckpt-optimizer", "optimizer.pt"); }
 
 TEST(Checkpoint, DamagedWeightsAreRefused) { expect_damage_refused("ckpt-weights", "weights.pt"); }
+
+TEST(Checkpoint, NonFiniteSigmaIsRefusedEvenWithAMatchingRecord) {
+  // a checkpoint as a run gone wrong would write it: sigma NaN, size and hash recorded to match
+  TrainConfig c = interrupted("ckpt-nan-sigma");
+  const std::string path = checkpoint_dir(c) + "/weights.pt";
+  torch::serialize::InputArchive in;
+  in.load_from(path);
+  torch::serialize::OutputArchive out;
+  for (const std::string& key : in.keys()) {
+    torch::Tensor t;
+    in.read(key, t);
+    out.write(key, key == "steper.log_var" ? torch::full_like(t, NAN) : t);
+  }
+  out.save_to(path);
+  const std::string bytes = read_file(path);
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a64(bytes)));
+  edit_state(c, [&](nlohmann::json& s) {
+    s["files"]["weights.pt"] = {{"bytes", bytes.size()}, {"fnv1a64", hash}};
+  });
+  expect_refused(c, {"weights.pt", "steper.log_var", "not finite"});
+}
 
 TEST(Checkpoint, ATruncatedOptimizerFileIsRefused) {
   TrainConfig c = interrupted("ckpt-short");
