@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <iterator>
 
 #include "core/error.h"
@@ -249,13 +250,23 @@ int64_t plan_total_steps(BatchStream& stream, int grad_accum, std::optional<doub
                          std::optional<int64_t> steps, std::optional<int64_t> tokens) {
   const int64_t A = std::max(1, grad_accum);
   if (steps) return *steps;
+  auto too_many = [](const std::string& budget) {
+    return Error(budget + ": more than " + std::to_string(kMaxPlannedEpochs) +
+                 " passes over the training examples; give a smaller budget");
+  };
   if (tokens) {
-    int64_t seen = 0, g = 0, n = 0;
+    int64_t seen = 0, g = 0, n = 0, epoch = 0;
     while (seen < *tokens) {
-      for (int64_t a = 0; a < A; ++a) seen += stream.at(g++).tokens;
+      for (int64_t a = 0; a < A; ++a) seen += stream.at(g++, &epoch).tokens;
+      if (epoch >= kMaxPlannedEpochs) throw too_many("--train-tokens " + std::to_string(*tokens));
       ++n;
     }
     return n;
+  }
+  if (epochs && !(*epochs <= static_cast<double>(kMaxPlannedEpochs))) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", *epochs);
+    throw too_many(std::string("--epochs ") + buf);
   }
   const double e = epochs.value_or(1.0);
   const auto whole = static_cast<int64_t>(std::floor(e));

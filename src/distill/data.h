@@ -117,7 +117,9 @@ class BatchStream {
 
 // How many optimizer steps (of grad_accum micro-batches each) the budget buys: `steps` as given; `tokens`:
 // the first step at which the processed tokens reach it; `epochs` (1 when no budget is given): that many
-// passes, counted in micro-batches, rounded down to whole steps (at least one).
+// passes, counted in micro-batches, rounded down to whole steps (at least one). A budget of more than
+// kMaxPlannedEpochs passes throws Error naming the flag (each pass is planned to count it).
+constexpr int64_t kMaxPlannedEpochs = 10000;
 int64_t plan_total_steps(BatchStream& stream, int grad_accum, std::optional<double> epochs,
                          std::optional<int64_t> steps, std::optional<int64_t> tokens);
 

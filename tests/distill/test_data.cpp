@@ -335,5 +335,27 @@ TEST(PlanTotalSteps, EpochsCountMicroBatchesRoundedDownToSteps) {
   EXPECT_EQ(plan_total_steps(stream, 1, 1e-9, std::nullopt, std::nullopt), 1);           // at least one step
 }
 
+TEST(PlanTotalSteps, ABudgetOfMoreThanTenThousandPassesIsRefused) {
+  auto data = synthetic_data(30, 3);
+  BatchStream stream(data, BatchOptions{});
+  int64_t epoch_tokens = 0;
+  for (const auto& d : data) epoch_tokens += d.length();  // every example once per epoch
+  try {
+    plan_total_steps(stream, 1, std::nullopt, std::nullopt, epoch_tokens * 20000);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--train-tokens " + std::to_string(epoch_tokens * 20000) + ": more than 10000"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    plan_total_steps(stream, 1, 1e12, std::nullopt, std::nullopt);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--epochs 1e+12: more than 10000"), std::string::npos) << e.what();
+  }
+  EXPECT_GT(plan_total_steps(stream, 1, 50.0, std::nullopt, std::nullopt), 0);
+}
+
 }  // namespace
 }  // namespace steper
