@@ -122,25 +122,27 @@ void check_fingerprint(const nlohmann::json& recorded, const nlohmann::json& fin
 }
 
 // The counters of state.json, each checked against the run: step within [0, total_steps] and equal to the
-// folder's number; tokens >= target tokens >= 0; padded tokens >= tokens.
+// folder's number; the token counts equal to what replaying steps 1..step gives.
 TrainState read_counters(const nlohmann::json& state, const std::string& state_path, int64_t total_steps,
-                         const std::string& folder) {
+                         const std::string& folder, const ReplayState& replay) {
   TrainState st;
   st.step = json_local::json_int(state, "step", state_path);
-  st.tokens = json_local::json_int(state, "tokens", state_path);
-  st.target_tokens = json_local::json_int(state, "target_tokens", state_path);
-  st.padded_tokens = json_local::json_int(state, "padded_tokens", state_path);
   auto bad = [&](const char* field, int64_t v, const std::string& why) {
     throw Error(state_path + ": field \"" + field + "\" is " + std::to_string(v) + ", " + why);
   };
   if (st.step < 0 || st.step > total_steps)
     bad("step", st.step, "outside [0, " + std::to_string(total_steps) + "] (this run's steps)");
   if (st.step != step_of_name(folder)) bad("step", st.step, "but the folder is " + folder);
-  if (st.tokens < 0) bad("tokens", st.tokens, "below 0");
-  if (st.target_tokens < 0 || st.target_tokens > st.tokens)
-    bad("target_tokens", st.target_tokens, "outside [0, tokens = " + std::to_string(st.tokens) + "]");
-  if (st.padded_tokens < st.tokens)
-    bad("padded_tokens", st.padded_tokens, "below tokens = " + std::to_string(st.tokens));
+  const TrainState want = replay(st.step);
+  const std::pair<const char*, int64_t TrainState::*> counts[] = {
+      {"tokens", &TrainState::tokens}, {"target_tokens", &TrainState::target_tokens},
+      {"padded_tokens", &TrainState::padded_tokens}};
+  for (const auto& [field, member] : counts) {
+    st.*member = json_local::json_int(state, field, state_path);
+    if (st.*member != want.*member)
+      bad(field, st.*member, "but steps 1-" + std::to_string(st.step) + " of this run process " +
+                                 std::to_string(want.*member));
+  }
   return st;
 }
 
@@ -261,7 +263,7 @@ std::string checkpoint_latest(const std::string& out) {
 }
 
 TrainState checkpoint_read(const std::string& out, const CheckpointParts& p, const nlohmann::json& fingerprint,
-                           torch::Device device) {
+                           const ReplayState& replay, torch::Device device) {
   const std::string latest = checkpoint_latest(out);
   if (latest.empty()) throw Error(out + ": --resume: no checkpoint here (" + kPointer + " missing)");
   const fs::path dir(latest);
@@ -271,7 +273,7 @@ TrainState checkpoint_read(const std::string& out, const CheckpointParts& p, con
   if (!state.is_object()) throw Error(state_path + ": expected a JSON object");
   check_fingerprint(json_local::json_object(state, "fingerprint", state_path), fingerprint, state_path);
   const int64_t total_steps = fingerprint.at("total_steps").get<int64_t>();
-  TrainState st = read_counters(state, state_path, total_steps, dir.filename().string());
+  TrainState st = read_counters(state, state_path, total_steps, dir.filename().string(), replay);
   const nlohmann::json& files = json_local::json_object(state, "files", state_path);
   // both files verified before either is loaded: a damaged checkpoint changes nothing
   const std::string weights = read_verified(dir, kWeights, files, state_path);

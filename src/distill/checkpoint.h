@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -35,11 +36,16 @@ nlohmann::json resume_fingerprint(const TrainConfig& config, int64_t total_steps
 void checkpoint_write(const std::string& out_dir, const CheckpointParts& parts, const TrainState& state,
                       const nlohmann::json& fingerprint);
 
+// The state steps 1..step of this run reach (replayed from its data order): what a checkpoint of that
+// step must record.
+using ReplayState = std::function<TrainState(int64_t step)>;
+
 // Restores the checkpoint OUT/checkpoint.json names into parts and returns its state. Throws Error naming
 // the file and field when the checkpoint is missing, damaged (size or hash), of another run (fingerprint),
-// or outside this run (step not in [0, total_steps], token counts inconsistent), or holds non-finite values.
+// outside this run (step not in [0, total_steps], token counts other than replay(step) gives), or holds
+// non-finite values. Nothing is restored unless every check passes.
 TrainState checkpoint_read(const std::string& out_dir, const CheckpointParts& parts, const nlohmann::json& fingerprint,
-                           torch::Device device);
+                           const ReplayState& replay, torch::Device device);
 
 // The path of the checkpoint OUT/checkpoint.json names ("" when there is none).
 std::string checkpoint_latest(const std::string& out_dir);

@@ -428,7 +428,12 @@ TrainResult train_run(const TrainConfig& config, const std::function<void(const 
   const nlohmann::json fingerprint = resume_fingerprint(cfg, total_steps);
   TrainState st;
   if (cfg.resume) {
-    st = checkpoint_read(cfg.out_dir, t.parts(), fingerprint, device);
+    auto replay = [&](int64_t step) {
+      TrainState s;
+      while (s.step < step) advance(s, get_batches(stream, data.examples, s.step + 1, cfg.grad_accum));
+      return s;
+    };
+    st = checkpoint_read(cfg.out_dir, t.parts(), fingerprint, replay, device);
     if (!cfg.quiet) std::fprintf(stderr, "steper train: resuming at step %lld of %lld\n",
                                  static_cast<long long>(st.step), static_cast<long long>(total_steps));
   }

@@ -91,10 +91,17 @@ TEST(Checkpoint, AStepOfTheWrongTypeNamesTheField) {
   expect_refused(c, {"state.json", "field \"step\" must be an integer"});
 }
 
-TEST(Checkpoint, InconsistentTokenCountsAreRefused) {
+TEST(Checkpoint, TokenCountsOtherThanTheRunsAreRefused) {
+  // steps 1-2 process what the records of an uninterrupted run say they do
+  TrainConfig u = fixture_config("ckpt-tokens-whole");
+  u.train_steps = 4;
+  u.write_model = false;
+  int64_t tokens = 0;
+  train_run(u, [&](const TrainStepRecord& r) { tokens += r.step <= 2 ? r.tokens : 0; });
   TrainConfig c = interrupted("ckpt-tokens");
-  edit_state(c, [](nlohmann::json& s) { s["target_tokens"] = s["tokens"].get<int64_t>() + 1; });
-  expect_refused(c, {"state.json", "\"target_tokens\""});
+  EXPECT_EQ(read_json(checkpoint_dir(c) + "/state.json")["tokens"], tokens);
+  edit_state(c, [](nlohmann::json& s) { s["tokens"] = s["tokens"].get<int64_t>() - 1; });
+  expect_refused(c, {"state.json", "\"tokens\" is " + std::to_string(tokens - 1), "process " + std::to_string(tokens)});
 }
 
 // One byte of `file` changed, its size kept: the hash tells.
