@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <iterator>
 
 #include "core/error.h"
 #include "core/io.h"
@@ -217,6 +219,62 @@ std::vector<Batch> plan_epoch(const std::vector<TokenizedExample>& data, int64_t
   for (size_t i = static_cast<size_t>(opts.rank); i < usable; i += static_cast<size_t>(opts.world_size))
     mine.push_back(std::move(batches[perm[i]]));
   return mine;
+}
+
+// ---- the run's stream of micro-batches -------------------------------------------------------------
+
+const std::vector<Batch>& BatchStream::plan(int64_t e) {
+  if (e != cached_epoch_) {
+    cached_ = plan_epoch(data_, e, opts_);
+    cached_epoch_ = e;
+  }
+  return cached_;
+}
+
+int64_t BatchStream::batches_in_epoch(int64_t e) { return static_cast<int64_t>(plan(e).size()); }
+
+const Batch& BatchStream::at(int64_t g, int64_t* epoch) {
+  if (g < 0) throw Error("micro-batch " + std::to_string(g) + " does not exist");
+  while (ends_.empty() || ends_.back() <= g) {
+    int64_t n = batches_in_epoch(static_cast<int64_t>(ends_.size()));
+    if (n == 0) throw Error("no batches: every training example was filtered out");
+    ends_.push_back((ends_.empty() ? 0 : ends_.back()) + n);
+  }
+  auto e = static_cast<int64_t>(std::distance(ends_.begin(), std::upper_bound(ends_.begin(), ends_.end(), g)));
+  int64_t first = e == 0 ? 0 : ends_[static_cast<size_t>(e - 1)];
+  if (epoch) *epoch = e;
+  return plan(e)[static_cast<size_t>(g - first)];
+}
+
+int64_t plan_total_steps(BatchStream& stream, int grad_accum, std::optional<double> epochs,
+                         std::optional<int64_t> steps, std::optional<int64_t> tokens) {
+  const int64_t A = std::max(1, grad_accum);
+  if (steps) return *steps;
+  auto too_many = [](const std::string& budget) {
+    return Error(budget + ": more than " + std::to_string(kMaxPlannedEpochs) +
+                 " passes over the training examples; give a smaller budget");
+  };
+  if (tokens) {
+    int64_t seen = 0, g = 0, n = 0, epoch = 0;
+    while (seen < *tokens) {
+      for (int64_t a = 0; a < A; ++a) seen += stream.at(g++, &epoch).tokens;
+      if (epoch >= kMaxPlannedEpochs) throw too_many("--train-tokens " + std::to_string(*tokens));
+      ++n;
+    }
+    return n;
+  }
+  if (epochs && !(*epochs <= static_cast<double>(kMaxPlannedEpochs))) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", *epochs);
+    throw too_many(std::string("--epochs ") + buf);
+  }
+  const double e = epochs.value_or(1.0);
+  const auto whole = static_cast<int64_t>(std::floor(e));
+  int64_t micro = 0;
+  for (int64_t k = 0; k < whole; ++k) micro += stream.batches_in_epoch(k);
+  micro += static_cast<int64_t>(std::floor((e - static_cast<double>(whole)) *
+                                           static_cast<double>(stream.batches_in_epoch(whole))));
+  return std::max<int64_t>(1, micro / A);
 }
 
 }  // namespace steper

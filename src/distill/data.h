@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,32 @@ struct BatchOptions {
 
 // The batches rank `rank` trains on in epoch `epoch` (0-based), in order.
 std::vector<Batch> plan_epoch(const std::vector<TokenizedExample>& data, int64_t epoch, const BatchOptions& opts);
+
+// The micro-batches of a whole run, epoch after epoch: micro-batch g (0-based, counted from the start of
+// training) is the same whether the run was interrupted or not. Epochs are planned when first reached.
+class BatchStream {
+ public:
+  BatchStream(const std::vector<TokenizedExample>& data, BatchOptions opts) : data_(data), opts_(opts) {}
+  // micro-batch g; *epoch (when given) gets its 0-based epoch. Throws Error when an epoch has no batch.
+  const Batch& at(int64_t g, int64_t* epoch = nullptr);
+  int64_t batches_in_epoch(int64_t e);
+
+ private:
+  const std::vector<Batch>& plan(int64_t e);
+  const std::vector<TokenizedExample>& data_;
+  BatchOptions opts_;
+  std::vector<int64_t> ends_;  // cumulative micro-batch counts at the end of each planned epoch
+  int64_t cached_epoch_ = -1;
+  std::vector<Batch> cached_;
+};
+
+// How many optimizer steps (of grad_accum micro-batches each) the budget buys: `steps` as given; `tokens`:
+// the first step at which the processed tokens reach it; `epochs` (1 when no budget is given): that many
+// passes, counted in micro-batches, rounded down to whole steps (at least one). A budget of more than
+// kMaxPlannedEpochs passes throws Error naming the flag (each pass is planned to count it).
+constexpr int64_t kMaxPlannedEpochs = 10000;
+int64_t plan_total_steps(BatchStream& stream, int grad_accum, std::optional<double> epochs,
+                         std::optional<int64_t> steps, std::optional<int64_t> tokens);
 
 // Deterministic across platforms (std::shuffle is not): Fisher-Yates with splitmix64.
 uint64_t splitmix64(uint64_t& state);

@@ -262,5 +262,100 @@ TEST(DistillData, UnmixedBatchesAreOneRectangle) {
   EXPECT_EQ(n, data.size());
 }
 
+// ---- the run's stream of micro-batches -------------------------------------------------------------
+
+// The examples of a batch, in order (what identifies it).
+std::vector<uint32_t> members(const Batch& b) {
+  std::vector<uint32_t> out;
+  for (const auto& p : b.parts) out.insert(out.end(), p.examples.begin(), p.examples.end());
+  return out;
+}
+
+TEST(BatchStream, MicroBatchesRunThroughTheEpochsInOrder) {
+  auto data = synthetic_data(120, 9);
+  BatchOptions o;
+  o.batch_tokens = 1024;
+  o.seed = 4;
+  std::vector<std::vector<Batch>> epochs;
+  for (int64_t e = 0; e < 3; ++e) epochs.push_back(plan_epoch(data, e, o));
+  BatchStream stream(data, o);
+  int64_t g = 0;
+  for (int64_t e = 0; e < 3; ++e)
+    for (const Batch& b : epochs[static_cast<size_t>(e)]) {
+      int64_t epoch = -1;
+      EXPECT_EQ(members(stream.at(g, &epoch)), members(b)) << "micro-batch " << g;
+      EXPECT_EQ(epoch, e) << "micro-batch " << g;
+      ++g;
+    }
+  // a resumed run asks for a later batch first: the same batch
+  BatchStream resumed(data, o);
+  EXPECT_EQ(members(resumed.at(g - 1)), members(epochs[2].back()));
+  EXPECT_EQ(members(resumed.at(0)), members(epochs[0].front()));
+}
+
+TEST(BatchStream, NoExamplesIsAnError) {
+  std::vector<TokenizedExample> none;
+  BatchStream stream(none, BatchOptions{});
+  EXPECT_THROW(stream.at(0), Error);
+}
+
+TEST(PlanTotalSteps, StepsAreTakenAsGiven) {
+  auto data = synthetic_data(60, 3);
+  BatchStream stream(data, BatchOptions{});
+  EXPECT_EQ(plan_total_steps(stream, 4, std::nullopt, int64_t{17}, std::nullopt), 17);
+}
+
+TEST(PlanTotalSteps, ATokenBudgetEndsAtTheFirstStepThatReachesIt) {
+  auto data = synthetic_data(100, 3);
+  BatchOptions o;
+  o.batch_tokens = 512;
+  std::vector<Batch> e0 = plan_epoch(data, 0, o), e1 = plan_epoch(data, 1, o);
+  std::vector<int64_t> tokens;  // per micro-batch, two epochs
+  for (const auto& b : e0) tokens.push_back(b.tokens);
+  for (const auto& b : e1) tokens.push_back(b.tokens);
+  int64_t epoch_tokens = 0;
+  for (const auto& b : e0) epoch_tokens += b.tokens;
+  const int64_t budget = epoch_tokens + 10;  // reached early in epoch 2
+  // grad_accum 2: step k covers micro-batches 2k-2 and 2k-1
+  int64_t seen = 0, steps = 0;
+  for (size_t g = 0; seen < budget; g += 2, ++steps) seen += tokens.at(g) + tokens.at(g + 1);
+  BatchStream stream(data, o);
+  EXPECT_EQ(plan_total_steps(stream, 2, std::nullopt, std::nullopt, budget), steps);
+}
+
+TEST(PlanTotalSteps, EpochsCountMicroBatchesRoundedDownToSteps) {
+  auto data = synthetic_data(200, 3);
+  BatchOptions o;
+  o.batch_tokens = 512;
+  const auto n0 = static_cast<int64_t>(plan_epoch(data, 0, o).size());
+  const auto n1 = static_cast<int64_t>(plan_epoch(data, 1, o).size());
+  BatchStream stream(data, o);
+  EXPECT_EQ(plan_total_steps(stream, 3, 1.5, std::nullopt, std::nullopt), (n0 + n1 / 2) / 3);
+  EXPECT_EQ(plan_total_steps(stream, 1, std::nullopt, std::nullopt, std::nullopt), n0);  // no budget: 1 epoch
+  EXPECT_EQ(plan_total_steps(stream, 1, 1e-9, std::nullopt, std::nullopt), 1);           // at least one step
+}
+
+TEST(PlanTotalSteps, ABudgetOfMoreThanTenThousandPassesIsRefused) {
+  auto data = synthetic_data(30, 3);
+  BatchStream stream(data, BatchOptions{});
+  int64_t epoch_tokens = 0;
+  for (const auto& d : data) epoch_tokens += d.length();  // every example once per epoch
+  try {
+    plan_total_steps(stream, 1, std::nullopt, std::nullopt, epoch_tokens * 20000);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--train-tokens " + std::to_string(epoch_tokens * 20000) + ": more than 10000"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    plan_total_steps(stream, 1, 1e12, std::nullopt, std::nullopt);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--epochs 1e+12: more than 10000"), std::string::npos) << e.what();
+  }
+  EXPECT_GT(plan_total_steps(stream, 1, 50.0, std::nullopt, std::nullopt), 0);
+}
+
 }  // namespace
 }  // namespace steper

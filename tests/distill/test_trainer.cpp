@@ -3,8 +3,10 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "core/error.h"
 #include "core/io.h"
@@ -12,111 +14,15 @@
 #include "distill/trainer.h"
 #include "model/llama.h"
 #include "text/tokenizer.h"
+#include "trainer_fixture.h"
 
 namespace steper {
 namespace {
 
 namespace fs = std::filesystem;
 
-// ---- fixtures: a tiny model folder and a handful of traces -----------------------------------------
-
-const char* kCities[] = {"Varnholt", "Ostrelle", "Quenby", "Darrow", "Feliska", "Morvane"};
-const char* kPeople[] = {"Alda Merrin", "Bron Tesk", "Cilla Oaken", "Dov Harrel", "Esme Quill", "Fenn Laro"};
-
-std::vector<Trace> make_traces() {
-  std::vector<Trace> out;
-  for (int i = 0; i < 6; ++i) {
-    std::string person = kPeople[i], city = kCities[i], org = std::string(kCities[(i + 2) % 6]) + " Institute";
-    Trace t;
-    t.id = "q" + std::to_string(i);
-    t.question = "In which city is the institute where " + person + " works?";
-    t.answers = {city};
-    t.answer = city;
-    t.answered = t.correct = true;
-    TraceStep s1, s2, s3;
-    s1.query = t.question;
-    s1.retrieved = {{{"p" + std::to_string(i), person, person + " works at the " + org + "."}, 3.0},
-                    {{"x" + std::to_string(i), "Other", "Nothing to see here."}, 1.0}};
-    s1.sentence = person + " works at the " + org + ".";
-    s2.query = s1.sentence;
-    s2.retrieved = {{{"o" + std::to_string(i), org, "The " + org + " is in " + city + "."}, 2.5}};
-    s2.sentence = "The " + org + " is in " + city + ".";
-    s3.query = s2.sentence;
-    s3.sentence = "So the answer is: " + city + ".";
-    t.steps = {s1, s2, s3};
-    out.push_back(t);
-  }
-  return out;
-}
-
-struct Fixture {
-  std::string root, model, traces;
-};
-
-const Fixture& fixture() {
-  static Fixture f = [] {
-    Fixture x;
-    x.root = "/tmp/steper-test-trainer-" + std::to_string(getpid());
-    fs::remove_all(x.root);
-    fs::create_directories(x.root);
-    std::vector<Trace> traces = make_traces();
-    std::string lines;
-    std::vector<std::string> texts;
-    for (size_t i = 0; i < traces.size(); ++i) {
-      nlohmann::json j = to_json(traces[i]);
-      j["kept"] = true;
-      lines += j.dump() + "\n";
-      for (const auto& s : traces[i].steps) {
-        texts.push_back(s.sentence);
-        for (const auto& p : s.retrieved) texts.push_back(p.passage.title + "\n" + p.passage.text);
-      }
-      texts.push_back(traces[i].question);
-    }
-    nlohmann::json dropped = to_json(traces[0]);
-    dropped["id"] = "dropped";
-    dropped["kept"] = false;
-    lines += dropped.dump() + "\n";
-    x.traces = x.root + "/traces.jsonl";
-    write_file_atomic(x.traces, lines);
-    texts.push_back("Wikipedia Title: Q: A: So the answer is:");
-    BpeTrainOptions bo;
-    bo.vocab_size = 400;
-    std::string tok_json = bpe_train(texts, bo);
-    Tokenizer tok = Tokenizer::from_json_string(tok_json, "test tokenizer");
-    LlamaConfig c;
-    c.vocab_size = static_cast<int64_t>(tok.vocab_size());
-    c.hidden_size = 32;
-    c.intermediate_size = 64;
-    c.num_hidden_layers = 2;
-    c.num_attention_heads = 2;
-    c.num_key_value_heads = 2;
-    c.head_dim = 16;
-    c.max_position_embeddings = 512;
-    c.tie_word_embeddings = true;
-    c.eos_token_id = tok.token_to_id("<|endoftext|>");
-    torch::manual_seed(1);
-    Llama model(c);
-    x.model = x.root + "/model";
-    llama_save(model, x.model, tok_json);
-    return x;
-  }();
-  return f;
-}
-
-TrainConfig base_config(const std::string& out) {
-  TrainConfig c;
-  c.model_dir = fixture().model;
-  c.traces_path = fixture().traces;
-  c.out_dir = fixture().root + "/" + out;
-  c.batch_tokens = 512;
-  c.lr = 1e-2;
-  c.warmup = 3;
-  c.seed = 5;
-  c.quiet = true;
-  c.threads = 1;
-  fs::remove_all(c.out_dir);
-  return c;
-}
+TrainConfig base_config(const std::string& out) { return fixture_config(out); }
+const TrainerFixture& fixture() { return trainer_fixture(); }
 
 std::vector<nlohmann::json> metrics(const std::string& out) { return read_jsonl(out + "/metrics.jsonl"); }
 
@@ -153,8 +59,6 @@ TEST(Trainer, LearnsAndWritesItsOutputs) {
       last = s.task_loss[2];
     }
   EXPECT_LT(last, 0.5 * first) << first << " -> " << last;
-  // sigma moved off 1 for the tasks it trains
-  EXPECT_NE(r.sigma[2], 1.0);
   // outputs
   EXPECT_TRUE(file_exists(c.out_dir + "/model/config.json"));
   EXPECT_TRUE(file_exists(c.out_dir + "/model/model.safetensors"));
@@ -176,32 +80,107 @@ TEST(Trainer, LearnsAndWritesItsOutputs) {
   EXPECT_FALSE(torch::equal(a[0].second, b[0].second));
 }
 
-TEST(Trainer, SteperLossIsTheWeightedSumOfTaskLosses) {
-  // with one micro-batch per step the logged objective must equal sum_j 0.5 exp(-s_j) L_j + 0.5 s_j,
-  // where s_j is the value *before* the step's update; check it on step 1 where s = 0
-  TrainConfig c = base_config("formula");
-  c.train_steps = 1;
-  c.batch_tokens = 100000;  // everything in one batch: every task present
+// ---- the objective, computed independently ------------------------------------------------------
+
+// The summed cross-entropy of one example's target tokens under the fixture's starting weights.
+struct ExampleLoss {
+  Task task = Task::kAgg;
+  double sum = 0;
+  int64_t tokens = 0;
+};
+
+// Every example on its own (no batching, no padding), scored straight from log_softmax in double.
+std::vector<ExampleLoss> starting_losses(const TrainConfig& c, bool agg_only) {
+  Tokenizer tok = Tokenizer::from_json_string(fixture().tokenizer_json, "test tokenizer");
+  TokenizeOptions o;
+  o.max_len = 512;  // the fixture's max_position_embeddings
+  o.eos_id = tok.eos_id() >= 0 ? tok.eos_id() : tok.token_to_id("<|endoftext|>");
+  auto encode = [&](const std::string& text, bool is_prompt) { return tok.encode(text, is_prompt); };
+  std::vector<TokenizedExample> data = tokenize_examples(load_examples(c, agg_only), encode, o);
+  Llama model = llama_load(fixture().model);
+  torch::NoGradGuard no_grad;
+  std::vector<ExampleLoss> out;
+  for (const TokenizedExample& ex : data) {
+    std::vector<int64_t> ids(ex.ids.begin(), ex.ids.end());
+    torch::Tensor logits = model->forward(torch::tensor(ids, torch::kLong).view({1, -1}))[0];
+    torch::Tensor logp = torch::log_softmax(logits.to(torch::kDouble), -1);
+    auto lp = logp.accessor<double, 2>();
+    ExampleLoss e;
+    e.task = ex.task;
+    for (int32_t t = ex.target_start; t < ex.length(); ++t, ++e.tokens) e.sum -= lp[t - 1][ex.ids[static_cast<size_t>(t)]];
+    out.push_back(e);
+  }
+  return out;
+}
+
+// One step over the whole data in a single batch (every task present).
+std::vector<TrainStepRecord> one_batch_steps(TrainConfig c, int64_t steps) {
+  c.train_steps = steps;
+  c.batch_tokens = 100000;
   c.write_model = false;
   std::vector<TrainStepRecord> recs;
   train_run(c, [&](const TrainStepRecord& s) { recs.push_back(s); });
+  return recs;
+}
+
+TEST(Trainer, SteperLossMatchesAnIndependentComputation) {
+  // step 1 (s_j = 0): L = sum_j 0.5 L_j, L_j the mean cross-entropy over task j's target tokens
+  TrainConfig c = base_config("formula");
+  std::vector<TrainStepRecord> recs = one_batch_steps(c, 1);
   ASSERT_EQ(recs.size(), 1u);
+  double sum[3] = {0, 0, 0}, tokens[3] = {0, 0, 0};
+  for (const ExampleLoss& e : starting_losses(c, false)) {
+    sum[static_cast<int>(e.task)] += e.sum;
+    tokens[static_cast<int>(e.task)] += static_cast<double>(e.tokens);
+  }
   double expect = 0;
-  for (int j = 0; j < 3; ++j) expect += 0.5 * recs[0].task_loss[static_cast<size_t>(j)];
-  EXPECT_NEAR(recs[0].loss, expect, 1e-4);
-  // uniform: the mean of per-example losses, which lies between the smallest and largest task loss
-  TrainConfig u = base_config("formula-uniform");
-  u.train_steps = 1;
-  u.batch_tokens = 100000;
-  u.objective = "uniform";
-  u.write_model = false;
-  std::vector<TrainStepRecord> ur;
-  train_run(u, [&](const TrainStepRecord& s) { ur.push_back(s); });
-  double lo = std::min({ur[0].task_loss[0], ur[0].task_loss[1], ur[0].task_loss[2]});
-  double hi = std::max({ur[0].task_loss[0], ur[0].task_loss[1], ur[0].task_loss[2]});
-  EXPECT_GE(ur[0].loss, lo - 1e-6);
-  EXPECT_LE(ur[0].loss, hi + 1e-6);
-  EXPECT_EQ(ur[0].sigma[0], 1.0);
+  for (size_t j = 0; j < 3; ++j) {
+    ASSERT_GT(tokens[j], 0) << j;
+    double lj = sum[j] / tokens[j];
+    EXPECT_NEAR(recs[0].task_loss[j], lj, 1e-5 * lj) << "task " << j;
+    expect += 0.5 * lj;
+  }
+  EXPECT_NEAR(recs[0].loss, expect, 1e-5 * expect);
+}
+
+TEST(Trainer, UniformLossMatchesAnIndependentComputation) {
+  // the mean over examples of each example's mean token cross-entropy; sigma is not trained
+  TrainConfig c = base_config("formula-uniform");
+  c.objective = "uniform";
+  std::vector<TrainStepRecord> recs = one_batch_steps(c, 1);
+  ASSERT_EQ(recs.size(), 1u);
+  std::vector<ExampleLoss> losses = starting_losses(c, false);
+  ASSERT_EQ(losses.size(), 18u);
+  double expect = 0;
+  for (const ExampleLoss& e : losses) expect += e.sum / static_cast<double>(e.tokens) / static_cast<double>(losses.size());
+  EXPECT_NEAR(recs[0].loss, expect, 1e-5 * expect);
+  for (size_t j = 0; j < 3; ++j) EXPECT_EQ(recs[0].sigma[j], 1.0) << j;
+}
+
+TEST(Trainer, SigmaFollowsAdamWOnTheSteperObjective) {
+  // s_j = log sigma_j^2 has gradient dL/ds_j = 0.5 - 0.5 exp(-s_j) L_j, and AdamW (no decay on s) applies
+  // it. eps = 1 makes the update grow with the gradient, so the check sees its size, not only its sign.
+  TrainConfig c = base_config("sigma");
+  c.adam_eps = 1.0;
+  c.warmup = 3;
+  std::vector<TrainStepRecord> recs = one_batch_steps(c, 2);
+  ASSERT_EQ(recs.size(), 2u);
+  const double b1 = c.beta1, b2 = c.beta2, lr[2] = {c.lr / 3, 2 * c.lr / 3};  // warm-up: step k of 3
+  for (size_t j = 0; j < 3; ++j) {
+    double s = 0, m = 0, v = 0;
+    for (size_t k = 0; k < 2; ++k) {
+      const double L = recs[k].task_loss[j];  // at the weights before step k's update
+      ASSERT_TRUE(std::isfinite(L));
+      const double g = 0.5 - 0.5 * std::exp(-s) * L;
+      m = b1 * m + (1 - b1) * g;
+      v = b2 * v + (1 - b2) * g * g;
+      const double n = static_cast<double>(k + 1);
+      s -= lr[k] * (m / (1 - std::pow(b1, n))) / (std::sqrt(v / (1 - std::pow(b2, n))) + c.adam_eps);
+      EXPECT_NEAR(recs[k].sigma[j], std::exp(0.5 * s), 1e-6) << "task " << j << ", step " << k + 1;
+    }
+    // every task starts with L_j > 1: the prior term loses, sigma grows (the task's weight shrinks)
+    EXPECT_GT(recs[0].sigma[j], 1.0) << j;
+  }
 }
 
 TEST(Trainer, VanillaNeverSeesInitOrExp) {
@@ -362,6 +341,51 @@ TEST(Trainer, BadInputNamesTheFlag) {
   c = base_config("bad");
   c.resume = true;
   expect_error(c, "--resume");
+}
+
+// ---- runs that must not go on -------------------------------------------------------------------
+
+TEST(Trainer, ANonFiniteStepStopsTheRunNamingIt) {
+  // lr 1e30: step 1 leaves weights of about 1e30 (AdamW moves each by about lr; the decay multiplies the
+  // matrices by 1 - lr * 0.01 = -1e28), still finite; step 2's decay alone takes them to about 1e58, past
+  // float32's range, if its loss or gradients have not overflowed already
+  TrainConfig c = base_config("blowup");
+  c.lr = 1e30;
+  c.warmup = 0;
+  c.train_steps = 10;
+  c.checkpoint_every = 1;
+  std::string e = train_error(c);
+  EXPECT_NE(e.find("step 2 of 10: "), std::string::npos) << e;
+  EXPECT_NE(e.find(" is not finite"), std::string::npos) << e;
+  EXPECT_NE(e.find("checkpoint-00000001"), std::string::npos) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  EXPECT_FALSE(fs::exists(c.out_dir + "/model"));
+  // the last good checkpoint stays, and the log holds the good steps only
+  EXPECT_EQ(read_json(c.out_dir + "/checkpoint.json")["latest"], "checkpoint-00000001");
+  EXPECT_EQ(read_json(c.out_dir + "/checkpoint-00000001/state.json")["step"], 1);
+  ASSERT_EQ(metrics(c.out_dir).size(), 1u);
+  EXPECT_EQ(metrics(c.out_dir)[0]["step"], 1);
+}
+
+TEST(Trainer, AnInfiniteLearningRateIsRefusedBeforeTraining) {
+  TrainConfig c = base_config("lr-inf");
+  c.lr = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(train_error(c), "--lr must be finite and positive, got inf");
+  EXPECT_FALSE(fs::exists(c.out_dir));
+}
+
+TEST(Trainer, ZeroTrainStepsAreRefusedBeforeTraining) {
+  TrainConfig c = base_config("steps-0");
+  c.train_steps = 0;
+  EXPECT_EQ(train_error(c), "--train-steps must be at least 1, got 0");
+  EXPECT_FALSE(fs::exists(c.out_dir));
+}
+
+TEST(Trainer, NanEpochsAreRefusedBeforeTraining) {
+  TrainConfig c = base_config("epochs-nan");
+  c.epochs = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(train_error(c), "--epochs must be finite and positive, got nan");
+  EXPECT_FALSE(fs::exists(c.out_dir));
 }
 
 }  // namespace

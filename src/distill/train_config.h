@@ -1,0 +1,55 @@
+// What one training run is asked to do, and the checks that refuse a run that cannot make sense before
+// anything is loaded. Torch-free: the CLI, the demo and torch-free tests include it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace steper {
+
+struct TrainConfig {
+  std::string model_dir;           // --model: the Hugging Face folder training starts from
+  std::string traces_path;         // --traces: teach output (JSONL)
+  std::string objective = "steper";  // --objective: steper | uniform | vanilla | lm
+  std::string out_dir;             // --out
+
+  // Budget: at most one of these is given and decides the length of the run; with none, 1 epoch.
+  std::optional<double> epochs;        // --epochs (fractions allowed)
+  std::optional<int64_t> train_steps;  // --train-steps: optimizer steps
+  std::optional<int64_t> train_tokens; // --train-tokens: tokens processed (prompt + target, padding excluded)
+
+  double lr = 2e-3;                // --lr: peak learning rate
+  double min_lr_ratio = 0.1;       // cosine decays to lr * min_lr_ratio
+  int64_t warmup = 50;             // --warmup: linear warm-up steps
+  double weight_decay = 0.01;      // --weight-decay: AdamW decay on matrices only (not on sigma, norms, biases)
+  double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-8;
+  int64_t batch_tokens = 2048;     // --batch-tokens: padded tokens per micro-batch
+  int grad_accum = 1;              // --grad-accum: micro-batches per optimizer step
+  double clip = 1.0;               // --clip: gradient norm clipping (0 = off)
+  uint64_t seed = 0;               // --seed
+  std::string device = "cpu";      // --device: cpu | cuda | cuda:N
+  int64_t checkpoint_every = 0;    // --checkpoint-every: steps between checkpoints (0 = only at the end)
+  bool resume = false;             // --resume: continue from OUT/checkpoint
+  int64_t max_len = 0;             // --max-len: tokens per example (0 = the model's max_position_embeddings)
+  int threads = 0;                 // --threads: BLAS threads (0 = OPENBLAS_NUM_THREADS or the cores, at most 8)
+  int torch_threads = 1;           // torch intra-op threads (1 measured fastest with 2 BLAS threads on 2 cores)
+  int rank = 0, world_size = 1;    // data-parallel position (only world size 1 is run today)
+  bool bf16 = true;                // autocast to bfloat16 on CUDA (CPU always trains in float32)
+
+  int64_t stop_after = 0;          // --stop-after: stop (with a checkpoint) after this many steps as if
+                                   // interrupted; 0 = run to the end
+  bool quiet = false;              // no progress line
+  bool write_model = true;         // write OUT/model at the end
+};
+
+// Throws Error naming the flag (or the field, for settings without one) when a value cannot make sense,
+// e.g. "--lr must be finite and positive, got inf"; also checks that --model is a model folder.
+void train_config_check(const TrainConfig& config);
+
+// The settings as OUT/config.json records them (an unset budget is null).
+nlohmann::json train_config_json(const TrainConfig& config);
+
+}  // namespace steper
