@@ -36,9 +36,12 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
   sub->add_option("--max-len", c->max_len, "tokens per example; prompts are cut from the left (0 = the model's limit)")
       ->capture_default_str();
   add_threads_flag(sub, c->threads);
+  auto loop = add_loop_flags(sub, LoopUse::kRecorded);
   sub->add_option("--stop-after", *stop_after, "stop after this many steps with a checkpoint (resume later)");
   return std::function<int()>([=] {
     TrainConfig config = *c;
+    config.loop = loop->resolve().loop;
+    config.loop_given = loop->given();
     config.stop_after = *stop_after;
     if (config.stop_after < 0) throw Error("--stop-after must not be negative");
     TrainResult r = train_run(config);

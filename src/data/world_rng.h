@@ -1,36 +1,11 @@
-// The world's random numbers: splitmix64, so a seed gives the same world with every compiler and
-// standard library (std:: distributions differ between them).
+// The world's random numbers: core/rng.h's SplitMix64, so a seed gives the same world with every
+// compiler and standard library.
 #pragma once
 
-#include <cstdint>
-#include <string>
-#include <vector>
+#include "core/rng.h"
 
 namespace steper {
 
-class WorldRng {
- public:
-  explicit WorldRng(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n); n > 0.
-  size_t below(size_t n) { return static_cast<size_t>((static_cast<unsigned __int128>(next()) * n) >> 64); }
-  int range(int lo, int hi) { return lo + static_cast<int>(below(static_cast<size_t>(hi - lo + 1))); }  // [lo, hi]
-  double uniform() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }
-  bool chance(double p) { return uniform() < p; }
-  template <class T>
-  const T& pick(const std::vector<T>& v) { return v[below(v.size())]; }
-  template <class T>
-  void shuffle(std::vector<T>& v) {
-    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[below(i)]);
-  }
-
- private:
-  uint64_t state_;
-};
+using WorldRng = SplitMix64;
 
 }  // namespace steper

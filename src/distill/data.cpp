@@ -89,13 +89,6 @@ std::vector<TokenizedExample> tokenize_examples(const std::vector<StepExample>& 
 
 // ---- batches ---------------------------------------------------------------------------------------
 
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 void shuffle_indices(std::vector<uint32_t>& v, uint64_t seed) {
   uint64_t state = seed;
   for (size_t i = v.size(); i > 1; --i) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/rng.h"
 #include "core/types.h"
 
 namespace steper {
@@ -123,8 +124,7 @@ constexpr int64_t kMaxPlannedEpochs = 10000;
 int64_t plan_total_steps(BatchStream& stream, int grad_accum, std::optional<double> epochs,
                          std::optional<int64_t> steps, std::optional<int64_t> tokens);
 
-// Deterministic across platforms (std::shuffle is not): Fisher-Yates with splitmix64.
-uint64_t splitmix64(uint64_t& state);
+// Deterministic across platforms (std::shuffle is not): Fisher-Yates with splitmix64 (core/rng.h).
 void shuffle_indices(std::vector<uint32_t>& v, uint64_t seed);
 
 }  // namespace steper

@@ -1,5 +1,7 @@
 #include "distill/train_config.h"
 
+#include "core/trace_json.h"
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -93,7 +95,9 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"max_len", c.max_len},
           {"rank", c.rank},
           {"world_size", c.world_size},
-          {"bf16", c.bf16}};
+          {"bf16", c.bf16},
+          // the loop options assumed for traces that record none (those that do are trained as recorded)
+          {"loop_for_old_traces", to_json(c.loop)}};
 }
 
 }  // namespace steper

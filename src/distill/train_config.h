@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/types.h"
+
 namespace steper {
 
 struct TrainConfig {
@@ -15,6 +17,10 @@ struct TrainConfig {
   std::string traces_path;         // --traces: teach output (JSONL)
   std::string objective = "steper";  // --objective: steper | uniform | vanilla | lm
   std::string out_dir;             // --out
+  // -k, --max-steps, --max-passages, --passage-words: only for traces made before traces recorded their
+  // loop options (a trace that records them is trained on what each step showed).
+  LoopOptions loop;
+  bool loop_given = false;         // the user gave loop flags: they must agree with what traces record
 
   // Budget: at most one of these is given and decides the length of the run; with none, 1 epoch.
   std::optional<double> epochs;        // --epochs (fractions allowed)

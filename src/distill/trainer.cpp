@@ -3,6 +3,8 @@
 // distill/metrics_log; this file holds the loop and the helpers it reads through.
 #include "distill/trainer.h"
 
+#include "core/trace_json.h"
+
 #include <ATen/autocast_mode.h>
 #include <sys/resource.h>
 
@@ -38,6 +40,10 @@ double lr_at_step(int64_t step, int64_t total, double lr, int64_t warmup, double
 // The one place training examples are built from traces.
 std::vector<StepExample> load_examples(const TrainConfig& cfg, bool agg_only, TraceLoadStats* stats) {
   std::vector<Trace> traces = load_traces(cfg.traces_path, stats);
+  size_t assumed = resolve_loop_options(traces, cfg.loop, cfg.loop_given, cfg.traces_path);
+  if (assumed > 0 && !cfg.quiet)
+    std::fprintf(stderr, "steper train: %zu traces record no loop options (made before traces did); built with %s\n",
+                 assumed, to_json(cfg.loop).dump().c_str());
   return select_examples(build_examples(traces, agg_only), agg_only);
 }
 
