@@ -35,8 +35,25 @@ s = json.load(open(sys.argv[1] + "/summary.json"))
 r = s["results"]
 assert r["teacher"]["none"]["em"] == 0, r["teacher"]["none"]
 assert r["teacher"]["multi"]["em"] > 30, r["teacher"]["multi"]
+# one retrieval cannot bring every hop's paragraph: the gold reader scores less than with every step's
+assert r["teacher"]["single"]["em"] < r["teacher"]["multi"]["em"], (r["teacher"]["single"], r["teacher"]["multi"])
 assert "steper_vs_vanilla" in s
 PY
+# Every teacher prediction ends for a recorded reason, and an unanswered one never carries an answer.
+python3 - "$out" <<'PY'
+import json, sys
+for mode in ("multi", "single"):
+    for line in open(sys.argv[1] + "/eval/teacher/" + mode + "/predictions.jsonl"):
+        t = json.loads(line)
+        assert t["end"] in ("answered", "evidence_missing", "max_steps"), t["end"]
+        assert (t["end"] == "answered") == t["answered"], t
+        if not t["answered"]:
+            assert t["answer"] == "", t
+        assert t["loop"]["max_passages"] == 10 and t["loop"]["passage_words"] == 60, t["loop"]
+PY
+# The traces the students train on record the demo's loop options.
+head -1 "$out/traces-world/train.jsonl" | python3 -c 'import json,sys; l=json.load(sys.stdin)["loop"]; assert (l["k"], l["max_passages"], l["passage_words"]) == (4, 10, 60), l'
+
 # A rerun reuses every finished stage.
 "$steper" demo --quick --out "$out" 2> "$out.log2" || { tail -40 "$out.log2"; exit 1; }
 python3 - "$out" <<'PY'
