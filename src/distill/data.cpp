@@ -1,5 +1,7 @@
 #include "distill/data.h"
 
+#include "core/trace_file.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -15,29 +17,9 @@ namespace steper {
 
 std::vector<Trace> load_traces(const std::string& path, TraceLoadStats* stats) {
   if (!file_exists(path)) throw Error(path + ": no such traces file (--traces)");
-  std::vector<Trace> traces;
-  TraceLoadStats st;
-  for_each_jsonl(path, [&](const nlohmann::json& j, size_t line) {
-    std::string where = path + ":" + std::to_string(line);
-    ++st.lines;
-    // teach's verdict when present; a plain trace file keeps its correct traces
-    auto kept = j.find("kept");
-    bool keep = true;
-    if (kept != j.end()) {
-      if (!kept->is_boolean()) throw Error(where + ": field \"kept\" must be true or false");
-      keep = kept->get<bool>();
-    } else {
-      auto correct = j.find("correct");
-      if (correct != j.end() && correct->is_boolean()) keep = correct->get<bool>();
-    }
-    if (!keep) {
-      ++st.not_kept;
-      return;
-    }
-    traces.push_back(trace_from_json(j, where));
-  });
-  if (stats) *stats = st;
-  return traces;
+  TraceFile f = read_trace_file(path, true);
+  if (stats) *stats = TraceLoadStats{f.lines, f.not_kept};
+  return std::move(f.traces);
 }
 
 std::vector<StepExample> select_examples(std::vector<StepExample> examples, bool agg_only) {

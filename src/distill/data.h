@@ -20,8 +20,7 @@ struct TraceLoadStats {
   size_t lines = 0;        // traces read
   size_t not_kept = 0;     // lines skipped ("kept": false, or no "kept" and "correct": false)
 };
-// Teacher traces (teach output JSONL). Lines with "kept": false are skipped; a line without "kept" (a plain
-// trace file) is used unless it says "correct": false, as teach's own reader does.
+// The kept traces of a trace file (core/trace_file.h read_trace_file: strict, errors name file and line).
 std::vector<Trace> load_traces(const std::string& path, TraceLoadStats* stats = nullptr);
 
 // Keeps only what the objective trains on: agg_only (vanilla KD) drops every init and exp example.

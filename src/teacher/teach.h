@@ -80,7 +80,8 @@ struct TeachOutput {
 // Reads a teach output file (missing file = empty). A torn last line is tolerated; any other malformed
 // line throws Error naming file:line. A line without "kept" (a plain trace file) counts as kept when correct.
 TeachOutput read_teach_output(const std::string& path);
-// The kept traces of a teach output file (all traces when kept_only is false).
+// The kept traces of a teach output file (all traces when kept_only is false), read strictly by
+// core/trace_file.h's read_trace_file.
 std::vector<Trace> read_teach_traces(const std::string& path, bool kept_only = true);
 
 }  // namespace steper

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "core/trace_file.h"
 #include "core/trace_json.h"
 
 namespace steper {
@@ -37,8 +38,10 @@ TeachOutput read_teach_output(const std::string& path) {
     std::string where = path + ":" + std::to_string(lineno);
     TeachRecord r;
     r.trace = trace_from_json(j, where);
-    r.kept = j.value("kept", r.trace.correct);
-    r.reason = j.value("reason", std::string(r.kept ? "kept" : ""));
+    r.kept = trace_line_kept(j, where);
+    auto reason = j.find("reason");
+    if (reason != j.end() && !reason->is_string()) throw Error(where + ": field \"reason\" must be a string");
+    r.reason = reason == j.end() ? std::string(r.kept ? "kept" : "") : reason->get<std::string>();
     out.records.push_back(std::move(r));
     out.complete_bytes = end;
     if (last) out.missing_newline = true;
@@ -48,11 +51,7 @@ TeachOutput read_teach_output(const std::string& path) {
 }
 
 std::vector<Trace> read_teach_traces(const std::string& path, bool kept_only) {
-  if (!file_exists(path)) throw Error(path + ": cannot open: no such file");
-  std::vector<Trace> traces;
-  for (auto& r : read_teach_output(path).records)
-    if (r.kept || !kept_only) traces.push_back(std::move(r.trace));
-  return traces;
+  return read_trace_file(path, kept_only).traces;
 }
 
 }  // namespace steper

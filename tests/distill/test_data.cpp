@@ -60,8 +60,8 @@ TEST(DistillData, LoadTracesErrorsNameFileAndLine) {
   std::string path = temp_path("bad.jsonl");
   {
     std::ofstream f(path);
-    f << R"({"id":"a","question":"Q1?","answers":["x"],"steps":[],"kept":true})" "\n";
-    f << R"({"id":"b","question":"Q2?","kept":"yes"})" "\n";
+    f << R"({"id":"a","question":"Q1?","answers":["x"],"steps":[{"sentence":"So the answer is: x."}],"answer":"x","kept":true})" "\n";
+    f << R"({"id":"b","question":"Q2?","answers":["x"],"steps":[],"kept":"yes"})" "\n";
   }
   try {
     load_traces(path);

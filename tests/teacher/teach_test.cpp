@@ -260,6 +260,9 @@ TEST(TeachOutput, TornLastLineIsIgnoredOtherBadLinesNameTheLine) {
   EXPECT_EQ(out.complete_bytes, good.size() + plain.size());
   EXPECT_TRUE(out.records[0].kept);
   EXPECT_FALSE(out.records[1].kept);
+  // the consumers' reader is strict: a torn last line is an error there, not a dropped trace
+  EXPECT_THROW(read_teach_traces(path), Error);
+  write_file_atomic(path, good + plain);
   EXPECT_EQ(read_teach_traces(path).size(), 1u);
 
   write_file_atomic(path, good + "{oops\n" + plain);
