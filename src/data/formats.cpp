@@ -222,6 +222,7 @@ Question parse_musique(const json& r, const std::string& where) {
     as_array(*dec, "question_decomposition", where);
     for (size_t s = 0; s < dec->size(); ++s) {
       std::string sw = where + ": question_decomposition[" + std::to_string(s) + "]";
+      if (!(*dec)[s].is_object()) throw Error(sw + ": expected a JSON object, got " + json_brief((*dec)[s]));
       const json* ps = find((*dec)[s], "paragraph_support_idx");
       if (!ps) continue;  // unanswerable MuSiQue-Full questions have no support
       int idx = as_int(*ps, "paragraph_support_idx", sw);

@@ -218,6 +218,7 @@ GgufExportSummary gguf_export(const std::string& model_dir, const std::string& o
                   shape_text(shape));
     if (t->dtype != DType::kF32 && t->dtype != DType::kF16 && t->dtype != DType::kBF16)
       throw Error(wfile + ": tensor " + hf + " has dtype " + dtype_name(t->dtype) + " (F32, F16 or BF16 expected)");
+    tensor_check_finite(*t, wfile);
     TensorPlan p;
     p.gguf_name = gg;
     p.src = t;
