@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "data/formats.h"
+#include "../hostile/error_of.h"
 
 namespace steper {
 namespace {
@@ -16,17 +17,6 @@ std::string fixture(const std::string& name) { return std::string(STEPER_FIXTURE
 
 std::string temp_path(const std::string& name) {
   return "/tmp/steper_test_data_" + std::to_string(getpid()) + "_" + name;
-}
-
-// The message of the steper::Error that fn throws ("" when it throws none).
-template <class F>
-std::string error_of(F fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 void expect_contains(const std::string& text, const std::string& part) {

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/progress.h"
+#include "error_of.h"
 #include "fixtures.h"
 #include "gguf/gguf_export.h"
 #include "model/model.h"
@@ -25,16 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-template <class F>
-std::string error_of(F fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 #define EXPECT_HAS(text, part) \
   EXPECT_NE(std::string(text).find(part), std::string::npos) << "\"" << (text) << "\" lacks \"" << (part) << "\""
@@ -167,25 +158,25 @@ std::vector<int32_t> prompt_ids(const LanguageModel& lm) {
   return lm.tokenizer().encode("Alvar Quint was born in", true);
 }
 
-TEST(HostileModel, HugeMaxTokensStopsAtTheContext) {
-  auto lm = LanguageModel::load(tiny_model_with_context(64));
+// New tokens for the prompt with max_tokens, end-of-sequence ignored, and the prompt's length.
+std::pair<size_t, size_t> greedy_lengths(const std::string& dir, int max_tokens) {
+  auto lm = LanguageModel::load(dir);
   std::vector<int32_t> p = prompt_ids(*lm);
-  ASSERT_LT(p.size(), 64u);
   TokenGenerateOptions opts;
-  opts.max_tokens = 1000000000;
+  opts.max_tokens = max_tokens;
   opts.stop_at_eos = false;
-  auto out = lm->generate_ids({p}, opts);
-  EXPECT_EQ(out[0].size(), 64 - p.size());
+  return {lm->generate_ids({p}, opts)[0].size(), p.size()};
+}
+
+TEST(HostileModel, HugeMaxTokensStopsAtTheContext) {
+  auto [generated, prompt] = greedy_lengths(tiny_model_with_context(64), 1000000000);
+  ASSERT_LT(prompt, 64u);
+  EXPECT_EQ(generated, 64 - prompt);
 }
 
 TEST(HostileModel, MaxTokensPastA2048ContextGivesWhatFits) {
-  auto lm = LanguageModel::load(tiny_model_dir());
-  std::vector<int32_t> p = prompt_ids(*lm);
-  TokenGenerateOptions opts;
-  opts.max_tokens = 2100;
-  opts.stop_at_eos = false;
-  auto out = lm->generate_ids({p}, opts);
-  EXPECT_EQ(out[0].size(), 2048 - p.size());
+  auto [generated, prompt] = greedy_lengths(tiny_model_dir(), 2100);
+  EXPECT_EQ(generated, 2048 - prompt);
 }
 
 TEST(HostileModel, TextGenerationIsBoundedByTheContextToo) {

@@ -5,21 +5,12 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "error_of.h"
 
 namespace steper {
 namespace {
 
 using nlohmann::json;
-
-template <class F>
-std::string error_of(F fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 const json kObj = json::parse(R"({"n": 7, "big": 18446744073709551615, "f": 2.5, "s": "x", "b": true, "nul": null,
                                   "list": ["a", "b"], "mixed": ["a", 3], "o": {"k": 1}})");
