@@ -228,6 +228,25 @@ std::vector<Variant> field_variants(const std::string& base, Layout layout, cons
   return out;
 }
 
+std::vector<Variant> safetensors_header_variants(const std::string& base, const DamageOptions& opts) {
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(base[static_cast<size_t>(i)]);
+  const std::string data = base.substr(static_cast<size_t>(8 + n));
+  ojson header = ojson::parse(base.substr(8, static_cast<size_t>(n)));
+  auto with_header = [&](const ojson& h) {
+    std::string text = h.dump();
+    while (text.size() % 8) text.push_back(' ');
+    std::string out(8, '\0');
+    for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((text.size() >> (8 * i)) & 0xff);
+    return out + text + data;
+  };
+  DamageOptions o = opts;
+  std::vector<Variant> out;
+  for (auto& v : field_variants(header.dump(), Layout::kJsonObject, o))
+    out.push_back({"header " + v.name, with_header(ojson::parse(v.bytes)), v.expect});
+  return out;
+}
+
 std::vector<Variant> all_variants(const std::string& base, Layout layout, const DamageOptions& opts) {
   std::vector<Variant> out = byte_variants(base, layout, opts);
   for (auto& v : field_variants(base, layout, opts)) out.push_back(std::move(v));

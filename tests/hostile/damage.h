@@ -47,6 +47,10 @@ std::vector<Variant> byte_variants(const std::string& base, Layout layout, const
 // otherwise): every field removed, and set to values of wrong types and absurd sizes.
 std::vector<Variant> field_variants(const std::string& base, Layout layout, const DamageOptions& opts);
 
+// Field-level damage of a safetensors file's JSON header (dtypes, shapes, offsets, metadata), the
+// tensor data kept as it is.
+std::vector<Variant> safetensors_header_variants(const std::string& base, const DamageOptions& opts);
+
 // Both, in a fixed order.
 std::vector<Variant> all_variants(const std::string& base, Layout layout, const DamageOptions& opts);
 

@@ -79,6 +79,8 @@ KindReport run_kind(const FileKind& kind, const std::string& work_dir) {
   const bool json = kind.layout != Layout::kBinary;
 
   std::vector<Variant> variants = all_variants(kind.base, kind.layout, kind.damage);
+  if (kind.extra_variants)
+    for (auto& v : kind.extra_variants(kind.base)) variants.push_back(std::move(v));
   for (size_t i = 0; i < variants.size(); ++i) {
     Variant& v = variants[i];
     for (const auto& form : kind.other_valid_forms)

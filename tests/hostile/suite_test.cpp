@@ -166,6 +166,7 @@ TEST(HostileInputs, ModelSafetensors) {
   for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(k.base[static_cast<size_t>(i)]);
   k.damage.header_bytes = static_cast<size_t>(8 + n);
   k.damage.flips = 32;
+  k.extra_variants = [opts = k.damage](const std::string& base) { return safetensors_header_variants(base, opts); };
   check_kind(k);
 }
 
@@ -202,6 +203,30 @@ TEST(HostileInputs, Gguf) {
   k.load = gguf_summary;
   check_kind(k);
 }
+
+// What export-gguf reads from a model folder: each file damaged, the export run in full.
+FileKind gguf_export_kind(const std::string& file, Layout layout) {
+  FileKind k = model_file_kind(file, layout);
+  k.name = "export-gguf of " + file;
+  k.damage.max_field_variants = 40;
+  k.damage.flips = 12;
+  k.load = [](const std::string& dir) {
+    const std::string out = dir + "/out.gguf";
+    Progress::set_quiet(true);
+    GgufExportOptions opts;
+    opts.name = "m";  // not the folder's name, which differs from variant to variant
+    GgufExportSummary s = gguf_export(dir, out, opts);
+    Progress::set_quiet(false);
+    std::string bytes = read_file(out);
+    fs::remove(out);
+    return json({s.architecture, s.pre_tokenizer, s.n_tensors, s.n_vocab, std::hash<std::string>()(bytes)}).dump();
+  };
+  return k;
+}
+
+TEST(HostileInputs, GgufExportConfigJson) { check_kind(gguf_export_kind("config.json", Layout::kJsonObject)); }
+TEST(HostileInputs, GgufExportTokenizerJson) { check_kind(gguf_export_kind("tokenizer.json", Layout::kJsonObject)); }
+TEST(HostileInputs, GgufExportSafetensors) { check_kind(gguf_export_kind("model.safetensors", Layout::kBinary)); }
 
 // ---------------------------------------------------------------- teach output, traces
 
@@ -244,6 +269,7 @@ TEST(HostileInputs, TeachOutputJsonl) {
   }
   k.place = [](const std::string& dir, const std::string& bytes) { return place_file(dir, "teach.jsonl", bytes); };
   k.load = traces_summary;
+  k.other_valid_forms = ints_as_text({"/id"});
   k.records = count_list;
   check_kind(k);
 }
