@@ -85,6 +85,8 @@ KindReport run_kind(const FileKind& kind, const std::string& work_dir) {
     Variant& v = variants[i];
     for (const auto& form : kind.other_valid_forms)
       if (v.name == "field: " + form) v.expect = Expect::kMayLoad;
+    for (const auto& form : kind.invalid_forms)
+      if (v.name == "field: " + form) v.expect = Expect::kReject;
     const std::string dir = work_dir + "/" + std::to_string(i);
     const std::string input = kind.place(dir, v.bytes);
     ++rep.tried;

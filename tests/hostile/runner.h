@@ -25,6 +25,9 @@ struct FileKind {
   // Field variants ("field: set /context = []") that give the field another form the format allows
   // (a paragraph as one string, an official list where an export had columns): they may load.
   std::vector<std::string> other_valid_forms;
+  // Field variants that leave a valid-looking file the reader must still refuse ("field: empty /steps":
+  // a trace without steps).
+  std::vector<std::string> invalid_forms;
   // More variants of the kind's own (a binary format's structured header).
   std::function<std::vector<Variant>(const std::string& base)> extra_variants;
   // Records in a loaded summary (a kMayLoad JSON variant must keep the base's count); empty: unchecked.

@@ -269,7 +269,8 @@ TEST(HostileInputs, TeachOutputJsonl) {
   }
   k.place = [](const std::string& dir, const std::string& bytes) { return place_file(dir, "teach.jsonl", bytes); };
   k.load = traces_summary;
-  k.other_valid_forms = ints_as_text({"/id"});
+  k.other_valid_forms = ints_as_text({"/id", "/steps/0/passages/0/id"});
+  k.invalid_forms = {"empty /steps", "empty /answers"};  // a trace without steps, a question without answers
   k.records = count_list;
   check_kind(k);
 }
