@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <limits>
+
 #include "core/error.h"
 #include "core/io.h"
 #include "error_of.h"
@@ -54,6 +56,11 @@ TEST(JsonAccess, RangesAreChecked) {
   EXPECT_EQ(error_of([] { json_number(kObj, "f", "w", 0.0, 1.0); }), "w: field \"f\" must be a number in [0, 1], got 2.5");
   // Beyond int64: refused, not wrapped to -1.
   EXPECT_EQ(error_of([] { json_int(kObj, "big", "w"); }), "w: field \"big\" must be an integer, got 18446744073709551615");
+}
+
+TEST(JsonAccess, NonFiniteNumbersAreRefused) {
+  json j = {{"x", std::numeric_limits<double>::infinity()}};
+  EXPECT_EQ(error_of([&] { json_number(j, "x", "w"); }).rfind("w: field \"x\" must be a number", 0), 0u);
 }
 
 TEST(JsonAccess, LongValuesAreShortenedInMessages) {
