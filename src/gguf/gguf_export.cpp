@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -31,9 +32,10 @@ struct HfConfig {
   int64_t original_context = 8192;
 };
 
-// A positive integer; fallback < 0: required.
+// A positive integer that GGUF's uint32 metadata can hold; fallback < 0: required.
 int64_t cfg_int(const nlohmann::json& j, const char* field, const std::string& where, int64_t fallback = -1) {
-  return fallback < 0 ? json_int(j, field, where, 1) : json_int_or(j, field, where, fallback, 1);
+  const int64_t hi = UINT32_MAX;
+  return fallback < 0 ? json_int(j, field, where, 1, hi) : json_int_or(j, field, where, fallback, 1, hi);
 }
 
 double cfg_num(const nlohmann::json& j, const char* field, const std::string& where, double fallback) {

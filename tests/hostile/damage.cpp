@@ -72,7 +72,7 @@ struct Edit {
 void collect_paths(const ojson& v, const std::string& at, int depth, std::vector<std::string>& out) {
   if (depth > 6) return;
   if (v.is_object()) {
-    size_t n = 0, cap = v.size() <= 12 ? v.size() : 4;
+    size_t n = 0, cap = v.size() <= 24 ? v.size() : 4;  // a vocabulary: a few entries
     for (auto it = v.begin(); it != v.end() && n < cap; ++it, ++n) {
       std::string key = it.key();
       std::string esc;
