@@ -3,6 +3,7 @@
 // valid input it still is. Counts per kind go to the test output.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -34,6 +35,13 @@ void check_kind(const FileKind& kind) {
   std::string work = scratch_dir() + "/run_" + std::to_string(std::hash<std::string>()(kind.name));
   KindReport rep = run_kind(kind, work);
   std::printf("[ hostile  ] %s: %s\n", kind.name.c_str(), rep.text().c_str());
+  // Also one file per kind, which scripts/test.sh prints after ctest (which shows no output of passing tests).
+  std::string counts = std::string(STEPER_BINARY_DIR) + "/tests/hostile/counts";
+  std::string file;
+  for (char c : kind.name) file += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  std::string line = "hostile inputs, " + kind.name + ": " + rep.text() +
+                     (kind.owner.empty() || rep.failures.empty() ? "" : " (left to " + kind.owner + ")") + "\n";
+  place_file(counts, file + ".txt", line);
   ::testing::Test::RecordProperty("variants", static_cast<int>(rep.tried));
   ::testing::Test::RecordProperty("rejected", static_cast<int>(rep.rejected));
   ::testing::Test::RecordProperty("accepted_valid", static_cast<int>(rep.accepted));
