@@ -1,5 +1,8 @@
 #include "data/formats.h"
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <fstream>
 #include <set>
 #include <unordered_map>
@@ -35,33 +38,36 @@ char first_char(const std::string& path) {
   return 0;
 }
 
-const json* find(const json& obj, const char* field) {
-  auto it = obj.find(field);
-  return it == obj.end() || it->is_null() ? nullptr : &*it;
+const json* find(const json& obj, const char* field) { return json_find(obj, field); }
+
+// Ids and labels: a string, or an integer as its decimal text.
+std::string as_string(const json& v, const std::string& field, const std::string& where) {
+  if (v.is_number_integer()) return std::to_string(v.get<long long>());
+  return json_as_text(v, field, where);
 }
 
-std::string as_string(const json& v, const std::string& field, const std::string& where) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_integer()) return std::to_string(v.get<long long>());
-  throw Error(where + ": field \"" + field + "\" must be a string");
+// Text (titles, sentences, passages): strings only, so that a number never becomes the sentence "1".
+std::string as_text(const json& v, const std::string& field, const std::string& where) {
+  return json_as_text(v, field, where);
 }
 
 const json& as_array(const json& v, const std::string& field, const std::string& where) {
-  if (!v.is_array()) throw Error(where + ": field \"" + field + "\" must be a list");
+  if (!v.is_array()) throw Error(where + ": field \"" + field + "\" must be a list, got " + json_brief(v));
   return v;
 }
 
+// A non-negative int; Hugging Face exports sometimes give it as a string of digits.
 int as_int(const json& v, const std::string& field, const std::string& where) {
-  if (v.is_number_integer()) return v.get<int>();
   if (v.is_string()) {
-    try {
-      size_t used = 0;
-      int n = std::stoi(v.get<std::string>(), &used);
-      if (used == v.get<std::string>().size()) return n;
-    } catch (const std::exception&) {
-    }
+    const std::string& t = v.get_ref<const std::string&>();
+    if (!t.empty() && t.size() < 10 && t.find_first_not_of("0123456789") == std::string::npos) return std::stoi(t);
   }
-  throw Error(where + ": field \"" + field + "\" must be an integer");
+  return static_cast<int>(json_as_int(v, field, where, 0, INT32_MAX));
+}
+
+bool as_flag(const json& obj, const char* field, const std::string& where) {
+  const json* v = find(obj, field);
+  return v && json_as_bool(*v, field, where);
 }
 
 void add_answer(std::vector<std::string>& answers, const std::string& a) {
@@ -109,8 +115,8 @@ std::vector<SupportingFact> parse_supporting_facts(const json& v, const std::str
       throw Error(where + ": field \"supporting_facts\": " + std::to_string(titles.size()) + " titles but " +
                   std::to_string(ids.size()) + " sent_ids");
     for (size_t i = 0; i < titles.size(); ++i)
-      out.push_back({trim(as_string(titles[i], "supporting_facts.title", where)),
-                     as_int(ids[i], "supporting_facts.sent_id", where)});
+      out.push_back({trim(as_text(titles[i], "supporting_facts.title[" + std::to_string(i) + "]", where)),
+                     as_int(ids[i], "supporting_facts.sent_id[" + std::to_string(i) + "]", where)});
     return out;
   }
   as_array(v, "supporting_facts", where);
@@ -118,7 +124,7 @@ std::vector<SupportingFact> parse_supporting_facts(const json& v, const std::str
     const json& f = v[i];
     std::string name = "supporting_facts[" + std::to_string(i) + "]";
     if (!f.is_array() || f.size() < 2) throw Error(where + ": field \"" + name + "\" must be [title, sent_id]");
-    out.push_back({trim(as_string(f[0], name, where)), as_int(f[1], name, where)});
+    out.push_back({trim(as_text(f[0], name + "[0]", where)), as_int(f[1], name + "[1]", where)});
   }
   return out;
 }
@@ -130,7 +136,7 @@ std::vector<std::string> parse_sentences(const json& v, const std::string& field
     return out;
   }
   as_array(v, field, where);
-  for (const auto& s : v) out.push_back(trim(as_string(s, field, where)));
+  for (size_t i = 0; i < v.size(); ++i) out.push_back(trim(as_text(v[i], field + "[" + std::to_string(i) + "]", where)));
   return out;
 }
 
@@ -147,8 +153,8 @@ std::vector<ContextParagraph> parse_context(const json& v, const std::string& wh
       throw Error(where + ": field \"context\": " + std::to_string(titles.size()) + " titles but " +
                   std::to_string(sents->size()) + " sentence lists");
     for (size_t i = 0; i < titles.size(); ++i)
-      out.push_back({trim(as_string(titles[i], "context.title", where)),
-                     parse_sentences((*sents)[i], "context.sentences", where)});
+      out.push_back({trim(as_text(titles[i], "context.title[" + std::to_string(i) + "]", where)),
+                     parse_sentences((*sents)[i], "context.sentences[" + std::to_string(i) + "]", where)});
     return out;
   }
   as_array(v, "context", where);
@@ -156,7 +162,7 @@ std::vector<ContextParagraph> parse_context(const json& v, const std::string& wh
     const json& p = v[i];
     std::string name = "context[" + std::to_string(i) + "]";
     if (!p.is_array() || p.size() < 2) throw Error(where + ": field \"" + name + "\" must be [title, [sentences]]");
-    out.push_back({trim(as_string(p[0], name, where)), parse_sentences(p[1], name, where)});
+    out.push_back({trim(as_text(p[0], name + "[0]", where)), parse_sentences(p[1], name + "[1]", where)});
   }
   return out;
 }
@@ -167,7 +173,7 @@ Question parse_hotpot(const json& r, const std::string& where) {
   if (!id) id = find(r, "id");
   if (!id) throw Error(where + ": missing field \"_id\"");
   q.id = as_string(*id, "_id", where);
-  q.question = json_string(r, "question", where);
+  q.question = json_text(r, "question", where);
   add_answer(q.answers, json_string(r, "answer", where));
   if (q.answers.empty()) throw Error(where + ": field \"answer\" is empty");
   add_aliases(q.answers, r, where);
@@ -188,7 +194,7 @@ Question parse_hotpot(const json& r, const std::string& where) {
 Question parse_musique(const json& r, const std::string& where) {
   Question q;
   q.id = json_string(r, "id", where);
-  q.question = json_string(r, "question", where);
+  q.question = json_text(r, "question", where);
   add_answer(q.answers, json_string(r, "answer", where));
   if (q.answers.empty()) throw Error(where + ": field \"answer\" is empty");
   add_aliases(q.answers, r, where);
@@ -201,20 +207,22 @@ Question parse_musique(const json& r, const std::string& where) {
     std::string pw = where + ": paragraphs[" + std::to_string(i) + "]";
     const json& p = paras[i];
     ContextParagraph cp;
-    cp.title = trim(json_string(p, "title", pw));
-    cp.sentences.push_back(trim(json_string(p, "paragraph_text", pw)));
+    cp.title = trim(json_text(p, "title", pw));
+    cp.sentences.push_back(trim(json_text(p, "paragraph_text", pw)));
     q.context.push_back(cp);
     int idx = static_cast<int>(i);
     if (const json* x = find(p, "idx")) idx = as_int(*x, "idx", pw);
-    by_idx[idx] = i;
-    const json* sup = find(p, "is_supporting");
-    supporting.push_back(sup && sup->is_boolean() && sup->get<bool>());
+    auto [at, fresh] = by_idx.emplace(idx, i);
+    if (!fresh)
+      throw Error(pw + ": field \"idx\" " + std::to_string(idx) + " repeats paragraphs[" + std::to_string(at->second) + "]");
+    supporting.push_back(as_flag(p, "is_supporting", pw));
   }
   std::vector<bool> used(paras.size(), false);
   if (const json* dec = find(r, "question_decomposition")) {
     as_array(*dec, "question_decomposition", where);
     for (size_t s = 0; s < dec->size(); ++s) {
       std::string sw = where + ": question_decomposition[" + std::to_string(s) + "]";
+      if (!(*dec)[s].is_object()) throw Error(sw + ": expected a JSON object, got " + json_brief((*dec)[s]));
       const json* ps = find((*dec)[s], "paragraph_support_idx");
       if (!ps) continue;  // unanswerable MuSiQue-Full questions have no support
       int idx = as_int(*ps, "paragraph_support_idx", sw);
@@ -237,7 +245,7 @@ Question parse_musique(const json& r, const std::string& where) {
 Question parse_ircot(const json& r, const std::string& where) {
   Question q;
   q.id = json_string(r, "question_id", where);
-  q.question = json_string(r, "question_text", where);
+  q.question = json_text(r, "question_text", where);
   const json& objs = as_array(json_field(r, "answers_objects", where), "answers_objects", where);
   for (size_t i = 0; i < objs.size(); ++i) {
     std::string aw = where + ": answers_objects[" + std::to_string(i) + "]";
@@ -273,10 +281,9 @@ Question parse_ircot(const json& r, const std::string& where) {
       const json& c = (*ctxs)[i];
       ContextParagraph cp;
       const json* title = find(c, "title");
-      cp.title = title ? trim(as_string(*title, "title", cw)) : "";
-      cp.sentences.push_back(trim(json_string(c, "paragraph_text", cw)));
-      const json* sup = find(c, "is_supporting");
-      if (sup && sup->is_boolean() && sup->get<bool>()) q.supporting_facts.push_back({cp.title, 0});
+      cp.title = title ? trim(as_text(*title, "title", cw)) : "";
+      cp.sentences.push_back(trim(json_text(c, "paragraph_text", cw)));
+      if (as_flag(c, "is_supporting", cw)) q.supporting_facts.push_back({cp.title, 0});
       q.context.push_back(cp);
     }
   }
@@ -303,15 +310,58 @@ QuestionFormat detect_format(const json& r, const std::string& where) {
               "paragraphs) or IRCoT processed JSONL (question_id, question_text, answers_objects)");
 }
 
+// What every format must satisfy: an id and a question text, and, when the question brings its own
+// context, supporting facts that point into it (a fact pointing nowhere is a data error, not a
+// retrieval failure).
+void check_question(const Question& q, const std::string& where) {
+  if (trim(q.id).empty()) throw Error(where + ": the question id is empty");
+  const std::string qw = where + ": question \"" + q.id + "\"";
+  if (trim(q.question).empty()) throw Error(qw + ": the question text is empty");
+  if (q.context.empty()) return;
+  std::unordered_map<std::string, size_t> sentences;  // title -> most sentences of a paragraph so titled
+  for (const auto& p : q.context) {
+    size_t& n = sentences[p.title];
+    n = std::max(n, p.sentences.size());
+  }
+  for (size_t i = 0; i < q.supporting_facts.size(); ++i) {
+    const SupportingFact& f = q.supporting_facts[i];
+    const std::string fw = qw + ": field \"supporting_facts[" + std::to_string(i) + "]\"";
+    auto it = sentences.find(f.title);
+    if (it == sentences.end())
+      throw Error(fw + ": title \"" + f.title + "\" is not among the question's " +
+                  std::to_string(q.context.size()) + " context paragraphs");
+    if (f.sent_id < 0 || static_cast<size_t>(f.sent_id) >= it->second)
+      throw Error(fw + ": sentence " + std::to_string(f.sent_id) + " of \"" + f.title + "\", which has " +
+                  std::to_string(it->second) + " sentence" + (it->second == 1 ? "" : "s"));
+  }
+}
+
 Question parse_question(QuestionFormat f, const json& r, const std::string& where) {
   if (!r.is_object()) throw Error(where + ": expected a JSON object (one question)");
+  Question q;
   switch (f) {
-    case QuestionFormat::kHotpot: return parse_hotpot(r, where);
-    case QuestionFormat::kMusique: return parse_musique(r, where);
-    case QuestionFormat::kIrcot: return parse_ircot(r, where);
+    case QuestionFormat::kHotpot: q = parse_hotpot(r, where); break;
+    case QuestionFormat::kMusique: q = parse_musique(r, where); break;
+    case QuestionFormat::kIrcot: q = parse_ircot(r, where); break;
   }
-  return Question();
+  check_question(q, where);
+  return q;
 }
+
+// Question ids must be unique within a file (results and traces are keyed by id).
+class IdCheck {
+ public:
+  explicit IdCheck(const std::string& path) : path_(path) {}
+  // place: "line 7", "record index 3"
+  void add(const std::string& id, const std::string& place) {
+    auto [it, fresh] = seen_.emplace(id, place);
+    if (!fresh)
+      throw Error(path_ + ": " + place + ": duplicate question id \"" + id + "\" (first at " + it->second + ")");
+  }
+ private:
+  std::string path_;
+  std::unordered_map<std::string, std::string> seen_;
+};
 
 }  // namespace
 
@@ -332,14 +382,14 @@ std::vector<Passage> read_corpus(const std::string& path) {
     if (!id) id = find(obj, "_id");
     p.id = id ? as_string(*id, "id", where) : std::to_string(line);
     const json* title = find(obj, "title");
-    if (title) p.title = as_string(*title, "title", where);
+    if (title) p.title = as_text(*title, "title", where);
     if (const json* t = find(obj, "text")) {
-      p.text = as_string(*t, "text", where);
+      p.text = as_text(*t, "text", where);
     } else if (const json* pt = find(obj, "paragraph_text")) {
-      p.text = as_string(*pt, "paragraph_text", where);
+      p.text = as_text(*pt, "paragraph_text", where);
     } else if (const json* ct = find(obj, "contents")) {
       // FlashRAG: "title\ntext", the title often in double quotes.
-      std::string contents = as_string(*ct, "contents", where);
+      std::string contents = as_text(*ct, "contents", where);
       size_t nl = contents.find('\n');
       std::string head = nl == std::string::npos ? "" : contents.substr(0, nl);
       p.text = nl == std::string::npos ? contents : contents.substr(nl + 1);
@@ -380,14 +430,18 @@ std::vector<Question> read_questions(const std::string& path) {
     json all = read_json(path);
     if (all.empty()) throw Error(path + ": empty list (no questions)");
     QuestionFormat f = detect_format(all[0], path + ": record index 0");
-    for (size_t i = 0; i < all.size(); ++i)
+    IdCheck ids(path);
+    for (size_t i = 0; i < all.size(); ++i) {
       out.push_back(parse_question(f, all[i], path + ": record index " + std::to_string(i)));
+      ids.add(out.back().id, "record index " + std::to_string(i));
+    }
     return out;
   }
   if (c != '{')
     throw Error(path + ": unknown question format: expected a JSON list or JSON Lines of question objects");
   bool detected = false;
   QuestionFormat f = QuestionFormat::kHotpot;
+  IdCheck ids(path);
   for_each_jsonl(path, [&](const json& obj, size_t line) {
     std::string where = path + ":" + std::to_string(line);
     if (!detected) {
@@ -395,6 +449,7 @@ std::vector<Question> read_questions(const std::string& path) {
       detected = true;
     }
     out.push_back(parse_question(f, obj, where));
+    ids.add(out.back().id, "line " + std::to_string(line));
   });
   if (out.empty()) throw Error(path + ": empty file (no questions)");
   return out;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -31,26 +32,18 @@ struct HfConfig {
   int64_t original_context = 8192;
 };
 
+// A positive integer that GGUF's uint32 metadata can hold; fallback < 0: required.
 int64_t cfg_int(const nlohmann::json& j, const char* field, const std::string& where, int64_t fallback = -1) {
-  if (!j.contains(field) || j[field].is_null()) {
-    if (fallback >= 0) return fallback;
-    throw Error(where + ": field " + field + " is missing");
-  }
-  if (!j[field].is_number_integer() || j[field].get<int64_t>() <= 0)
-    throw Error(where + ": field " + field + " must be a positive integer");
-  return j[field].get<int64_t>();
+  const int64_t hi = UINT32_MAX;
+  return fallback < 0 ? json_int(j, field, where, 1, hi) : json_int_or(j, field, where, fallback, 1, hi);
 }
 
 double cfg_num(const nlohmann::json& j, const char* field, const std::string& where, double fallback) {
-  if (!j.contains(field) || j[field].is_null()) return fallback;
-  if (!j[field].is_number()) throw Error(where + ": field " + field + " must be a number");
-  return j[field].get<double>();
+  return json_number_or(j, field, where, fallback);
 }
 
 bool cfg_bool(const nlohmann::json& j, const char* field, const std::string& where, bool fallback) {
-  if (!j.contains(field) || j[field].is_null()) return fallback;
-  if (!j[field].is_boolean()) throw Error(where + ": field " + field + " must be true or false");
-  return j[field].get<bool>();
+  return json_bool_or(j, field, where, fallback);
 }
 
 HfConfig config_read(const std::string& dir) {
@@ -63,7 +56,7 @@ HfConfig config_read(const std::string& dir) {
   if (j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty() &&
       j["architectures"][0].is_string())
     hf_arch = j["architectures"][0].get<std::string>();
-  std::string model_type = j.value("model_type", "");
+  std::string model_type = json_text_or(j, "model_type", where, "");
   if (hf_arch == "LlamaForCausalLM" || (hf_arch.empty() && model_type == "llama")) c.arch = "llama";
   else if (hf_arch == "Qwen2ForCausalLM" || (hf_arch.empty() && model_type == "qwen2")) c.arch = "qwen2";
   else
@@ -87,7 +80,7 @@ HfConfig config_read(const std::string& dir) {
   if (c.head_dim % 2 != 0) throw Error(where + ": head_dim must be even for rotary embeddings");
   if (cfg_bool(j, "mlp_bias", where, false))
     throw Error(where + ": mlp_bias=true has no tensors in llama.cpp's llama architecture");
-  std::string act = j.value("hidden_act", "silu");
+  std::string act = json_text_or(j, "hidden_act", where, "silu");
   if (act != "silu") throw Error(where + ": hidden_act " + act + " cannot be exported (llama.cpp uses silu)");
   if (c.arch == "qwen2" && cfg_bool(j, "use_sliding_window", where, false))
     throw Error(where + ": use_sliding_window=true is not supported by llama.cpp's qwen2 architecture");
@@ -95,7 +88,7 @@ HfConfig config_read(const std::string& dir) {
   if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {
     const nlohmann::json& rs = j["rope_scaling"];
     if (!rs.is_object()) throw Error(where + ": field rope_scaling must be an object or null");
-    std::string t = rs.value("rope_type", rs.value("type", ""));
+    std::string t = json_text_or(rs, "rope_type", where + ": rope_scaling", json_text_or(rs, "type", where + ": rope_scaling", ""));
     if (t == "default" || t.empty()) {
       c.rope_type = "";
     } else if (t == "linear") {
@@ -218,6 +211,7 @@ GgufExportSummary gguf_export(const std::string& model_dir, const std::string& o
                   shape_text(shape));
     if (t->dtype != DType::kF32 && t->dtype != DType::kF16 && t->dtype != DType::kBF16)
       throw Error(wfile + ": tensor " + hf + " has dtype " + dtype_name(t->dtype) + " (F32, F16 or BF16 expected)");
+    tensor_check_finite(*t, wfile);
     TensorPlan p;
     p.gguf_name = gg;
     p.src = t;

@@ -19,13 +19,18 @@ const char* kQwen2Pattern =
     "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const char* kGpt2Pattern = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
-std::vector<nlohmann::json> flatten_sequence(const nlohmann::json& node, const char* list_field) {
+// A node's "type" ("" when the node is no object or has none); a type that is not a string throws naming where.
+std::string type_of(const nlohmann::json& node, const std::string& where) {
+  return node.is_object() ? json_text_or(node, "type", where, "") : "";
+}
+
+std::vector<nlohmann::json> flatten_sequence(const nlohmann::json& node, const char* list_field,
+                                             const std::string& where) {
   std::vector<nlohmann::json> out;
   if (node.is_null()) return out;
-  if (node.is_object() && node.value("type", "") == "Sequence" && node.contains(list_field) &&
-      node[list_field].is_array()) {
+  if (type_of(node, where) == "Sequence" && node.contains(list_field) && node[list_field].is_array()) {
     for (const auto& child : node[list_field]) {
-      std::vector<nlohmann::json> sub = flatten_sequence(child, list_field);
+      std::vector<nlohmann::json> sub = flatten_sequence(child, list_field, where);
       out.insert(out.end(), sub.begin(), sub.end());
     }
   } else {
@@ -71,11 +76,12 @@ bool gguf_token_looks_special(const std::string& t) {
 
 std::string gguf_pre_tokenizer_name(const nlohmann::json& tok, const std::string& where) {
   const nlohmann::json pre = tok.contains("pre_tokenizer") ? tok["pre_tokenizer"] : nlohmann::json();
-  std::vector<nlohmann::json> steps = flatten_sequence(pre, "pretokenizers");
+  const std::string pw = where + ": pre_tokenizer";
+  std::vector<nlohmann::json> steps = flatten_sequence(pre, "pretokenizers", pw);
   bool byte_level = false, byte_level_regex = false;
   std::vector<std::string> patterns;
   for (const auto& step : steps) {
-    std::string type = step.is_object() ? step.value("type", "") : "";
+    std::string type = type_of(step, pw);
     if (type == "ByteLevel") {
       byte_level = true;
       if (json_bool(step, "add_prefix_space", false))
@@ -85,7 +91,7 @@ std::string gguf_pre_tokenizer_name(const nlohmann::json& tok, const std::string
       const nlohmann::json& pat = step.contains("pattern") ? step["pattern"] : nlohmann::json();
       if (!pat.is_object() || !pat.contains("Regex") || !pat["Regex"].is_string())
         throw Error(where + ": pre_tokenizer Split without a Regex pattern has no llama.cpp equivalent");
-      if (step.value("behavior", "") != "Isolated" || json_bool(step, "invert", false))
+      if (json_text_or(step, "behavior", pw, "") != "Isolated" || json_bool(step, "invert", false))
         throw Error(where + ": pre_tokenizer Split must be behavior Isolated, invert false for llama.cpp");
       patterns.push_back(pat["Regex"].get<std::string>());
     } else {
@@ -103,8 +109,8 @@ std::string gguf_pre_tokenizer_name(const nlohmann::json& tok, const std::string
   // Normalizers: none, or NFC (Qwen2's), which llama.cpp's qwen2 pre-tokenizer goes with.
   const nlohmann::json norm = tok.contains("normalizer") ? tok["normalizer"] : nlohmann::json();
   std::string norm_type;
-  for (const auto& n : flatten_sequence(norm, "normalizers")) {
-    std::string t = n.is_object() ? n.value("type", "") : "";
+  for (const auto& n : flatten_sequence(norm, "normalizers", where + ": normalizer")) {
+    std::string t = type_of(n, where + ": normalizer");
     if (t != "NFC") throw Error(where + ": normalizer " + t + " has no llama.cpp equivalent for byte-level BPE");
     norm_type = t;
   }
@@ -127,7 +133,7 @@ GgufVocab gguf_vocab_read(const std::string& dir, int64_t n_vocab) {
   if (!tok.is_object() || !tok.contains("model") || !tok["model"].is_object())
     throw Error(path + ": field model is missing");
   const nlohmann::json& model = tok["model"];
-  std::string type = model.value("type", "");
+  std::string type = json_text_or(model, "type", path + ": model", "");
   if (type.empty() && model.contains("merges")) type = "BPE";
   if (type != "BPE")
     throw Error(path + ": model.type " + (type.empty() ? std::string("(none)") : type) +
@@ -218,14 +224,15 @@ GgufVocab gguf_vocab_read(const std::string& dir, int64_t n_vocab) {
 
   // A TemplateProcessing post-processor that puts a special token first adds BOS (Llama-3), last adds EOS.
   const nlohmann::json post = tok.contains("post_processor") ? tok["post_processor"] : nlohmann::json();
-  for (const auto& p : flatten_sequence(post, "processors")) {
-    if (!p.is_object() || p.value("type", "") != "TemplateProcessing" || !p.contains("single") ||
+  const std::string ppw = path + ": post_processor";
+  for (const auto& p : flatten_sequence(post, "processors", ppw)) {
+    if (type_of(p, ppw) != "TemplateProcessing" || !p.contains("single") ||
         !p["single"].is_array() || p["single"].empty())
       continue;
     const nlohmann::json& single = p["single"];
     auto special_id = [&](const nlohmann::json& piece) -> int64_t {
-      if (!piece.is_object() || !piece.contains("SpecialToken")) return -1;
-      std::string name = piece["SpecialToken"].value("id", "");
+      if (!piece.is_object() || !piece.contains("SpecialToken") || !piece["SpecialToken"].is_object()) return -1;
+      std::string name = json_text_or(piece["SpecialToken"], "id", ppw, "");
       return lookup(name);
     };
     int64_t first = special_id(single.front()), last = special_id(single.back());

@@ -41,7 +41,11 @@ struct LlamaConfig {
   static LlamaConfig from_json(const nlohmann::json& j, const std::string& where);
   nlohmann::json to_json() const;
   // The consistency checks from_json applies (also for configs built in code); `where` names the source.
+  // Also: max_position_embeddings positive, bos/eos ids inside the vocabulary, and float32 weights that
+  // fit in this machine's memory (refused with both figures before anything is allocated).
   void validate(const std::string& where) const;
+  // Number of weights (as a double: absurd configs must not overflow).
+  double parameter_count() const;
 };
 
 // Rotary inverse frequencies [head_dim / 2] (float32), with llama3 rope_scaling applied when configured,

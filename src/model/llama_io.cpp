@@ -2,6 +2,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -20,27 +21,27 @@ namespace {
 
 int64_t config_int(const nlohmann::json& j, const char* field, const std::string& where, bool required,
                    int64_t fallback) {
-  auto it = j.find(field);
-  if (it == j.end() || it->is_null()) {
-    if (required) throw Error(where + ": missing field \"" + field + "\"");
-    return fallback;
-  }
-  if (!it->is_number_integer()) throw Error(where + ": field \"" + field + "\" must be an integer, got " + it->dump());
-  return it->get<int64_t>();
+  return required ? json_int(j, field, where) : json_int_or(j, field, where, fallback);
 }
 
 double config_number(const nlohmann::json& j, const char* field, const std::string& where, double fallback) {
-  auto it = j.find(field);
-  if (it == j.end() || it->is_null()) return fallback;
-  if (!it->is_number()) throw Error(where + ": field \"" + field + "\" must be a number, got " + it->dump());
-  return it->get<double>();
+  return json_number_or(j, field, where, fallback);
 }
 
 bool config_bool(const nlohmann::json& j, const char* field, const std::string& where, bool fallback) {
-  auto it = j.find(field);
-  if (it == j.end() || it->is_null()) return fallback;
-  if (!it->is_boolean()) throw Error(where + ": field \"" + field + "\" must be true or false, got " + it->dump());
-  return it->get<bool>();
+  return json_bool_or(j, field, where, fallback);
+}
+
+// Physical memory of this machine in bytes (0 when unknown).
+double machine_memory_bytes() {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
+}
+
+std::string gib_text(double bytes) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3g GiB", bytes / (1024.0 * 1024.0 * 1024.0));
+  return buf;
 }
 
 }  // namespace
@@ -108,10 +109,7 @@ LlamaConfig LlamaConfig::from_json(const nlohmann::json& j, const std::string& w
     if (type == "llama3") {
       const std::string w = where + ": rope_scaling";
       c.rope_type = "llama3";
-      auto need = [&](const char* f) {
-        if (!rs->contains(f) || !(*rs)[f].is_number()) throw Error(w + ": missing number field \"" + f + "\"");
-        return (*rs)[f].get<double>();
-      };
+      auto need = [&](const char* f) { return json_number(*rs, f, w, 0.0, 1e9); };
       c.rope_factor = need("factor");
       c.rope_low_freq_factor = need("low_freq_factor");
       c.rope_high_freq_factor = need("high_freq_factor");
@@ -126,10 +124,8 @@ LlamaConfig LlamaConfig::from_json(const nlohmann::json& j, const std::string& w
     if (eos->is_number_integer()) {
       c.eos_token_ids = {eos->get<int64_t>()};
     } else if (eos->is_array()) {
-      for (const auto& e : *eos) {
-        if (!e.is_number_integer()) throw Error(where + ": field \"eos_token_id\" must hold integers");
-        c.eos_token_ids.push_back(e.get<int64_t>());
-      }
+      for (size_t i = 0; i < eos->size(); ++i)
+        c.eos_token_ids.push_back(json_as_int((*eos)[i], "eos_token_id[" + std::to_string(i) + "]", where));
     } else {
       throw Error(where + ": field \"eos_token_id\" must be an integer or a list of integers");
     }
@@ -169,6 +165,36 @@ void LlamaConfig::validate(const std::string& where) const {
     throw Error(where + ": rope_scaling: \"high_freq_factor\" must exceed \"low_freq_factor\"");
   if (rope_type == "llama3" && (rope_factor <= 0 || rope_low_freq_factor <= 0 || rope_original_max_position <= 0))
     throw Error(where + ": rope_scaling: factor, low_freq_factor and original_max_position_embeddings must be positive");
+  positive("max_position_embeddings", max_position_embeddings);
+  if (!(rms_norm_eps > 0)) throw Error(where + ": field \"rms_norm_eps\" must be positive");
+  auto token = [&](const std::string& field, int64_t id) {
+    if (id < 0 || id >= vocab_size)
+      throw Error(where + ": field \"" + field + "\" " + std::to_string(id) + " is outside the vocabulary of " +
+                  std::to_string(vocab_size) + " tokens");
+  };
+  if (bos_token_id != -1) token("bos_token_id", bos_token_id);
+  for (size_t i = 0; i < eos_token_ids.size(); ++i)
+    token(eos_token_ids.size() == 1 ? "eos_token_id" : "eos_token_id[" + std::to_string(i) + "]", eos_token_ids[i]);
+  if (eos_token_ids.empty() && eos_token_id != -1) token("eos_token_id", eos_token_id);
+  // Memory before allocation: the float32 weights alone must fit in this machine's memory.
+  const double bytes = 4.0 * parameter_count();
+  const double have = machine_memory_bytes();
+  if (have > 0 && bytes > have)
+    throw Error(where + ": the model needs " + gib_text(bytes) + " for its float32 weights (vocab_size " + std::to_string(vocab_size) + ", hidden_size " + std::to_string(hidden_size) +
+                ", intermediate_size " + std::to_string(intermediate_size) + ", num_hidden_layers " +
+                std::to_string(num_hidden_layers) + "); this machine has " + gib_text(have) + " of memory");
+}
+
+double LlamaConfig::parameter_count() const {
+  // In floating point: absurd sizes must not overflow before they are refused.
+  const double V = static_cast<double>(vocab_size), D = static_cast<double>(hidden_size),
+               F = static_cast<double>(intermediate_size), L = static_cast<double>(num_hidden_layers);
+  const double q = static_cast<double>(num_attention_heads) * static_cast<double>(head_dim);
+  const double kv = static_cast<double>(num_key_value_heads) * static_cast<double>(head_dim);
+  double layer = 2 * D + D * q + 2 * D * kv + q * D + 3 * D * F;
+  if (attention_bias) layer += q + 2 * kv;
+  if (attention_out_bias) layer += D;
+  return V * D * (tie_word_embeddings ? 1 : 2) + L * layer + D;
 }
 
 nlohmann::json LlamaConfig::to_json() const {
@@ -272,6 +298,7 @@ Llama llama_load(const std::string& dir, torch::Device device) {
     if (t->shape != param.sizes().vec())
       throw Error(dir + ": tensor \"" + name + "\" has shape " + shape_text(t->shape) + ", expected " +
                   shape_text(param.sizes().vec()));
+    tensor_check_finite(*t, dir);
     tensor_copy_into(param, *t, dir);
   }
   for (const TensorView* t : weights->all()) {

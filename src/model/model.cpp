@@ -66,11 +66,16 @@ std::unique_ptr<LanguageModel> LanguageModel::load(const std::string& dir, const
   const std::string gen_path = (fs::path(dir) / "generation_config.json").string();
   if (fs::exists(gen_path)) {
     nlohmann::json gen = read_json(gen_path);
-    auto eos = gen.find("eos_token_id");
-    if (eos != gen.end() && eos->is_number_integer()) impl->eos_ids.insert(eos->get<int64_t>());
-    if (eos != gen.end() && eos->is_array())
-      for (const auto& e : *eos)
-        if (e.is_number_integer()) impl->eos_ids.insert(e.get<int64_t>());
+    if (!gen.is_object()) throw Error(gen_path + ": expected a JSON object");
+    const int64_t last = cfg.vocab_size - 1;
+    if (const nlohmann::json* eos = json_find(gen, "eos_token_id")) {
+      if (eos->is_array()) {
+        for (size_t i = 0; i < eos->size(); ++i)
+          impl->eos_ids.insert(json_as_int((*eos)[i], "eos_token_id[" + std::to_string(i) + "]", gen_path, 0, last));
+      } else {
+        impl->eos_ids.insert(json_as_int(*eos, "eos_token_id", gen_path, 0, last));
+      }
+    }
   }
   if (impl->eos_ids.empty() && impl->tokenizer.eos_id() >= 0) impl->eos_ids.insert(impl->tokenizer.eos_id());
   if (impl->tokenizer.vocab_size() > static_cast<size_t>(cfg.vocab_size))
@@ -156,16 +161,23 @@ static std::vector<std::vector<int32_t>> decode_batch(LanguageModel::Impl& m,
                                                       const std::vector<RowSettings>& settings, bool use_cache) {
   const int64_t B = static_cast<int64_t>(prompts.size());
   const int64_t vocab = m.model->config().vocab_size;
+  const int64_t context = m.model->config().max_position_embeddings;
   std::vector<RowState> rows(B);
+  std::vector<int64_t> limit(B);  // new tokens a row may take: its max_tokens, capped by the context
   int64_t Tmax = 0;
   for (int64_t b = 0; b < B; ++b) {
     if (prompts[b].empty()) throw Error(m.dir + ": cannot generate from an empty prompt");
     for (int32_t id : prompts[b])
       if (id < 0 || id >= vocab)
         throw Error(m.dir + ": token id " + std::to_string(id) + " outside the vocabulary of " + std::to_string(vocab));
-    Tmax = std::max<int64_t>(Tmax, static_cast<int64_t>(prompts[b].size()));
+    const int64_t n = static_cast<int64_t>(prompts[b].size());
+    if (n >= context && settings[b].max_tokens > 0)
+      throw Error(m.dir + ": a prompt of " + std::to_string(n) + " tokens leaves no room in the model's context of " +
+                  std::to_string(context) + " tokens (max_position_embeddings)");
+    Tmax = std::max<int64_t>(Tmax, n);
+    limit[b] = std::min<int64_t>(settings[b].max_tokens, context - n);
     rows[b].rng.seed(settings[b].seed);
-    rows[b].done = settings[b].max_tokens <= 0;
+    rows[b].done = limit[b] <= 0;
   }
   torch::Tensor ids = torch::full({B, Tmax}, m.pad_id, torch::kLong);
   torch::Tensor valid = torch::zeros({B, Tmax}, torch::kBool);
@@ -208,7 +220,7 @@ static std::vector<std::vector<int32_t>> decode_batch(LanguageModel::Impl& m,
         continue;
       }
       r.out.push_back(static_cast<int32_t>(tok));
-      if (static_cast<int>(r.out.size()) >= s.max_tokens) r.done = true;
+      if (static_cast<int64_t>(r.out.size()) >= limit[b]) r.done = true;
       if (!s.stop.empty() && stop_find(m.tokenizer.decode(r.out, true), s.stop) != std::string::npos) r.done = true;
       if (!r.done) still.push_back(static_cast<int64_t>(i));
     }

@@ -12,7 +12,7 @@
 namespace steper {
 
 struct TokenGenerateOptions {
-  int max_tokens = 64;
+  int max_tokens = 64;  // new tokens at most; never more than the context (max_position_embeddings) leaves
   float temperature = 0.0f;  // 0 = greedy
   float top_p = 1.0f;
   uint64_t seed = 0;
@@ -27,6 +27,8 @@ class LanguageModel : public TextGenerator {
   static std::unique_ptr<LanguageModel> load(const std::string& dir, const std::string& device = "cpu");
   ~LanguageModel() override;
 
+  // Generation stops at max_tokens or when prompt and continuation fill the model's context
+  // (max_position_embeddings), whichever comes first; a prompt that fills the context throws Error.
   std::vector<GenerateResult> generate(const std::vector<GenerateRequest>& requests) override;
   std::string name() const override;
   // Batched token-level generation: the new ids for each prompt.

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -126,6 +127,51 @@ uint16_t f32_to_bf16(float f) {
 }
 
 float bf16_to_f32(uint16_t h) { return bits_float(static_cast<uint32_t>(h) << 16); }
+
+// ---------------------------------------------------------------------------------------------
+// non-finite values
+
+namespace {
+// Index of the first element whose exponent bits (mask) are all set, or -1.
+template <typename Bits>
+int64_t first_all_ones(const uint8_t* data, size_t n, Bits mask) {
+  for (size_t i = 0; i < n; ++i) {
+    Bits b;
+    std::memcpy(&b, data + i * sizeof(Bits), sizeof(Bits));
+    if ((b & mask) == mask) return static_cast<int64_t>(i);
+  }
+  return -1;
+}
+}  // namespace
+
+int64_t tensor_first_nonfinite(const TensorView& t) {
+  switch (t.dtype) {
+    case DType::kF32: return first_all_ones<uint32_t>(t.data, t.nbytes / 4, 0x7f800000u);
+    case DType::kF16: return first_all_ones<uint16_t>(t.data, t.nbytes / 2, 0x7c00u);
+    case DType::kBF16: return first_all_ones<uint16_t>(t.data, t.nbytes / 2, 0x7f80u);
+    case DType::kF64: return first_all_ones<uint64_t>(t.data, t.nbytes / 8, 0x7ff0000000000000ull);
+    default: return -1;
+  }
+}
+
+void tensor_check_finite(const TensorView& t, const std::string& where) {
+  int64_t i = tensor_first_nonfinite(t);
+  if (i < 0) return;
+  double v = 0;
+  switch (t.dtype) {
+    case DType::kF32: {
+      float f;
+      std::memcpy(&f, t.data + 4 * i, 4);
+      v = f;
+      break;
+    }
+    case DType::kF16: v = f16_to_f32(static_cast<uint16_t>(t.data[2 * i] | (t.data[2 * i + 1] << 8))); break;
+    case DType::kBF16: v = bf16_to_f32(static_cast<uint16_t>(t.data[2 * i] | (t.data[2 * i + 1] << 8))); break;
+    default: std::memcpy(&v, t.data + 8 * i, 8);
+  }
+  throw Error(where + ": tensor \"" + t.name + "\" holds " + (std::isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf") +
+              " at element " + std::to_string(i) + ": the weights are damaged (a diverged training run?)");
+}
 
 // ---------------------------------------------------------------------------------------------
 // reading one file

@@ -42,6 +42,12 @@ class ModelWeights {
   virtual std::vector<const TensorView*> all() const = 0;
 };
 
+// The index of the first NaN or infinite element of a floating-point tensor (F32, F16, BF16, F64), or -1
+// when there is none (and for other dtypes).
+int64_t tensor_first_nonfinite(const TensorView& t);
+// Throws Error "WHERE: tensor "NAME" holds NaN at element I ..." when tensor_first_nonfinite finds one.
+void tensor_check_finite(const TensorView& t, const std::string& where);
+
 // Writes one safetensors file atomically (tensors in the given order, header 8-byte aligned).
 void safetensors_write(const std::string& path, const std::vector<TensorView>& tensors,
                        const std::map<std::string, std::string>& metadata = {});

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "data/formats.h"
+#include "../hostile/error_of.h"
 
 namespace steper {
 namespace {
@@ -16,17 +17,6 @@ std::string fixture(const std::string& name) { return std::string(STEPER_FIXTURE
 
 std::string temp_path(const std::string& name) {
   return "/tmp/steper_test_data_" + std::to_string(getpid()) + "_" + name;
-}
-
-// The message of the steper::Error that fn throws ("" when it throws none).
-template <class F>
-std::string error_of(F fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 void expect_contains(const std::string& text, const std::string& part) {
@@ -341,6 +331,145 @@ TEST(QuestionErrors, EmptyFile) {
 TEST(QuestionErrors, CorpusIsNotAQuestionFile) {
   std::string path = fixture("corpus.jsonl");
   expect_contains(error_of([&] { read_questions(path); }), "unknown question format");
+}
+
+// ---------------------------------------------------------------- damaged values
+
+// Writes text to a fresh temporary file and returns its path.
+std::string write_temp(const std::string& name, const std::string& text) {
+  std::string path = temp_path(name);
+  write_file_atomic(path, text);
+  return path;
+}
+
+// One HotpotQA-format question (a JSON list) with two context paragraphs of two sentences each.
+std::string hotpot_list(const std::string& id, const std::string& facts, const std::string& sentences_a,
+                        const std::string& extra = "") {
+  return "[{\"_id\": \"" + id +
+         "\", \"question\": \"Where was the author of B born?\", \"answer\": \"Paris\", "
+         "\"supporting_facts\": " + facts + ", \"context\": [[\"A\", " + sentences_a +
+         "], [\"B\", [\"B was written by A.\", \"It sold well.\"]]]}" + extra + "]";
+}
+
+const char* kGoodFacts = "[[\"A\", 0], [\"B\", 0]]";
+const char* kGoodSentences = "[\"A was born in Paris.\", \"A wrote B.\"]";
+
+TEST(QuestionValues, ValidQuestionLoads) {
+  // The base of the damaged variants below loads: each failure is the damage's.
+  auto qs = read_questions(write_temp("valid.json", hotpot_list("q1", kGoodFacts, kGoodSentences)));
+  ASSERT_EQ(qs.size(), 1u);
+  ASSERT_EQ(qs[0].supporting_facts.size(), 2u);
+  EXPECT_EQ(qs[0].context[0].sentences[1], "A wrote B.");
+}
+
+TEST(QuestionValues, NumbersAsContextSentencesAreRejected) {
+  std::string path = write_temp("num_sent.json", hotpot_list("q1", kGoodFacts, "[1, 2]"));
+  std::string msg = error_of([&] { read_questions(path); });
+  expect_contains(msg, path + ": record index 0");
+  expect_contains(msg, "context[0][1][0]");
+  expect_contains(msg, "must be a string, got 1");
+}
+
+TEST(QuestionValues, NumbersAsContextSentencesInJsonlAreRejected) {
+  std::string path = write_temp("num_sent.jsonl",
+                                "{\"_id\": \"q1\", \"question\": \"Q?\", \"answer\": \"x\", \"supporting_facts\": [], "
+                                "\"context\": {\"title\": [\"A\"], \"sentences\": [[\"s\", 7]]}}\n");
+  std::string msg = error_of([&] { read_questions(path); });
+  expect_contains(msg, path + ":1:");
+  expect_contains(msg, "context.sentences[0][1]");
+}
+
+TEST(QuestionValues, NegativeSupportingSentenceIsADataError) {
+  std::string path = write_temp("sf_neg.json", hotpot_list("q7", "[[\"A\", -1]]", kGoodSentences));
+  std::string msg = error_of([&] { read_questions(path); });
+  expect_contains(msg, path + ": record index 0");
+  expect_contains(msg, "supporting_facts[0]");
+}
+
+TEST(QuestionValues, SupportingSentenceBeyondTheParagraphIsADataError) {
+  std::string path = write_temp("sf_999.json", hotpot_list("q7", "[[\"A\", 0], [\"B\", 999]]", kGoodSentences));
+  std::string msg = error_of([&] { read_questions(path); });
+  expect_contains(msg, path + ": record index 0");
+  expect_contains(msg, "question \"q7\"");
+  expect_contains(msg, "supporting_facts[1]");
+  expect_contains(msg, "sentence 999 of \"B\", which has 2 sentences");
+}
+
+TEST(QuestionValues, SupportingTitleOutsideTheContextIsADataError) {
+  std::string path = write_temp("sf_title.json", hotpot_list("q7", "[[\"Nowhere\", 0]]", kGoodSentences));
+  std::string msg = error_of([&] { read_questions(path); });
+  expect_contains(msg, "question \"q7\"");
+  expect_contains(msg, "supporting_facts[0]");
+  expect_contains(msg, "\"Nowhere\" is not among");
+}
+
+TEST(QuestionValues, SupportingFactsNeedNoContextWhenThereIsNone) {
+  // Open-domain files carry facts without context: nothing to check them against.
+  std::string path = write_temp("sf_noctx.jsonl",
+                                "{\"_id\": \"q1\", \"question\": \"Q?\", \"answer\": \"x\", "
+                                "\"supporting_facts\": [[\"Anything\", 5]]}\n");
+  auto qs = read_questions(path);
+  ASSERT_EQ(qs.size(), 1u);
+  EXPECT_EQ(qs[0].supporting_facts[0].sent_id, 5);
+}
+
+TEST(QuestionValues, DuplicateIdsInAListAreRejected) {
+  std::string one = hotpot_list("same", kGoodFacts, kGoodSentences);
+  std::string two = one.substr(0, one.size() - 1) + ", " + one.substr(1);
+  std::string path = write_temp("dup.json", two);
+  std::string msg = error_of([&] { read_questions(path); });
+  expect_contains(msg, path + ": record index 1: duplicate question id \"same\" (first at record index 0)");
+}
+
+TEST(QuestionValues, DuplicateIdsInJsonlAreRejected) {
+  std::string line = "{\"id\": \"2hop__1\", \"question\": \"Q?\", \"answer\": \"x\", \"paragraphs\": []}\n";
+  std::string path = write_temp("dup.jsonl", line + "\n" + line);
+  expect_contains(error_of([&] { read_questions(path); }), path + ": line 3: duplicate question id \"2hop__1\"");
+}
+
+TEST(QuestionValues, SentenceIdBeyondIntIsRejectedNotWrapped) {
+  std::string path = write_temp("sf_big.json", hotpot_list("q1", "[[\"A\", 4294967296]]", kGoodSentences));
+  std::string msg = error_of([&] { read_questions(path); });
+  expect_contains(msg, "supporting_facts[0][1]");
+  expect_contains(msg, "4294967296");
+}
+
+TEST(QuestionValues, NonBooleanIsSupportingIsRejected) {
+  std::string path = write_temp("musique_sup.jsonl",
+                                "{\"id\": \"2hop__1\", \"question\": \"Q?\", \"answer\": \"x\", \"paragraphs\": "
+                                "[{\"idx\": 0, \"title\": \"A\", \"paragraph_text\": \"t\", \"is_supporting\": \"yes\"}]}\n");
+  std::string msg = error_of([&] { read_questions(path); });
+  expect_contains(msg, path + ":1: paragraphs[0]: field \"is_supporting\" must be true or false");
+}
+
+TEST(CorpusValues, OverflowingIdNamesFileAndLine) {
+  std::string path = write_temp("c_1e400.jsonl",
+                                "{\"id\": \"a\", \"title\": \"T\", \"text\": \"x\"}\n{\"id\": 1e400, \"title\": \"T\", \"text\": \"y\"}\n");
+  std::string msg = error_of([&] { read_corpus(path); });
+  expect_contains(msg, path + ":2: malformed JSON");
+  expect_contains(msg, "1e400");
+  EXPECT_EQ(msg.find('\n'), std::string::npos);
+}
+
+TEST(CorpusValues, NumberAsTextIsRejected) {
+  std::string path = write_temp("c_num.jsonl", "{\"id\": 3, \"title\": \"T\", \"text\": 12}\n");
+  expect_contains(error_of([&] { read_corpus(path); }), path + ":1: field \"text\" must be a string, got 12");
+}
+
+TEST(CorpusValues, IntegerIdIsItsDecimalText) {
+  auto ps = read_corpus(write_temp("c_intid.jsonl", "{\"id\": 3, \"title\": \"T\", \"text\": \"x\"}\n"));
+  ASSERT_EQ(ps.size(), 1u);
+  EXPECT_EQ(ps[0].id, "3");
+}
+
+TEST(CorpusValues, TornLastLineNamesItsLine) {
+  std::string path = write_temp("c_torn.jsonl", "{\"id\": \"a\", \"text\": \"x\"}\n{\"id\": \"b\", \"te");
+  expect_contains(error_of([&] { read_corpus(path); }), path + ":2: malformed JSON");
+}
+
+TEST(JsonFile, OverflowingNumberInAJsonFileNamesItsLine) {
+  std::string path = write_temp("overflow.json", "[\n{\"a\": 1},\n{\"a\": -1e999}\n]\n");
+  expect_contains(error_of([&] { read_json(path); }), path + ":3: malformed JSON");
 }
 
 }  // namespace
