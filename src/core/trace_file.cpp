@@ -38,9 +38,9 @@ TraceFile read_trace_file(const std::string& path, bool kept_only) {
       throw Error(where + ": question id \"" + t.id + "\" again (first on line " + std::to_string(it->second) + ")");
     ++out.lines;
     bool kept = trace_line_kept(j, where);
-    if (kept && (t.steps.empty() || !t.answered))
+    if (kept && (t.steps.empty() || !t.answered || t.answers.empty()))
       throw Error(where + ": trace " + t.id + " is kept but has " +
-                  (t.steps.empty() ? std::string("no steps") : std::string("no answer sentence")));
+                  (t.steps.empty() ? "no steps" : !t.answered ? "no answer sentence" : "no gold answer"));
     if (!kept) ++out.not_kept;
     if (kept || !kept_only) out.traces.push_back(std::move(t));
   });

@@ -25,7 +25,7 @@ struct TraceFile {
 
 // Reads every line as a trace. Errors naming file and line: a missing or empty file, a malformed or cut
 // line (a torn last line included), a field of the wrong type, a question id seen twice, a kept trace
-// with no steps or no answer sentence; and, with kept_only, a file whose traces were all dropped.
+// with no steps, no answer sentence or no gold answer; and, with kept_only, a file whose traces were all dropped.
 TraceFile read_trace_file(const std::string& path, bool kept_only);
 
 }  // namespace steper

@@ -64,65 +64,9 @@ namespace {
 
 std::string field_where(const std::string& where, const char* field) { return where + ": field \"" + field + "\""; }
 
-std::vector<std::string> string_list(const json& j, const char* field, const std::string& where) {
-  const json& v = json_field(j, field, where);
-  if (!v.is_array()) throw Error(field_where(where, field) + " must be an array of strings");
-  std::vector<std::string> out;
-  for (const auto& x : v) {
-    if (!x.is_string()) throw Error(field_where(where, field) + " must be an array of strings");
-    out.push_back(x.get<std::string>());
-  }
-  return out;
-}
-
-// Optional fields: the default when absent, an error naming the field when of another type.
-std::string opt_string(const json& j, const char* field, const std::string& where, const std::string& dflt = "") {
-  auto it = j.find(field);
-  if (it == j.end() || it->is_null()) return dflt;
-  if (!it->is_string()) throw Error(field_where(where, field) + " must be a string");
-  return it->get<std::string>();
-}
-
-bool opt_bool(const json& j, const char* field, const std::string& where, bool dflt) {
-  auto it = j.find(field);
-  if (it == j.end() || it->is_null()) return dflt;
-  if (!it->is_boolean()) throw Error(field_where(where, field) + " must be true or false");
-  return it->get<bool>();
-}
-
-double opt_number(const json& j, const char* field, const std::string& where, double dflt) {
-  auto it = j.find(field);
-  if (it == j.end() || it->is_null()) return dflt;
-  if (!it->is_number()) throw Error(field_where(where, field) + " must be a number");
-  double v = it->get<double>();
-  if (!std::isfinite(v)) throw Error(field_where(where, field) + " must be finite");
-  return v;
-}
-
-int int_in(const json& j, const char* field, const std::string& where, int lo, int hi, const int* dflt) {
-  auto it = j.find(field);
-  if (it == j.end() || it->is_null()) {
-    if (dflt) return *dflt;
-    throw Error(field_where(where, field) + " is missing");
-  }
-  if (!it->is_number_integer()) throw Error(field_where(where, field) + " must be an integer");
-  int64_t v = it->get<int64_t>();
-  if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) v = INT64_MAX;
-  if (v < lo || v > hi)
-    throw Error(field_where(where, field) + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                "], got " + std::to_string(v));
-  return static_cast<int>(v);
-}
-
-const json& array_field(const json& j, const char* field, const std::string& where) {
-  const json& v = json_field(j, field, where);
-  if (!v.is_array()) throw Error(field_where(where, field) + " must be an array");
-  return v;
-}
-
 Passage passage_from_json(const json& p, const std::string& where) {
   if (!p.is_object()) throw Error(where + " must be an object with id, title and text");
-  return Passage{json_string(p, "id", where), json_string(p, "title", where), json_string(p, "text", where)};
+  return Passage{json_string(p, "id", where), json_text(p, "title", where), json_text(p, "text", where)};
 }
 
 }  // namespace
@@ -169,13 +113,13 @@ LoopOptions loop_options_from_json(const json& j, const std::string& where) {
   if (!j.is_object()) throw Error(where + ": field \"loop\" must be an object");
   const std::string w = where + ": loop";
   LoopOptions o;
-  o.framework = json_string(j, "framework", w);
-  o.prompt_format = json_string(j, "prompt_format", w);
-  std::string mode = json_string(j, "mode", w);
-  o.k = int_in(j, "k", w, 1, 1000000, nullptr);
-  o.max_steps = int_in(j, "max_steps", w, 1, 1000000, nullptr);
-  o.max_passages = int_in(j, "max_passages", w, 1, 1000000, nullptr);
-  o.passage_words = int_in(j, "passage_words", w, 1, 100000000, nullptr);
+  o.framework = json_text(j, "framework", w);
+  o.prompt_format = json_text(j, "prompt_format", w);
+  std::string mode = json_text(j, "mode", w);
+  o.k = static_cast<int>(json_int(j, "k", w, 1, 1000000));
+  o.max_steps = static_cast<int>(json_int(j, "max_steps", w, 1, 1000000));
+  o.max_passages = static_cast<int>(json_int(j, "max_passages", w, 1, 1000000));
+  o.passage_words = static_cast<int>(json_int(j, "passage_words", w, 1, 100000000));
   if (mode != "multi" && mode != "single" && mode != "none")
     throw Error(field_where(w, "mode") + " must be multi, single or none, not \"" + mode + "\"");
   o.mode = rag_mode_from_string(mode);
@@ -186,45 +130,44 @@ Trace trace_from_json(const json& j, const std::string& where) {
   if (!j.is_object()) throw Error(where + ": a trace must be a JSON object");
   Trace t;
   t.id = json_string(j, "id", where);
-  t.question = json_string(j, "question", where);
-  t.answers = string_list(j, "answers", where);
-  t.type = opt_string(j, "type", where);
-  const int zero = 0;
-  t.hops = int_in(j, "hops", where, 0, 1000, &zero);
-  t.teacher = opt_string(j, "teacher", where);
-  t.has_loop = j.contains("loop");
+  t.question = json_text(j, "question", where);
+  t.answers = json_string_array(j, "answers", where);
+  t.type = json_text_or(j, "type", where, "");
+  t.hops = static_cast<int>(json_int_or(j, "hops", where, 0, 0, 1000));
+  t.teacher = json_text_or(j, "teacher", where, "");
+  t.has_loop = json_find(j, "loop") != nullptr;
   if (t.has_loop) t.loop = loop_options_from_json(j["loop"], where);
-  const json& steps = array_field(j, "steps", where);
+  const json& steps = json_array(j, "steps", where);
   for (size_t i = 0; i < steps.size(); ++i) {
     std::string w = where + ": steps[" + std::to_string(i) + "]";
     const json& s = steps[i];
     if (!s.is_object()) throw Error(w + " must be an object");
     TraceStep st;
-    st.query = opt_string(s, "query", w);
-    st.sentence = json_string(s, "sentence", w);
-    if (s.contains("passages")) {
-      const json& ps = array_field(s, "passages", w);
+    st.query = json_text_or(s, "query", w, "");
+    st.sentence = json_text(s, "sentence", w);
+    if (json_find(s, "passages")) {
+      const json& ps = json_array(s, "passages", w);
       for (size_t k = 0; k < ps.size(); ++k) {
         std::string pw = w + ": passages[" + std::to_string(k) + "]";
         ScoredPassage sp;
         sp.passage = passage_from_json(ps[k], pw);
-        sp.score = opt_number(ps[k], "score", pw, 0.0);
+        sp.score = json_number_or(ps[k], "score", pw, 0.0);
         st.retrieved.push_back(std::move(sp));
       }
     }
     if (t.has_loop) {
-      const json& shown = array_field(s, "shown", w);
+      const json& shown = json_array(s, "shown", w);
       for (size_t k = 0; k < shown.size(); ++k)
         st.shown.push_back(passage_from_json(shown[k], w + ": shown[" + std::to_string(k) + "]"));
     }
     t.steps.push_back(std::move(st));
   }
-  t.answer = opt_string(j, "answer", where);
-  t.answered = opt_bool(j, "answered", where, !t.answer.empty());
-  std::string end = opt_string(j, "end", where, t.answered ? "answered" : "max_steps");
+  t.answer = json_text_or(j, "answer", where, "");
+  t.answered = json_bool_or(j, "answered", where, !t.answer.empty());
+  std::string end = json_text_or(j, "end", where, t.answered ? "answered" : "max_steps");
   if (!trace_end_from_name(end, &t.end)) throw Error(field_where(where, "end") + ": unknown reason \"" + end + "\"");
-  t.end_detail = opt_string(j, "end_detail", where);
-  t.correct = opt_bool(j, "correct", where, false);
+  t.end_detail = json_text_or(j, "end_detail", where, "");
+  t.correct = json_bool_or(j, "correct", where, false);
   return t;
 }
 
@@ -236,23 +179,21 @@ StepExample example_from_json(const json& j, const std::string& where) {
   else if (task == "exp") e.task = Task::kExp;
   else if (task == "agg") e.task = Task::kAgg;
   else throw Error(where + ": field \"task\" must be init, exp or agg, not \"" + task + "\"");
-  const int zero = 0;
-  e.step = int_in(j, "step", where, 0, 1000000, &zero);
-  e.prompt = json_string(j, "prompt", where);
-  e.target = json_string(j, "target", where);
+  e.step = static_cast<int>(json_int_or(j, "step", where, 0, 0, 1000000));
+  e.prompt = json_text(j, "prompt", where);
+  e.target = json_text(j, "target", where);
   return e;
 }
 
 Question question_from_json(const json& j, const std::string& where) {
   Question q;
   q.id = json_string(j, "id", where);
-  q.question = json_string(j, "question", where);
-  q.answers = string_list(j, "answers", where);
-  q.type = opt_string(j, "type", where);
-  const int zero = 0;
-  q.hops = int_in(j, "hops", where, 0, 1000, &zero);
+  q.question = json_text(j, "question", where);
+  q.answers = json_string_array(j, "answers", where);
+  q.type = json_text_or(j, "type", where, "");
+  q.hops = static_cast<int>(json_int_or(j, "hops", where, 0, 0, 1000));
   if (j.contains("supporting_facts")) {
-    const json& sf = array_field(j, "supporting_facts", where);
+    const json& sf = json_array(j, "supporting_facts", where);
     for (size_t i = 0; i < sf.size(); ++i) {
       const json& f = sf[i];
       std::string w = where + ": supporting_facts[" + std::to_string(i) + "]";
@@ -264,7 +205,7 @@ Question question_from_json(const json& j, const std::string& where) {
     }
   }
   if (j.contains("context")) {
-    const json& ctx = array_field(j, "context", where);
+    const json& ctx = json_array(j, "context", where);
     for (size_t i = 0; i < ctx.size(); ++i) {
       const json& c = ctx[i];
       std::string w = where + ": context[" + std::to_string(i) + "]";

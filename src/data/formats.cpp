@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "core/text.h"
 
 namespace steper {
 
@@ -20,13 +21,6 @@ using nlohmann::json;
 namespace {
 
 // ---------------------------------------------------------------- small helpers
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 // The first non-blank character of a file, or 0 when the file is blank.
 char first_char(const std::string& path) {

@@ -1,4 +1,4 @@
-// Readers and writers for the field's data formats (DESIGN.md section 3).
+// Readers and writers for the field's data formats (docs/DESIGN.md section 3).
 #pragma once
 
 #include <string>

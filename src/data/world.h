@@ -1,5 +1,5 @@
 // A deterministic (by seed) fictional multi-hop world: made-up entities, one short passage each,
-// bridge (2-4 hop) and comparison questions with supporting facts, HotpotQA format (DESIGN.md section 5).
+// bridge (2-4 hop) and comparison questions with supporting facts, HotpotQA format (docs/DESIGN.md section 5).
 #pragma once
 
 #include <cstdint>

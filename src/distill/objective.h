@@ -1,4 +1,4 @@
-// The training objectives (DESIGN.md section 1): StepER with difficulty-aware task weights, StepER with
+// The training objectives (docs/DESIGN.md section 1): StepER with difficulty-aware task weights, StepER with
 // uniform weights, and vanilla KD. Included only by distill/ sources: it pulls in <torch/torch.h>.
 #pragma once
 

@@ -37,7 +37,7 @@ IndexStats bm25_build_index(const std::vector<Passage>& passages, const std::str
 // from a locked pool (the demo evaluates systems side by side on one retriever).
 std::unique_ptr<Retriever> bm25_open_index(const std::string& dir, int threads = 0);
 
-// IRCoT query cleaning: strips wh-words and question marks; see DESIGN.md section 2.
+// IRCoT query cleaning: strips wh-words and question marks; see docs/DESIGN.md section 2.
 std::string ircot_clean_query(const std::string& text);
 // True for a sentence IRCoT does not use as a query (starts with so/thus/therefore/hence).
 bool ircot_is_conclusion(const std::string& sentence);

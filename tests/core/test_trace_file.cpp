@@ -80,9 +80,9 @@ TEST_F(TraceFileTest, WrongTypesNameTheLineAndField) {
   EXPECT_NE(m.find(path + ":2: field \"hops\""), std::string::npos) << m;
   m = error_of("{\"id\":\"a\",\"question\":\"Q?\",\"answers\":[\"x\"],\"steps\":[],\"kept\":\"yes\"}\n");
   EXPECT_NE(m.find("\"kept\""), std::string::npos) << m;
-  m = error_of("{\"id\":7,\"question\":\"Q?\",\"answers\":[\"x\"],\"steps\":[]}\n");
+  m = error_of("{\"id\":\"a\",\"question\":7,\"answers\":[\"x\"],\"steps\":[]}\n");
   EXPECT_NE(m.find(path + ":1:"), std::string::npos) << m;
-  EXPECT_NE(m.find("id"), std::string::npos) << m;
+  EXPECT_NE(m.find("question"), std::string::npos) << m;
   m = error_of("{\"id\":\"a\",\"question\":\"Q?\",\"answers\":[\"x\"],\"steps\":[{\"sentence\":5}]}\n");
   EXPECT_NE(m.find("steps[0]"), std::string::npos) << m;
   m = error_of("{\"id\":\"a\",\"question\":\"Q?\",\"answers\":[\"x\"],\"loop\":{\"k\":0},\"steps\":[]}\n");

@@ -269,7 +269,6 @@ std::string traces_summary(const std::string& path) {
 TEST(HostileInputs, TeachOutputJsonl) {
   FileKind k;
   k.name = "teach output JSONL";
-  k.owner = "src/teacher/teach_output.cpp, src/core/trace_json.cpp";
   for (int i = 0; i < 3; ++i) {
     json j = to_json(toy_trace(i));
     j["kept"] = true;

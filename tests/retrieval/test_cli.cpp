@@ -1,4 +1,4 @@
-// The command-line contract (DESIGN.md section 7): steper index / steper search, run as a user would.
+// The command-line contract (docs/DESIGN.md section 7): steper index / steper search, run as a user would.
 #include <sys/wait.h>
 #include <unistd.h>
 
