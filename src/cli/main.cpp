@@ -5,6 +5,7 @@
 #include <exception>
 #include <memory>
 
+#include "cli/blas_kernels.h"
 #include "cli/command.h"
 #include "core/error.h"
 
@@ -16,6 +17,7 @@ std::vector<CommandSpec>& command_registry() {
 }  // namespace steper
 
 int main(int argc, char** argv) {
+  steper::blas_reexec_if_generic(argv);
   // One BLAS thread pool sized to the machine unless the user chose; set before any BLAS call.
   setenv("OPENBLAS_NUM_THREADS", "2", 0);
   CLI::App app{"steper: stepwise distillation of multi-step retrieval-augmented reasoning"};
