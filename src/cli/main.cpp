@@ -33,8 +33,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // --help prints and succeeds; a bad flag is a user error: CLI11's one line, exit status 1
-    return app.exit(e) == 0 ? 0 : 1;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    // a bad flag is a user error: one line naming it, exit status 1
+    std::fprintf(stderr, "steper: error: %s (see --help)\n", e.what());
+    return 1;
   }
   try {
     for (auto& [sub, action] : actions)

@@ -260,6 +260,23 @@ TEST(HostileCli, IndexWithAnOverflowingCorpusIdExitsOneNamingTheLine) {
   EXPECT_HAS(r.err, corpus + ":2:");
 }
 
+// Flags out of range are refused where they are parsed, the same in every command that takes them.
+TEST(HostileCli, FlagsOutOfRangeExitOneNamingTheFlag) {
+  const std::string t = scratch_dir() + "/cli_traces.jsonl", o = scratch_dir() + "/cli_out";
+  write_file_atomic(t, "{}\n");
+  for (auto [args, flag] : std::vector<std::pair<std::string, std::string>>{
+           {"eval --model gold --data " + t + " --out " + o + " --mode none --bootstrap 0", "--bootstrap"},
+           {"examples --traces " + t + " --out " + o + " --passage-words 0", "--passage-words"},
+           {"ask --model gold --mode none --max-passages 0 'Who?'", "--max-passages"},
+           {"train --model " + o + " --traces " + t + " --objective steper --out " + o + " --train-steps 0",
+            "--train-steps"}}) {
+    CliRun r = run_steper(args);
+    EXPECT_EQ(r.status, 1) << args << "\n" << r.err;
+    EXPECT_EQ(lines_in(r.err), 1u) << args << "\n" << r.err;
+    EXPECT_HAS(r.err, flag);
+  }
+}
+
 }  // namespace
 }  // namespace hostile
 }  // namespace steper
