@@ -101,14 +101,16 @@ Xapian::Document passage_document(Bm25Analyzer& analyzer, const Passage& p) {
   return doc;
 }
 
-// With a termlist table: a local search never needs it, but xapian-tcpsrv reads it to serve a
-// document, so without it a shard could not be searched remotely. No fsync on the intermediate
-// flushes: a killed build is thrown away anyway (the last commit syncs).
-constexpr int kDatabaseFlags = Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC;
+// No termlist table unless the index is to be served remotely: a local search never needs it (and
+// indexing is about a third faster without it), but xapian-tcpsrv reads it to serve a document. No
+// fsync on the intermediate flushes: a killed build is thrown away anyway (the last commit syncs).
+int database_flags(bool servable) {
+  return Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC | (servable ? 0 : Xapian::DB_NO_TERMLIST);
+}
 
-// Memory Xapian's inverter holds for one buffered passage of a Wikipedia-sized paragraph (about 90
-// words), measured as peak RSS over passages buffered.
-constexpr size_t kBufferedBytesPerPassage = 6000;
+// Memory one buffered passage of a Wikipedia-sized paragraph (about 90 words) costs Xapian's
+// inverter: about 1.1 KB measured as peak RSS over passages buffered; twice that, to be safe.
+constexpr size_t kBufferedBytesPerPassage = 2048;
 constexpr size_t kMinShardPassages = 4096;  // automatic sharding: smaller shards are not worth it
 constexpr size_t kReadBatch = 2048;
 
@@ -164,7 +166,7 @@ struct ShardWriter {
 
 // Adds the passages of the writer's shards; commits every `flush` passages a shard (transactions keep
 // Xapian's own auto-flush out of it, so `flush` alone decides the buffered memory).
-void writer_run(ShardWriter& w, size_t flush, std::atomic<size_t>& done) {
+void writer_run(ShardWriter& w, size_t flush, bool servable, std::atomic<size_t>& done) {
   Bm25Analyzer analyzer;
   std::vector<Xapian::WritableDatabase> dbs;
   std::vector<size_t> pending(w.shards.size(), 0);
@@ -172,7 +174,7 @@ void writer_run(ShardWriter& w, size_t flush, std::atomic<size_t>& done) {
   try {
     for (size_t i = 0; i < w.shards.size(); ++i) {
       local[w.shards[i]] = static_cast<int>(i);
-      dbs.emplace_back(w.paths[i], kDatabaseFlags);
+      dbs.emplace_back(w.paths[i], Xapian::DB_CREATE_OR_OVERWRITE | database_flags(servable));
       dbs.back().begin_transaction(true);
     }
   } catch (...) {
@@ -214,8 +216,8 @@ void writer_run(ShardWriter& w, size_t flush, std::atomic<size_t>& done) {
 }
 
 // Writes the steper metadata into a finished shard (a normal, synced commit).
-void shard_finish(const std::string& path, const nlohmann::json& meta) {
-  Xapian::WritableDatabase db(path, Xapian::DB_OPEN);
+void shard_finish(const std::string& path, const nlohmann::json& meta, bool servable) {
+  Xapian::WritableDatabase db(path, Xapian::DB_OPEN | (database_flags(servable) & ~Xapian::DB_NO_SYNC));
   db.set_metadata(kIndexMetadataKey, meta.dump());
   db.commit();
   db.close();
@@ -240,7 +242,7 @@ IndexStats database_build(const PassageReader& read, const fs::path& out, size_t
 
   std::atomic<size_t> done{0};
   std::vector<std::thread> pool;
-  for (auto& w : writers) pool.emplace_back([&, wp = w.get()] { writer_run(*wp, stats.flush_passages, done); });
+  for (auto& w : writers) pool.emplace_back([&, wp = w.get()] { writer_run(*wp, stats.flush_passages, opts.servable, done); });
   std::exception_ptr read_failure;
   PassageSet seen;
   size_t unique = 0, shown = 0;
@@ -296,9 +298,10 @@ IndexStats database_build(const PassageReader& read, const fs::path& out, size_t
                            {"duplicates_skipped", stats.duplicates},
                            {"shard", s},
                            {"shards", n_shards},
+                           {"servable", opts.servable},
                            {"analyzer", "xapian english stemmer (all words), lucene english stop words"},
                            {"bm25", {{"k1", kBm25K1}, {"b", kBm25B}, {"k3", kBm25K3}, {"min_normlen", kBm25MinNormlen}}}};
-    shard_finish(shard_paths[s], meta);
+    shard_finish(shard_paths[s], meta, opts.servable);
   }
   if (n_shards > 1) {
     // Xapian's stub format: the folder opens as all its shards, in order (passage i is shard i % n's

@@ -185,7 +185,11 @@ Xapian::Database index_spec_open(const std::vector<IndexPart>& parts, int remote
     Xapian::Database db;
     if (part.remote) {
       db = remote_open(part, remote_timeout_ms);
-      metadata_check("remote shard " + part.name, db);
+      nlohmann::json meta = metadata_check("remote shard " + part.name, db);
+      if (!meta.value("servable", false))
+        throw Error("remote shard " + part.name +
+                    " was built without --servable, so xapian-tcpsrv cannot return its passages; rebuild it with "
+                    "steper index --servable");
     } else {
       index_folder_open(index_folder_path(part.name).string(), db);
     }

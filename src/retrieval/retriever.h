@@ -29,6 +29,9 @@ struct IndexOptions {
   // Memory for the postings buffered before they are written out, all shards together: each shard
   // flushes after memory_mb / (shards written at once) of passages. Bounds the build's memory.
   int memory_mb = 1024;
+  // Also write the termlist table xapian-tcpsrv needs to serve the shards' passages (a local search
+  // does not; it costs about a third more indexing time and disk).
+  bool servable = false;
   bool show_progress = true;
   size_t expected_passages = 0;  // for the progress line of a streamed build (0 = unknown)
 };

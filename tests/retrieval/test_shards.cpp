@@ -97,7 +97,8 @@ class Shards : public ::testing::Test {
     IndexOptions one = quiet(), three = quiet();
     one.shards = 1;
     three.shards = 3;
-    three.threads = 2;  // two writers for three shards
+    three.threads = 2;     // two writers for three shards
+    three.servable = true;  // served by xapian-tcpsrv below
     bm25_build_index(corpus_, dir_->sub("one"), one);
     IndexStats st = bm25_build_index(corpus_, dir_->sub("three"), three);
     EXPECT_EQ(st.shards, 3u);
@@ -292,6 +293,15 @@ TEST_F(Shards, RemoteShardsRankAsTheSingleIndex) {
   auto mixed = bm25_open_index(s0.spec() + "," + d + "/shard-001," + s2.spec(), 1);  // local and remote together
   expect_same_ranking(*mixed, *single_);
   EXPECT_EQ(remote->search("z1 z2", 1)[0].passage.text, single_->search("z1 z2", 1)[0].passage.text);
+}
+
+TEST_F(Shards, RemoteShardNotBuiltServableIsNamed) {
+  if (!tcpsrv_available()) GTEST_SKIP() << "xapian-tcpsrv is not installed (scripts/install-deps.sh installs it)";
+  TempDir dir("unservable");
+  bm25_build_index(corpus_, dir.sub("index"), quiet());
+  TcpServer s0(dir.sub("index"));
+  std::string msg = error_of([&] { bm25_open_index(s0.spec()); });
+  EXPECT_NE(msg.find("remote shard " + s0.spec() + " was built without --servable"), std::string::npos) << msg;
 }
 
 TEST_F(Shards, RemoteShardThatGoesAwayIsAnError) {
