@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cmath>
 
+#include "data/world_rng.h"
+
 namespace steper {
 
 namespace {
@@ -11,17 +13,11 @@ constexpr uint32_t kVocabulary = 2000000;  // distinct content words
 constexpr double kFunctionShare = 0.4;     // share of function words in running text
 constexpr double kTopicShare = 0.12;       // share of a passage's content words that are its topic words
 
-// splitmix64: a small, good generator whose state is a plain counter (so every passage has its own).
-class Rng {
+// The world generator's splitmix64 (its state a plain counter, so every passage has its own), with
+// a modulo draw and a Zipf draw.
+class Rng : public WorldRng {
  public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  uint64_t next() {
-    uint64_t z = (s_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return (next() >> 11) * (1.0 / 9007199254740992.0); }
+  using WorldRng::WorldRng;
   uint64_t below(uint64_t n) { return next() % n; }
   // Zipf with exponent 1 over ranks 0..n-1 (the continuous 1/x law, rounded down).
   uint32_t zipf(uint32_t n) {
@@ -29,9 +25,6 @@ class Rng {
     uint32_t r = static_cast<uint32_t>(x) - 1;
     return r < n ? r : n - 1;
   }
-
- private:
-  uint64_t s_;
 };
 
 // English function words by frequency (about Wikipedia's order); drawn Zipfian too.

@@ -25,10 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using testutil::error_of;
-using testutil::ids_of;
-using testutil::quiet;
-using testutil::TempDir;
+using namespace testutil;  // NOLINT: the suite's helpers
 
 // Words chosen so that tokenising is splitting on spaces and punctuation; the only words the
 // English stemmer changes that occur in more than one form are listed in kStems.

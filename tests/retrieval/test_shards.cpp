@@ -33,10 +33,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using testutil::error_of;
-using testutil::ids_of;
-using testutil::quiet;
-using testutil::TempDir;
+using namespace testutil;  // NOLINT: the suite's helpers
 
 // Passages of random words from a small vocabulary (so queries match many passages), with groups
 // of passages that score exactly alike (same words in another order), so ties are ranked too.
