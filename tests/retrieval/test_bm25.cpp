@@ -231,7 +231,7 @@ TEST(Bm25Batch, BatchedEqualsSequential) {
 }
 
 TEST(Bm25Batch, ShardedBuildEqualsSingleBuild) {
-  // 3 threads build 3 shards merged by compaction; 1 thread builds one database directly.
+  // 3 threads build 3 shards searched as one; 1 thread builds one database.
   TempDir dir("shards");
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> word(0, 499), len(3, 25);

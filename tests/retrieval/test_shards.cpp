@@ -134,16 +134,16 @@ unsigned free_port() {
 // process per connection; stopping the group ends those too).
 class TcpServer {
  public:
-  explicit TcpServer(const std::string& db) : port_(free_port()) {
+  explicit TcpServer(const std::string& db, int idle_timeout_ms = 60000) : port_(free_port()) {
     pid_ = fork();
     if (pid_ == 0) {
       setpgid(0, 0);
       int null = open("/dev/null", O_WRONLY);  // its per-connection messages on a killed client
       dup2(null, 1);
       dup2(null, 2);
-      std::string port = std::to_string(port_);
-      execlp("xapian-tcpsrv", "xapian-tcpsrv", "--interface", "127.0.0.1", "--port", port.c_str(), "--quiet",
-             db.c_str(), static_cast<char*>(nullptr));
+      std::string port = std::to_string(port_), idle = std::to_string(idle_timeout_ms);
+      execlp("xapian-tcpsrv", "xapian-tcpsrv", "--interface", "127.0.0.1", "--port", port.c_str(), "--idle-timeout",
+             idle.c_str(), "--quiet", db.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
     setpgid(pid_, pid_);
@@ -290,6 +290,18 @@ TEST_F(Shards, RemoteShardsRankAsTheSingleIndex) {
   auto mixed = bm25_open_index(s0.spec() + "," + d + "/shard-001," + s2.spec(), 1);  // local and remote together
   expect_same_ranking(*mixed, *single_);
   EXPECT_EQ(remote->search("z1 z2", 1)[0].passage.text, single_->search("z1 z2", 1)[0].passage.text);
+}
+
+TEST_F(Shards, RemoteConnectionClosedWhenIdleIsReopened) {
+  if (!tcpsrv_available()) GTEST_SKIP() << "xapian-tcpsrv is not installed (scripts/install-deps.sh installs it)";
+  std::string d = dir_->sub("three");
+  TcpServer s0(d + "/shard-000", 200);  // the server drops connections idle for 0.2 s
+  auto r = bm25_open_index(s0.spec() + "," + d + "/shard-001," + d + "/shard-002", 1, 2000);
+  auto before = r->search("w1 w2", 6);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  auto after = r->search("w1 w2", 6);
+  EXPECT_EQ(ids_of(after), ids_of(before));
+  EXPECT_EQ(ids_of(after), ids_of(single_->search("w1 w2", 6)));
 }
 
 TEST_F(Shards, RemoteShardNotBuiltServableIsNamed) {
