@@ -7,9 +7,12 @@
 // from, on the same queries for both engines.
 // Usage: bench_retrieval [--passages N] [--queries N] [--fts5-queries N] [--single-queries N]
 //          [--threads N] [--shards N] [--memory-mb N] [--servable] [--seed N] [--dir DIR] [--out FILE] [--keep]
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <chrono>
@@ -53,6 +56,8 @@ StageRun stage_run(const std::string& name, const std::string& result_path,
   pid_t pid = fork();
   if (pid < 0) throw Error("cannot fork for the " + name + " stage");
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // a stopped benchmark stops its stage too
+    if (getppid() == 1) _exit(1);
     try {
       write_json_atomic(result_path, stage());
       std::fflush(stderr);
