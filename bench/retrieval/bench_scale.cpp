@@ -144,7 +144,8 @@ int scale_main(int argc, char** argv) {
   const uint64_t seed = static_cast<uint64_t>(arg_int(argc, argv, "--seed", 1));
   const fs::path dir = arg_str(argc, argv, "--dir", (fs::temp_directory_path() / "steper_bench_scale").string());
   const std::string out_path = arg_str(argc, argv, "--out", "bench_retrieval_scale.json");
-  if (n < 100 || n_queries < 1 || threads < 1) throw Error("--passages must be at least 100, --queries and --threads at least 1");
+  if (n < 100 || n_queries < 1 || threads < 1)
+    throw Error("--passages must be at least 100, --queries and --threads at least 1");
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string xapian_dir = (dir / "xapian").string(), fts5_path = (dir / "fts5.db").string();

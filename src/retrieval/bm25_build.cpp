@@ -242,7 +242,8 @@ IndexStats database_build(const PassageReader& read, const fs::path& out, size_t
 
   std::atomic<size_t> done{0};
   std::vector<std::thread> pool;
-  for (auto& w : writers) pool.emplace_back([&, wp = w.get()] { writer_run(*wp, stats.flush_passages, opts.servable, done); });
+  for (auto& w : writers)
+    pool.emplace_back([&, wp = w.get()] { writer_run(*wp, stats.flush_passages, opts.servable, done); });
   std::exception_ptr read_failure;
   PassageSet seen;
   size_t unique = 0, shown = 0;
@@ -300,7 +301,8 @@ IndexStats database_build(const PassageReader& read, const fs::path& out, size_t
                            {"shards", n_shards},
                            {"servable", opts.servable},
                            {"analyzer", "xapian english stemmer (all words), lucene english stop words"},
-                           {"bm25", {{"k1", kBm25K1}, {"b", kBm25B}, {"k3", kBm25K3}, {"min_normlen", kBm25MinNormlen}}}};
+                           {"bm25",
+                            {{"k1", kBm25K1}, {"b", kBm25B}, {"k3", kBm25K3}, {"min_normlen", kBm25MinNormlen}}}};
     shard_finish(shard_paths[s], meta, opts.servable);
   }
   if (n_shards > 1) {
@@ -321,7 +323,8 @@ IndexStats database_build(const PassageReader& read, const fs::path& out, size_t
 IndexStats bm25_build_index_stream(const PassageReader& read, const std::string& dir, const IndexOptions& opts) {
   fs::path target = index_folder_path(dir);
   index_folder_check_replaceable(target);
-  if (opts.shards < 0) throw Error("the number of shards must be 0 (automatic) or more, got " + std::to_string(opts.shards));
+  if (opts.shards < 0)
+    throw Error("the number of shards must be 0 (automatic) or more, got " + std::to_string(opts.shards));
   int threads = opts.threads > 0 ? opts.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   size_t n_shards = static_cast<size_t>(opts.shards);
   if (n_shards == 0) {
@@ -365,7 +368,8 @@ IndexStats bm25_build_index(const std::vector<Passage>& passages, const std::str
       [&](std::vector<Passage>& batch) {
         if (next >= passages.size()) return false;
         size_t end = std::min(passages.size(), next + kReadBatch);
-        batch.assign(passages.begin() + static_cast<std::ptrdiff_t>(next), passages.begin() + static_cast<std::ptrdiff_t>(end));
+        batch.assign(passages.begin() + static_cast<std::ptrdiff_t>(next),
+                     passages.begin() + static_cast<std::ptrdiff_t>(end));
         next = end;
         return true;
       },

@@ -75,8 +75,9 @@ nlohmann::json metadata_check(const std::string& name, const Xapian::Database& d
     throw Error(name + " is not a steper index (malformed " + kIndexMetadataKey + " metadata)");
   int format = meta["format"].get<int>();
   if (format != kIndexFormat)
-    throw Error(name + ": index format " + std::to_string(format) + " is not readable by this steper (it reads format " +
-                std::to_string(kIndexFormat) + "); rebuild it with steper index");
+    throw Error(name + ": index format " + std::to_string(format) +
+                " is not readable by this steper (it reads format " + std::to_string(kIndexFormat) +
+                "); rebuild it with steper index");
   return meta;
 }
 
@@ -142,7 +143,8 @@ std::vector<IndexPart> index_spec_parse(const std::string& spec) {
     std::string item = spec.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
     while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.pop_back();
     while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.erase(0, 1);
-    if (item.empty()) throw Error("index \"" + spec + "\": an empty item (give folders or tcp://host:port, comma-separated)");
+    if (item.empty())
+      throw Error("index \"" + spec + "\": an empty item (give folders or tcp://host:port, comma-separated)");
     IndexPart part;
     part.name = item;
     if (item.rfind("tcp://", 0) == 0) {

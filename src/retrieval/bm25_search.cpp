@@ -1,5 +1,6 @@
-// Searching a BM25 index: one Xapian database (all parts of the spec), enquire and analyzer per thread (Xapian objects are
-// not thread-safe), queries of a batch spread over all cores, duplicate results removed.
+// Searching a BM25 index: one Xapian database (all parts of the spec as one), enquire and analyzer
+// per thread (Xapian objects are not thread-safe), queries of a batch spread over all cores,
+// duplicate results removed.
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -131,7 +132,9 @@ class Bm25Retriever : public Retriever {
         std::rethrow_exception(failure);
       } catch (const Xapian::Error& e) {
         std::string gone = remote_ ? index_spec_unreachable(parts_, remote_timeout_ms_) : "";
-        if (!gone.empty()) throw Error("search in " + spec_ + " failed: remote shard " + gone + " does not answer (" + e.get_description() + ")");
+        if (!gone.empty())
+          throw Error("search in " + spec_ + " failed: remote shard " + gone + " does not answer (" +
+                      e.get_description() + ")");
         throw Error("search in " + spec_ + " failed: " + e.get_description());
       }
     }

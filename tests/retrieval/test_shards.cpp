@@ -270,7 +270,8 @@ TEST_F(Shards, MissingOrDamagedShardIsNamed) {
 
 TEST(ShardSpec, BadSpecsAreNamed) {
   EXPECT_NE(error_of([] { bm25_open_index("a,,b"); }).find("an empty item"), std::string::npos);
-  EXPECT_NE(error_of([] { bm25_open_index("tcp://localhost"); }).find("index tcp://localhost: a remote shard is tcp://HOST:PORT"),
+  EXPECT_NE(error_of([] { bm25_open_index("tcp://localhost"); })
+                .find("index tcp://localhost: a remote shard is tcp://HOST:PORT"),
             std::string::npos);
   EXPECT_NE(error_of([] { bm25_open_index("tcp://localhost:99999"); }).find("tcp://HOST:PORT"), std::string::npos);
   TempDir dir("spec");
