@@ -271,18 +271,19 @@ int scale_main(int argc, char** argv) {
     std::snprintf(b, sizeof b, fmt, f[key].get<double>());
     std::printf("%-34s %14s %14s\n", name, a, b);
   };
-  row("index time (s)", "index_seconds", "%.0f");
-  row("  of which generating passages (s)", "index_generating_seconds", "%.0f");
-  row("index CPU time, all threads (s)", "index_cpu_seconds", "%.0f");
-  row("index passages/s", "index_passages_per_s", "%.0f");
-  row("index peak RSS (MB)", "index_peak_rss_mb", "%.0f");
-  row("index size on disk (MB)", "index_size_mb", "%.0f");
-  row("search process peak RSS (MB)", "search_peak_rss_mb", "%.0f");
-  row("queries/s k=4, 1 thread", "queries_per_s_k4_1_thread", "%.1f");
-  row("queries/s k=4, all threads", "queries_per_s_k4_all_threads", "%.1f");
-  row("recall@1 (%)", "recall@1", "%.2f");
-  row("recall@4 (%)", "recall@4", "%.2f");
-  row("recall@10 (%)", "recall@10", "%.2f");
+  const char* const rows[][3] = {{"index time (s)", "index_seconds", "%.0f"},
+                                 {"  of which generating passages (s)", "index_generating_seconds", "%.0f"},
+                                 {"index CPU time, all threads (s)", "index_cpu_seconds", "%.0f"},
+                                 {"index passages/s", "index_passages_per_s", "%.0f"},
+                                 {"index peak RSS (MB)", "index_peak_rss_mb", "%.0f"},
+                                 {"index size on disk (MB)", "index_size_mb", "%.0f"},
+                                 {"search process peak RSS (MB)", "search_peak_rss_mb", "%.0f"},
+                                 {"queries/s k=4, 1 thread", "queries_per_s_k4_1_thread", "%.1f"},
+                                 {"queries/s k=4, all threads", "queries_per_s_k4_all_threads", "%.1f"},
+                                 {"recall@1 (%)", "recall@1", "%.2f"},
+                                 {"recall@4 (%)", "recall@4", "%.2f"},
+                                 {"recall@10 (%)", "recall@10", "%.2f"}};
+  for (const auto& r : rows) row(r[0], r[1], r[2]);
   std::printf("xapian recall@1/4/10 on all %zu queries: %.2f / %.2f / %.2f\n", n_queries,
               x["all_queries_recall@1"].get<double>(), x["all_queries_recall@4"].get<double>(),
               x["all_queries_recall@10"].get<double>());
