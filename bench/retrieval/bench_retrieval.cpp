@@ -1,10 +1,11 @@
 // Retrieval benchmark: steper's Xapian BM25 index side by side with SQLite FTS5 (porter tokenizer,
-// bm25() ranking over title + text) on a generated world, in one run:
-//   indexing passages/s, batched queries/s at k = 4 on all cores, recall@k (k = 2, 4, 6, 8) of the
-//   questions' supporting passages when the question (IRCoT-cleaned) is the query.
-// Usage: bench_retrieval [--entities N] [--questions N] [--queries N] [--threads N] [--dir DIR] [--out FILE]
-#include <sqlite3.h>
-
+// bm25() ranking over title + text), in one run. Two corpora:
+//   (default) Wikipedia-sized generated passages, see bench_scale.cpp:
+//     bench_retrieval [--passages N] [--queries N] [--fts5-queries N] [--threads N] [--dir DIR] [--out FILE]
+//   --world: the generated world of the pipeline: indexing passages/s, batched queries/s at k = 4 on all
+//     cores, recall@k (k = 2, 4, 6, 8) of the questions' supporting passages when the question
+//     (IRCoT-cleaned) is the query:
+//     bench_retrieval --world [--entities N] [--questions N] [--queries N] [--threads N] [--dir DIR] [--out FILE]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -21,8 +22,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "bench_args.h"
 #include "core/io.h"
 #include "data/world.h"
+#include "fts5.h"
 #include "retrieval/retriever.h"
 
 namespace steper {
@@ -30,93 +33,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 // Ranked titles for each query, best first.
 using Ranked = std::vector<std::vector<std::string>>;
 
 // ---- the FTS5 baseline
 
-void sqlite_check(int rc, sqlite3* db, const char* what) {
-  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
-    throw Error(std::string("sqlite: ") + what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
-}
-
 void fts5_build(const std::vector<Passage>& corpus, const std::string& path) {
-  fs::remove(path);
-  sqlite3* db = nullptr;
-  sqlite_check(sqlite3_open(path.c_str(), &db), db, "open");
-  sqlite_check(sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;", nullptr, nullptr, nullptr), db,
-               "pragma");
-  sqlite_check(sqlite3_exec(db, "CREATE VIRTUAL TABLE p USING fts5(title, text, tokenize='porter')", nullptr, nullptr,
-                            nullptr),
-               db, "create");
-  sqlite_check(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), db, "begin");
-  sqlite3_stmt* st = nullptr;
-  sqlite_check(sqlite3_prepare_v2(db, "INSERT INTO p(rowid, title, text) VALUES (?, ?, ?)", -1, &st, nullptr), db,
-               "prepare");
-  for (size_t i = 0; i < corpus.size(); ++i) {
-    sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(i + 1));
-    sqlite3_bind_text(st, 2, corpus[i].title.c_str(), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, corpus[i].text.c_str(), -1, SQLITE_STATIC);
-    sqlite_check(sqlite3_step(st), db, "insert");
-    sqlite3_reset(st);
-  }
-  sqlite3_finalize(st);
-  sqlite_check(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), db, "commit");
-  sqlite_check(sqlite3_close(db), nullptr, "close");
+  Fts5Writer w(path);
+  for (const auto& p : corpus) w.fts5_add(p.title, p.text);
+  w.fts5_finish();
 }
 
-// A free-text query as an FTS5 OR query of quoted words, without the stop words the Xapian side
-// also drops (so both sides search for the same words).
-std::string fts5_query(const std::string& text) {
-  static const std::set<std::string> stop = {"a",    "an",   "and",   "are",  "as",    "at",   "be",   "but",  "by",
-                                             "for",  "if",   "in",    "into", "is",    "it",   "no",   "not",  "of",
-                                             "on",   "or",   "such",  "that", "the",   "their", "then", "there",
-                                             "these", "they", "this", "to",   "was",   "will", "with"};
-  std::string out, w;
-  auto flush = [&]() {
-    std::string lower = w;
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!w.empty() && !stop.count(lower)) out += (out.empty() ? "\"" : " OR \"") + w + "\"";
-    w.clear();
-  };
-  for (char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || (c & 0x80)) w += c;
-    else flush();
-  }
-  flush();
-  return out;
-}
-
-Ranked fts5_search(const std::string& path, const std::vector<std::string>& queries, int k, int threads,
+Ranked fts5_titles(const std::string& path, const std::vector<std::string>& queries, int k, int threads,
                    const std::vector<Passage>& corpus) {
-  Ranked out(queries.size());
-  std::atomic<size_t> next{0};
-  auto work = [&]() {
-    sqlite3* db = nullptr;
-    sqlite_check(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr), db, "open");
-    sqlite3_stmt* st = nullptr;
-    sqlite_check(
-        sqlite3_prepare_v2(db, "SELECT rowid FROM p WHERE p MATCH ? ORDER BY bm25(p), rowid LIMIT ?", -1, &st, nullptr),
-        db, "prepare");
-    for (size_t i = next++; i < queries.size(); i = next++) {
-      std::string q = fts5_query(queries[i]);
-      if (q.empty()) continue;
-      sqlite3_bind_text(st, 1, q.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int(st, 2, k);
-      while (sqlite3_step(st) == SQLITE_ROW) out[i].push_back(corpus[sqlite3_column_int64(st, 0) - 1].title);
-      sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& th : pool) th.join();
+  auto rows = fts5_search(path, queries, k, threads);
+  Ranked out(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i)
+    for (int64_t r : rows[i]) out[i].push_back(corpus[static_cast<size_t>(r - 1)].title);
   return out;
 }
 
@@ -176,18 +109,9 @@ double step_recall_at(const Ranked& ranked, const StepQueries& sq, int k) {
   return sq.gold.empty() ? 0 : 100.0 * found / sq.gold.size();
 }
 
-int arg_int(int argc, char** argv, const char* name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return std::atoi(argv[i + 1]);
-  return fallback;
-}
-std::string arg_str(int argc, char** argv, const char* name, const std::string& fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
-  return fallback;
-}
+}  // namespace
 
-int bench_main(int argc, char** argv) {
+int world_main(int argc, char** argv) {
   int entities = arg_int(argc, argv, "--entities", 100000);
   int n_questions = arg_int(argc, argv, "--questions", 2000);
   int n_queries = arg_int(argc, argv, "--queries", 20000);
@@ -228,17 +152,17 @@ int bench_main(int argc, char** argv) {
   t0 = std::chrono::steady_clock::now();
   xapian_search(*retriever, load, 4);
   double x_query_s = seconds_since(t0);
-  fts5_search(dir + "/fts5.db", std::vector<std::string>(questions.begin(), questions.begin() + std::min<size_t>(200, questions.size())), 4, threads, corpus);
+  fts5_titles(dir + "/fts5.db", std::vector<std::string>(questions.begin(), questions.begin() + std::min<size_t>(200, questions.size())), 4, threads, corpus);
   t0 = std::chrono::steady_clock::now();
-  fts5_search(dir + "/fts5.db", load, 4, threads, corpus);
+  fts5_titles(dir + "/fts5.db", load, 4, threads, corpus);
   double f_query_s = seconds_since(t0);
 
   // recall
   Ranked x_ranked = xapian_search(*retriever, questions, 8);
-  Ranked f_ranked = fts5_search(dir + "/fts5.db", questions, 8, threads, corpus);
+  Ranked f_ranked = fts5_titles(dir + "/fts5.db", questions, 8, threads, corpus);
   StepQueries steps = step_queries(world.test);
   Ranked x_steps = xapian_search(*retriever, steps.queries, 8);
-  Ranked f_steps = fts5_search(dir + "/fts5.db", steps.queries, 8, threads, corpus);
+  Ranked f_steps = fts5_titles(dir + "/fts5.db", steps.queries, 8, threads, corpus);
 
   nlohmann::json result = {
       {"corpus_passages", corpus.size()},
@@ -288,12 +212,12 @@ int bench_main(int argc, char** argv) {
   return 0;
 }
 
-}  // namespace
 }  // namespace steper
 
 int main(int argc, char** argv) {
   try {
-    return steper::bench_main(argc, argv);
+    if (steper::arg_flag(argc, argv, "--world")) return steper::world_main(argc, argv);
+    return steper::scale_main(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_retrieval: error: %s\n", e.what());
     return 1;

@@ -15,20 +15,36 @@ CommandRegistrar reg({"index", "Build the BM25 index (Xapian, title + text, Engl
   auto corpus = std::make_shared<std::string>();
   auto index = std::make_shared<std::string>();
   auto threads = std::make_shared<int>(0);
+  auto shards = std::make_shared<int>(0);
+  auto memory = std::make_shared<int>(1024);
+  auto servable = std::make_shared<bool>(false);
   sub->add_option("--corpus", *corpus, "corpus JSONL: {id, title, text} (or paragraph_text, or contents)")
       ->required();
   sub->add_option("--index", *index, "index folder to write (an existing steper index there is replaced)")
       ->required();
   sub->add_option("--threads", *threads, "threads analysing passages (0 = all cores)")->capture_default_str();
+  sub->add_option("--shards", *shards,
+                  "shards, built in parallel and searched as one (each can be served by xapian-tcpsrv); "
+                  "0 = one per thread for corpora of 4,096 passages a shard or more")
+      ->capture_default_str();
+  sub->add_option("--memory-mb", *memory, "memory for buffered postings, all shards together")->capture_default_str();
+  sub->add_flag("--servable", *servable,
+                "also write the termlist xapian-tcpsrv needs to serve the index or its shards remotely "
+                "(about a third more indexing time and disk)");
   return std::function<int()>([=] {
     if (*threads < 0) throw Error("--threads must be 0 (all cores) or more, got " + std::to_string(*threads));
+    if (*shards < 0) throw Error("--shards must be 0 (automatic) or more, got " + std::to_string(*shards));
+    if (*memory < 16) throw Error("--memory-mb must be at least 16, got " + std::to_string(*memory));
     std::vector<Passage> passages = read_corpus(*corpus);
     if (passages.empty()) throw Error(*corpus + ": the corpus has no passages");
     IndexOptions opts;
     opts.threads = *threads;
+    opts.shards = *shards;
+    opts.memory_mb = *memory;
+    opts.servable = *servable;
     IndexStats stats = bm25_build_index(passages, *index, opts);
-    std::fprintf(stderr, "index: %zu passages in %s (%zu duplicates skipped, %.1f s)\n", stats.passages,
-                 index->c_str(), stats.duplicates, stats.seconds);
+    std::fprintf(stderr, "index: %zu passages in %s (%zu shard%s, %zu duplicates skipped, %.1f s)\n", stats.passages,
+                 index->c_str(), stats.shards, stats.shards == 1 ? "" : "s", stats.duplicates, stats.seconds);
     return 0;
   });
 }});

@@ -18,7 +18,10 @@ CommandRegistrar reg({"search", "BM25 search: one JSON object a line (id, title,
   auto queries = std::make_shared<std::string>();
   auto clean = std::make_shared<bool>(false);
   auto threads = std::make_shared<int>(0);
-  sub->add_option("--index", *index, "index folder (built by steper index)")->required();
+  sub->add_option("--index", *index,
+                  "index folder (built by steper index), or several comma-separated index folders and remote "
+                  "shards tcp://HOST:PORT (served by xapian-tcpsrv), searched as one index")
+      ->required();
   sub->add_option("-k", *k, "passages per query")->capture_default_str();
   sub->add_option("query", *query, "the query");
   sub->add_option("--queries", *queries,

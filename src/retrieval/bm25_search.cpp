@@ -1,5 +1,6 @@
-// Searching a BM25 index: one Xapian database, enquire and analyzer per thread (Xapian objects are
-// not thread-safe), queries of a batch spread over all cores, duplicate results removed.
+// Searching a BM25 index: one Xapian database (all parts of the spec as one), enquire and analyzer
+// per thread (Xapian objects are not thread-safe), queries of a batch spread over all cores,
+// duplicate results removed.
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -33,15 +34,10 @@ std::string passage_dedup_key(const Passage& p) {
   return key;
 }
 
-Xapian::Database database_open(const std::string& dir) {
-  Xapian::Database db;
-  index_folder_open(dir, db);
-  return db;
-}
-
 class Bm25Searcher {
  public:
-  explicit Bm25Searcher(const std::string& dir) : db_(database_open(dir)), enquire_(db_) {
+  Bm25Searcher(const std::vector<IndexPart>& parts, int remote_timeout_ms)
+      : db_(index_spec_open(parts, remote_timeout_ms)), enquire_(db_) {
     enquire_.set_weighting_scheme(bm25_weight());
     enquire_.set_docid_order(Xapian::Enquire::ASCENDING);  // ties: the earlier passage first
   }
@@ -98,9 +94,11 @@ class Bm25Searcher {
 
 class Bm25Retriever : public Retriever {
  public:
-  Bm25Retriever(const std::string& dir, int threads) : dir_(dir) {
+  Bm25Retriever(const std::string& spec, int threads, int remote_timeout_ms)
+      : spec_(spec), parts_(index_spec_parse(spec)), remote_timeout_ms_(remote_timeout_ms) {
     threads_ = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    auto first = std::make_unique<Bm25Searcher>(dir);  // validates the folder
+    for (auto& p : parts_) remote_ = remote_ || p.remote;
+    auto first = std::make_unique<Bm25Searcher>(parts_, remote_timeout_ms_);  // validates every part
     size_ = first->searcher_size();
     free_.push_back(std::move(first));
   }
@@ -117,7 +115,7 @@ class Bm25Retriever : public Retriever {
       std::unique_ptr<Bm25Searcher> searcher;
       try {
         searcher = searcher_acquire();
-        for (size_t i = next++; i < queries.size(); i = next++) results[i] = searcher->searcher_run(queries[i], k);
+        for (size_t i = next++; i < queries.size(); i = next++) results[i] = searcher_query(searcher, queries[i], k);
       } catch (...) {
         std::lock_guard<std::mutex> lock(failure_mu);
         if (!failure) failure = std::current_exception();
@@ -133,7 +131,11 @@ class Bm25Retriever : public Retriever {
       try {
         std::rethrow_exception(failure);
       } catch (const Xapian::Error& e) {
-        throw Error("search in " + dir_ + " failed: " + e.get_description());
+        std::string gone = remote_ ? index_spec_unreachable(parts_, remote_timeout_ms_) : "";
+        if (!gone.empty())
+          throw Error("search in " + spec_ + " failed: remote shard " + gone + " does not answer (" +
+                      e.get_description() + ")");
+        throw Error("search in " + spec_ + " failed: " + e.get_description());
       }
     }
     return results;
@@ -151,14 +153,33 @@ class Bm25Retriever : public Retriever {
         return s;
       }
     }
-    return std::make_unique<Bm25Searcher>(dir_);
+    return std::make_unique<Bm25Searcher>(parts_, remote_timeout_ms_);
+  }
+  // A remote shard's connection may have been closed (xapian-tcpsrv drops idle connections, a
+  // server restarts): reconnect once and repeat the query; a second failure is the answer.
+  std::vector<ScoredPassage> searcher_query(std::unique_ptr<Bm25Searcher>& searcher, const std::string& query, int k) {
+    if (!remote_) return searcher->searcher_run(query, k);
+    try {
+      return searcher->searcher_run(query, k);
+    } catch (const Xapian::NetworkError&) {
+      searcher.reset();
+      try {
+        searcher = std::make_unique<Bm25Searcher>(parts_, remote_timeout_ms_);
+      } catch (const Error& e) {
+        throw Error("search in " + spec_ + " failed: " + e.what());
+      }
+      return searcher->searcher_run(query, k);
+    }
   }
   void searcher_release(std::unique_ptr<Bm25Searcher> s) {
     std::lock_guard<std::mutex> lock(mu_);
     free_.push_back(std::move(s));
   }
 
-  std::string dir_;
+  std::string spec_;
+  std::vector<IndexPart> parts_;
+  int remote_timeout_ms_ = 10000;
+  bool remote_ = false;
   int threads_ = 1;
   size_t size_ = 0;
   std::mutex mu_;
@@ -167,8 +188,8 @@ class Bm25Retriever : public Retriever {
 
 }  // namespace
 
-std::unique_ptr<Retriever> bm25_open_index(const std::string& dir, int threads) {
-  return std::make_unique<Bm25Retriever>(dir, threads);
+std::unique_ptr<Retriever> bm25_open_index(const std::string& spec, int threads, int remote_timeout_ms) {
+  return std::make_unique<Bm25Retriever>(spec, threads, remote_timeout_ms);
 }
 
 }  // namespace steper

@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "retrieval/retriever.h"
+#include "retrieval_test_util.h"
 
 namespace steper {
 
@@ -24,44 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// ---- helpers
-
-// A fresh folder under the system temporary folder, removed at the end of the test.
-class TempDir {
- public:
-  explicit TempDir(const std::string& name) {
-    path_ = fs::temp_directory_path() / ("steper_retrieval_" + std::to_string(getpid()) + "_" + name);
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string sub(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-IndexOptions quiet() {
-  IndexOptions o;
-  o.show_progress = false;
-  return o;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-std::vector<std::string> ids_of(const std::vector<ScoredPassage>& r) {
-  std::vector<std::string> ids;
-  for (auto& p : r) ids.push_back(p.passage.id);
-  return ids;
-}
+using namespace testutil;  // NOLINT: the suite's helpers
 
 // Words chosen so that tokenising is splitting on spaces and punctuation; the only words the
 // English stemmer changes that occur in more than one form are listed in kStems.
@@ -267,7 +231,7 @@ TEST(Bm25Batch, BatchedEqualsSequential) {
 }
 
 TEST(Bm25Batch, ShardedBuildEqualsSingleBuild) {
-  // 3 threads build 3 shards merged by compaction; 1 thread builds one database directly.
+  // 3 threads build 3 shards searched as one; 1 thread builds one database.
   TempDir dir("shards");
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> word(0, 499), len(3, 25);

@@ -113,3 +113,24 @@ TEST_F(Cli, BadInputNamesTheProblem) {
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("--queries: cannot read"), std::string::npos) << r.err;
 }
+
+TEST_F(Cli, ShardedIndexSearchesAsOne) {
+  std::string corpus = std::string(STEPER_FIXTURES) + "/retrieval/small_corpus.jsonl";
+  std::string sharded = (dir_ / "sharded").string();
+  ASSERT_EQ(steper_run("index --corpus " + corpus + " --index " + index_).rc, 0);
+  CliRun r = steper_run("index --corpus " + corpus + " --index " + sharded + " --shards 2 --memory-mb 64");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("6 passages in " + sharded + " (2 shards"), std::string::npos) << r.err;
+  std::string want = steper_run("search --index " + index_ + " -k 4 'Ostrel Company boats'").out;
+  ASSERT_FALSE(want.empty());
+  EXPECT_EQ(steper_run("search --index " + sharded + " -k 4 'Ostrel Company boats'").out, want);
+  r = steper_run("search --index " + sharded + "/shard-000," + sharded + "/shard-001 -k 4 'Ostrel Company boats'");
+  EXPECT_EQ(r.out, want) << r.err;
+
+  r = steper_run("index --corpus " + corpus + " --index " + sharded + " --shards -1");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--shards must be 0 (automatic) or more"), std::string::npos) << r.err;
+  r = steper_run("search --index " + index_ + "," + (dir_ / "gone").string() + " boats");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("index folder " + (dir_ / "gone").string() + " does not exist"), std::string::npos) << r.err;
+}
