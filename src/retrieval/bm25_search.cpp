@@ -38,6 +38,7 @@ class Bm25Searcher {
  public:
   Bm25Searcher(const std::vector<IndexPart>& parts, int remote_timeout_ms)
       : db_(index_spec_open(parts, remote_timeout_ms)), enquire_(db_) {
+    for (const auto& p : parts) name_ += (name_.empty() ? "" : ",") + p.name;
     enquire_.set_weighting_scheme(bm25_weight());
     enquire_.set_docid_order(Xapian::Enquire::ASCENDING);  // ties: the earlier passage first
   }
@@ -71,11 +72,14 @@ class Bm25Searcher {
       out.clear();
       std::unordered_set<std::string> seen;
       for (auto it = mset.begin(); it != mset.end() && static_cast<int>(out.size()) < k; ++it) {
-        nlohmann::json j = nlohmann::json::parse(it.get_document().get_data());
+        nlohmann::json j = nlohmann::json::parse(it.get_document().get_data(), nullptr, false);
+        if (!j.is_object() || !j["id"].is_string() || !j["title"].is_string() || !j["text"].is_string())
+          throw Error("index " + name_ + ": document " + std::to_string(*it) +
+                      " holds no stored passage (a damaged index? rebuild it with steper index)");
         ScoredPassage sp;
-        sp.passage.id = j.value("id", "");
-        sp.passage.title = j.value("title", "");
-        sp.passage.text = j.value("text", "");
+        sp.passage.id = j["id"].get<std::string>();
+        sp.passage.title = j["title"].get<std::string>();
+        sp.passage.text = j["text"].get<std::string>();
         sp.score = it.get_weight();
         if (!seen.insert(passage_dedup_key(sp.passage)).second) continue;
         out.push_back(std::move(sp));
@@ -88,6 +92,7 @@ class Bm25Searcher {
   Xapian::Database db_;
   Xapian::Enquire enquire_;
   Bm25Analyzer analyzer_;
+  std::string name_;  // the index's folders and remote shards, for errors
 };
 
 // ---- the retriever

@@ -94,4 +94,30 @@ grep -q -- "--base $out-no-such-base: no model.safetensors" "$out.err" || fail "
 [ ! -e "$out-nothing" ] || fail "a failed --base check left $out-nothing behind"
 if "$steper" demo --quick --base-tokens 5 --out "$out-nothing" 2> "$out.err"; then fail "--base-tokens without --pretrain-base succeeded"; fi
 grep -q -- "--pretrain-base" "$out.err" || fail "unclear error for --base-tokens alone: $(cat "$out.err")"
+# teach with non-default loop options, then examples with no loop flags: the prompts hold at most 6
+# passages of at most 20 words, and every trace line states the options
+tr=$out-loop/traces.jsonl
+rm -rf "$out-loop"
+"$steper" teach --data "$out/world/train.json" --index "$out/world-index" --teacher gold --limit 30 \
+    --max-passages 6 --passage-words 20 --out "$tr" 2> "$out-loop.log" || { tail -5 "$out-loop.log"; fail "teach with loop flags"; }
+"$steper" examples --traces "$tr" --out "$out-loop/examples.jsonl" 2>> "$out-loop.log" || fail "examples of recorded traces"
+python3 - "$tr" "$out-loop/examples.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    l = json.loads(line)["loop"]
+    assert (l["max_passages"], l["passage_words"], l["k"]) == (6, 20, 4), l
+n = 0
+for line in open(sys.argv[2]):
+    e = json.loads(line)
+    blocks = e["prompt"].split("Wikipedia Title: ")[1:]
+    assert 1 <= len(blocks) <= 6, len(blocks)
+    for b in blocks:
+        text = b.split("\n")[1]
+        assert len(text.split()) <= 20, text
+    n += 1
+assert n > 0
+PY
+# loop flags that disagree with what the traces record are refused, naming the file
+if "$steper" examples --traces "$tr" --out "$out-loop/x.jsonl" --max-passages 15 2> "$out.err"; then fail "disagreeing loop flags accepted"; fi
+grep -q "$tr" "$out.err" || fail "unclear error for disagreeing loop flags: $(cat "$out.err")"
 echo "demo_quick: ok"

@@ -307,7 +307,6 @@ TEST(HostileInputs, XapianIndexFolder) {
     const std::string file = e.path().filename().string();
     FileKind k;
     k.name = "index folder " + file;
-    k.owner = "src/retrieval (bm25_folder.cpp, bm25_search.cpp)";
     k.base = read_file(e.path().string());
     k.layout = Layout::kBinary;
     k.damage.flips = 8;
