@@ -1,4 +1,4 @@
-// GGUF metadata values and tensor types, as the GGUF specification (ggml docs/gguf.md) defines them.
+// GGUF metadata values and tensor types, as the GGUF specification published with ggml defines them.
 #pragma once
 
 #include <cstdint>

@@ -61,13 +61,8 @@ std::string first_sentence(const std::string& text) {
 
 LmStepWriter::LmStepWriter(TextGenerator& generator, const RagOptions& opts) : generator_(generator), opts_(opts) {}
 
-std::string LmStepWriter::prompt(const std::string& prefix, const std::string& question,
-                                 const std::vector<Passage>& shown, const std::vector<std::string>& sentences) {
-  return prefix + render_prompt(question, shown) + join_sentences(sentences);
-}
-
 std::string LmStepWriter::prompt_for(const RagState& state) const {
-  return prompt(opts_.prompt_prefix, state.question->question, state.shown, state.sentences);
+  return opts_.prompt_prefix + render_prompt(state.question->question, state.shown) + join_sentences(state.sentences);
 }
 
 std::vector<Written> LmStepWriter::write(const std::vector<const RagState*>& states) {

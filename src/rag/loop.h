@@ -69,9 +69,6 @@ class LmStepWriter : public StepWriter {
   std::vector<Written> write(const std::vector<const RagState*>& states) override;
   std::string name() const override;
   std::string prompt_for(const RagState& state) const;  // exactly what the model sees
-  // The prompt of a state with these shown passages and sentences (prompt_for without a state).
-  static std::string prompt(const std::string& prefix, const std::string& question,
-                            const std::vector<Passage>& shown, const std::vector<std::string>& sentences);
  private:
   TextGenerator& generator_;
   RagOptions opts_;

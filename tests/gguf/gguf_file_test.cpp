@@ -1,4 +1,4 @@
-// GGUF reader and writer against byte layouts built by hand from the specification (ggml docs/gguf.md).
+// GGUF reader and writer against byte layouts built by hand from the GGUF specification published with ggml.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
