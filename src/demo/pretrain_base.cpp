@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/io.h"
+#include "core/trace_json.h"
 #include "demo/stage.h"
 
 namespace steper {
@@ -31,9 +32,7 @@ BaseRecipe base_recipe(bool quick) {
 std::string pretrain_base(const BaseRecipe& r, const std::string& work_dir, nlohmann::json& times) {
   make_dirs(work_dir);
   stage_world(work_dir, {"pretrain-world", r.world_seed, r.questions, 20, 20}, times);
-  std::string traces =
-      stage_teach(work_dir, "pretrain-world",
-                  demo_loop(r.k, r.max_steps, r.max_passages, r.passage_words), times);
+  std::string traces = stage_teach(work_dir, "pretrain-world", r.loop, times);
   std::string init_dir = work_dir + "/init";
   stage_init(init_dir, {work_dir + "/pretrain-world"}, r.size, r.vocab, r.seed, times);
   train_group("base",
@@ -53,8 +52,7 @@ int pretrain_base_command(const BaseRecipe& r, const std::string& work_dir, cons
   json info = stage_info(work_dir + "/base");
   json recipe = {{"world_seed", r.world_seed}, {"questions", r.questions}, {"size", r.size}, {"vocab", r.vocab},
                  {"objective", "lm"},          {"tokens", r.tokens},       {"lr", r.lr},     {"batch_tokens", r.batch_tokens},
-                 {"warmup", r.warmup},         {"k", r.k},                 {"max_steps", r.max_steps},
-                 {"max_passages", r.max_passages}, {"seed", r.seed}};
+                 {"warmup", r.warmup},         {"loop", to_json(r.loop)}, {"seed", r.seed}};
   json traces = stage_info(work_dir + "/traces-pretrain-world");
   write_json_atomic(out_dir + "/pretrain.json",
                     json{{"recipe", recipe},

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "demo/stage.h"
+
 namespace steper {
 
 // How the base student is pretrained: language modelling (every token scored, passages included) on the
@@ -22,7 +24,7 @@ struct BaseRecipe {
   double lr = 2e-3;
   int64_t batch_tokens = 1024;
   int64_t warmup = 50;
-  int k = 4, max_steps = 6, max_passages = 10, passage_words = 60;
+  LoopOptions loop = demo_loop(4, 6, 10, 60);  // the loop of the gold-evidence traces it reads
   uint64_t seed = 1;
 };
 
