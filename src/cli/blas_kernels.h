@@ -1,6 +1,6 @@
 // OpenBLAS picks its kernels for the CPU when it loads, before main. On a CPU it does not recognise (a
 // virtual machine's masked CPU model, for one) it falls back to its oldest x86-64 kernels (Prescott, SSE3),
-// 3.5x slower than its AVX2 kernels on the same core, and 8x slower than AVX-512. When that happened and
+// several times slower than its AVX2 and AVX-512 kernels (bench/cli/run.sh). When that happened and
 // the CPU has the instructions, steper runs itself again once with OPENBLAS_CORETYPE naming the kernels
 // the CPU can run. Nothing happens when OPENBLAS_CORETYPE is already set (a user's or the machine's own
 // choice), when the BLAS is not OpenBLAS, or when OpenBLAS chose a kernel of its own.
