@@ -4,7 +4,7 @@
 # Usage: scripts/install-deps.sh [--bench]   (--bench adds python3-torch for the side-by-side benchmarks)
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config
-  libtorch-dev libopenblas-dev libxapian-dev xapian-tools nlohmann-json3-dev libcli11-dev
+  libtorch-dev libgloo-dev libopenblas-dev libxapian-dev xapian-tools nlohmann-json3-dev libcli11-dev
   libcpp-httplib-dev libssl-dev libspdlog-dev libfmt-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev python3 nodejs npm)
 if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch sqlite3); fi

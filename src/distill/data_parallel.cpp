@@ -1,0 +1,114 @@
+#include "distill/data_parallel.h"
+
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "core/error.h"
+
+namespace steper {
+
+struct DataParallel::Group {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+};
+
+namespace {
+
+std::shared_ptr<::gloo::transport::Device> gloo_device(const DistEnv& env) {
+  if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"))
+    return c10d::ProcessGroupGloo::createDeviceForInterface(ifname);
+  if (env.master_addr == "127.0.0.1" || env.master_addr == "localhost")
+    return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
+  return c10d::ProcessGroupGloo::createDefaultDevice();
+}
+
+std::string where(const DistEnv& env) {
+  return "rank " + std::to_string(env.rank) + " of " + std::to_string(env.world_size) + " (rendezvous " +
+         env.master_addr + ":" + std::to_string(env.master_port) + ")";
+}
+
+// Runs one collective and waits for it; a peer that went away or a timeout becomes an Error.
+void run_work(const DistEnv& env, const char* what, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) {
+  try {
+    start()->wait();
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    if (auto nl = msg.find('\n'); nl != std::string::npos) msg = msg.substr(0, nl);
+    throw Error("data parallel " + where(env) + ": " + what + " failed (a worker stopped or is unreachable): " + msg);
+  }
+}
+
+}  // namespace
+
+DataParallel::DataParallel(const DistEnv& env) : env_(env), group_(std::make_unique<Group>()) {
+  dist_env_check(env_);
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(env_.timeout_s) * 1000);
+  try {
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<uint16_t>(env_.master_port);
+    so.isServer = env_.rank == 0;
+    so.numWorkers = static_cast<size_t>(env_.world_size);
+    so.waitWorkers = true;
+    so.timeout = timeout;
+    group_->store = c10::make_intrusive<c10d::TCPStore>(env_.master_addr, so);
+    auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+    opts->devices.push_back(gloo_device(env_));
+    opts->threads = 1;
+    group_->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(group_->store, env_.rank, env_.world_size, opts);
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    if (auto nl = msg.find('\n'); nl != std::string::npos) msg = msg.substr(0, nl);
+    throw Error("data parallel " + where(env_) + ": rendezvous failed within " + std::to_string(env_.timeout_s) +
+                " s: " + msg);
+  }
+}
+
+DataParallel::~DataParallel() = default;
+
+void DataParallel::all_reduce_sum(const std::vector<torch::Tensor>& tensors, int64_t bucket_bytes) {
+  std::vector<torch::Tensor> bucket;
+  int64_t bytes = 0;
+  auto flush = [&] {
+    if (bucket.empty()) return;
+    std::vector<torch::Tensor> flat_parts;
+    for (const auto& t : bucket) flat_parts.push_back(t.detach().to(torch::kCPU).reshape({-1}));
+    std::vector<torch::Tensor> buf{torch::cat(flat_parts)};
+    run_work(env_, "all-reduce", [&] { return group_->pg->allreduce(buf); });
+    int64_t off = 0;
+    for (const auto& t : bucket) {
+      const int64_t n = t.numel();
+      t.detach().copy_(buf[0].narrow(0, off, n).view(t.sizes()));
+      off += n;
+    }
+    bucket.clear();
+    bytes = 0;
+  };
+  for (const auto& t : tensors) {
+    if (!t.defined()) continue;
+    if (!bucket.empty() && (bucket.front().scalar_type() != t.scalar_type() || bytes + static_cast<int64_t>(t.nbytes()) > bucket_bytes))
+      flush();
+    bucket.push_back(t);
+    bytes += static_cast<int64_t>(t.nbytes());
+  }
+  flush();
+}
+
+void DataParallel::broadcast(const std::vector<torch::Tensor>& tensors, int root) {
+  for (const auto& t : tensors) {
+    if (!t.defined()) continue;
+    std::vector<torch::Tensor> buf{t.detach().to(torch::kCPU).contiguous().clone()};
+    c10d::BroadcastOptions o;
+    o.rootRank = root;
+    run_work(env_, "broadcast", [&] { return group_->pg->broadcast(buf, o); });
+    t.detach().copy_(buf[0]);
+  }
+}
+
+void DataParallel::barrier() {
+  run_work(env_, "barrier", [&] { return group_->pg->barrier(); });
+}
+
+}  // namespace steper
