@@ -1,19 +1,44 @@
 // steper train: distil teacher traces into a model folder (StepER, StepER-uniform or vanilla KD).
+#include <unistd.h>
+
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "cli/args.h"
 #include "cli/command.h"
 #include "core/error.h"
+#include "distill/dist_env.h"
 #include "distill/trainer.h"
 
 namespace steper {
 namespace {
 
+// This executable's path, for starting workers that run the same binary.
+std::string self_path() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) throw Error("--nproc: cannot find this program's path (/proc/self/exe)");
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// --nproc N: N workers of this same command line on this machine, rendezvous on a free loopback port.
+int launch_local_workers(int nproc) {
+  std::vector<std::string> argv = process_args();
+  argv.at(0) = self_path();
+  std::string failure;
+  const int rc = launch_workers(nproc, argv, free_local_port(), &failure);
+  if (rc != 0) throw Error("train --nproc " + std::to_string(nproc) + ": " + failure + "; the other workers were stopped");
+  return 0;
+}
+
 CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, StepER-uniform or vanilla KD",
                       [](CLI::App* sub) {
   auto c = std::make_shared<TrainConfig>();
   auto stop_after = std::make_shared<int64_t>(0);
+  auto nproc = std::make_shared<int>(1);
+  auto dist = std::make_shared<DistEnv>();
   sub->add_option("--model", c->model_dir, "model folder to start from (Hugging Face layout)")->required();
   sub->add_option("--traces", c->traces_path, "teacher traces (teach output JSONL)")->required();
   sub->add_option("--objective", c->objective, "steper, uniform or vanilla (or lm: every token scored, for pretraining a base student)")->required();
@@ -38,13 +63,32 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
   add_threads_flag(sub, c->threads);
   auto loop = add_loop_flags(sub, LoopUse::kRecorded);
   sub->add_option("--stop-after", *stop_after, "stop after this many steps with a checkpoint (resume later)");
+  sub->add_option("--nproc", *nproc, "data-parallel workers to start on this machine (each takes its share of "
+                                     "every step's micro-batches; gradients are all-reduced)")->capture_default_str();
+  auto* rank = sub->add_option("--rank", dist->rank, "this worker's rank when started by another launcher (or RANK)");
+  auto* world = sub->add_option("--world-size", dist->world_size, "workers in all (or WORLD_SIZE)");
+  auto* addr = sub->add_option("--master-addr", dist->master_addr, "rank 0's address for the rendezvous (or MASTER_ADDR)");
+  auto* port = sub->add_option("--master-port", dist->master_port, "rank 0's rendezvous port (or MASTER_PORT)");
+  sub->add_option("--dist-timeout", dist->timeout_s, "seconds a worker waits for the others before failing")
+      ->capture_default_str();
   return std::function<int()>([=] {
+    if (*nproc < 1) throw Error("--nproc must be at least 1, got " + std::to_string(*nproc));
+    if (*nproc > 1 && std::getenv("RANK") == nullptr) return launch_local_workers(*nproc);
     TrainConfig config = *c;
+    // torchrun's variables, then the flags given explicitly
+    DistEnv flags = *dist;
+    config.dist = dist_env_from_environment(flags);
+    config.dist.timeout_s = flags.timeout_s;
+    if (rank->count()) config.dist.rank = flags.rank;
+    if (world->count()) config.dist.world_size = flags.world_size;
+    if (addr->count()) config.dist.master_addr = flags.master_addr;
+    if (port->count()) config.dist.master_port = flags.master_port;
     config.loop = loop->resolve().loop;
     config.loop_given = loop->given();
     config.stop_after = *stop_after;
     if (config.stop_after < 0) throw Error("--stop-after must not be negative");
     TrainResult r = train_run(config);
+    if (config.dist.rank != 0) return 0;  // rank 0 reports
     std::fprintf(stderr,
                  "train: %lld/%lld steps, %lld tokens (%lld target), %.0f tokens/s, padding %.1f%%, "
                  "sigma init %.3f exp %.3f agg %.3f, peak memory %.0f MB\n",

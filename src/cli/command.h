@@ -19,6 +19,10 @@ struct CommandSpec {
 
 std::vector<CommandSpec>& command_registry();
 
+// The process's command line as main() received it (argv[0] first), for commands that start copies of
+// themselves (`steper train --nproc N`).
+std::vector<std::string>& process_args();
+
 struct CommandRegistrar {
   explicit CommandRegistrar(CommandSpec spec) { command_registry().push_back(std::move(spec)); }
 };

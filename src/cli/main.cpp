@@ -14,10 +14,15 @@ std::vector<CommandSpec>& command_registry() {
   static std::vector<CommandSpec> registry;
   return registry;
 }
+std::vector<std::string>& process_args() {
+  static std::vector<std::string> args;
+  return args;
+}
 }  // namespace steper
 
 int main(int argc, char** argv) {
   steper::blas_reexec_if_generic(argv);
+  steper::process_args().assign(argv, argv + argc);
   // One BLAS thread pool sized to the machine unless the user chose; set before any BLAS call.
   setenv("OPENBLAS_NUM_THREADS", "2", 0);
   CLI::App app{"steper: stepwise distillation of multi-step retrieval-augmented reasoning"};

@@ -109,7 +109,7 @@ void check_fingerprint(const nlohmann::json& recorded, const nlohmann::json& fin
   static const std::map<std::string, std::string> flag = {
       {"objective", "--objective"},   {"seed", "--seed"},       {"batch_tokens", "--batch-tokens"},
       {"grad_accum", "--grad-accum"}, {"lr", "--lr"},           {"warmup", "--warmup"},
-      {"max_len", "--max-len"},       {"rank", "rank"},         {"world_size", "world size"},
+      {"max_len", "--max-len"},       {"world_size", "the world size (--nproc, WORLD_SIZE)"},
       {"total_steps", "total steps (--epochs/--train-steps/--train-tokens)"}};
   for (auto it = fingerprint.begin(); it != fingerprint.end(); ++it) {
     if (recorded.contains(it.key()) && recorded[it.key()] == it.value()) continue;
@@ -203,8 +203,7 @@ uint64_t fnv1a64(const std::string& bytes) {
 nlohmann::json resume_fingerprint(const TrainConfig& c, int64_t total_steps) {
   return {{"objective", c.objective}, {"seed", c.seed},           {"batch_tokens", c.batch_tokens},
           {"grad_accum", c.grad_accum}, {"lr", c.lr},             {"warmup", c.warmup},
-          {"total_steps", total_steps}, {"max_len", c.max_len},   {"world_size", c.world_size},
-          {"rank", c.rank}};
+          {"total_steps", total_steps}, {"max_len", c.max_len},   {"world_size", c.dist.world_size}};
 }
 
 void checkpoint_write(const std::string& out, const CheckpointParts& p, const TrainState& st,

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -52,6 +53,14 @@ void dist_env_check(const DistEnv& env) {
     throw Error("MASTER_PORT (--master-port) must lie in 1..65535, got " + std::to_string(env.master_port));
   if (env.master_addr.empty()) throw Error("MASTER_ADDR (--master-addr) must not be empty");
   if (env.timeout_s < 1) throw Error("--dist-timeout must be at least 1 second, got " + std::to_string(env.timeout_s));
+}
+
+void fault_kill_if_asked(int rank, int64_t step) {
+  const char* v = std::getenv("STEPER_FAULT_KILL_AT");
+  if (!v) return;
+  int r = -1;
+  long long s = -1;
+  if (std::sscanf(v, "%d:%lld", &r, &s) == 2 && r == rank && s == step) ::kill(::getpid(), SIGKILL);
 }
 
 int free_local_port() {

@@ -4,6 +4,7 @@
 // command on this machine and watches them. Torch-free: the CLI includes it.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -33,6 +34,10 @@ void dist_env_check(const DistEnv& env);
 // killed by signal N").
 int launch_workers(int nproc, const std::vector<std::string>& argv, int port, std::string* failure,
                    int grace_s = 10);
+
+// A testing aid for what happens when a machine dies: with STEPER_FAULT_KILL_AT=R:S in the environment,
+// rank R kills itself with SIGKILL as its step S begins. Does nothing otherwise.
+void fault_kill_if_asked(int rank, int64_t step);
 
 // A TCP port on 127.0.0.1 free at the time of the call (for --nproc rendezvous and tests).
 int free_local_port();

@@ -61,8 +61,7 @@ void train_config_check(const TrainConfig& c) {
   require_at_least(c.threads, 0, "--threads");
   require_at_least(c.torch_threads, 0, "torch_threads");
   require_at_least(c.stop_after, 0, "--stop-after");
-  require_at_least(c.world_size, 1, "world_size");
-  require(c.rank >= 0 && c.rank < c.world_size, "rank must lie in [0, world_size)", std::to_string(c.rank));
+  dist_env_check(c.dist);
 
   namespace fs = std::filesystem;
   if (!file_exists((fs::path(c.model_dir) / "config.json").string()))
@@ -93,8 +92,7 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"device", c.device},
           {"checkpoint_every", c.checkpoint_every},
           {"max_len", c.max_len},
-          {"rank", c.rank},
-          {"world_size", c.world_size},
+          {"world_size", c.dist.world_size},
           {"bf16", c.bf16},
           // the loop options assumed for traces that record none (those that do are trained as recorded)
           {"loop_for_old_traces", to_json(c.loop)}};

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/types.h"
+#include "distill/dist_env.h"
 
 namespace steper {
 
@@ -42,7 +43,7 @@ struct TrainConfig {
   int64_t max_len = 0;             // --max-len: tokens per example (0 = the model's max_position_embeddings)
   int threads = 0;                 // --threads: BLAS threads (0 = OPENBLAS_NUM_THREADS or the cores, at most 8)
   int torch_threads = 1;           // torch intra-op threads (1 measured fastest with 2 BLAS threads on 2 cores)
-  int rank = 0, world_size = 1;    // data-parallel position (only world size 1 is run today)
+  DistEnv dist;                    // data-parallel position: rank, world size, rendezvous (docs/DESIGN.md section 8)
   bool bf16 = true;                // autocast to bfloat16 on CUDA (CPU always trains in float32)
 
   int64_t stop_after = 0;          // --stop-after: stop (with a checkpoint) after this many steps as if

@@ -15,11 +15,13 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include "core/error.h"
 #include "core/io.h"
 #include "core/progress.h"
 #include "distill/checkpoint.h"
+#include "distill/data_parallel.h"
 #include "distill/examples.h"
 #include "distill/objective.h"
 #include "model/llama.h"
@@ -139,8 +141,6 @@ BatchOptions batch_options(const TrainConfig& cfg) {
   BatchOptions b;
   b.batch_tokens = cfg.batch_tokens;
   b.seed = cfg.seed;
-  b.rank = cfg.rank;
-  b.world_size = cfg.world_size;
   return b;
 }
 
@@ -198,22 +198,27 @@ void set_lr(torch::optim::Optimizer& optimizer, double lr) {
 
 // ---- one step --------------------------------------------------------------------------------------
 
-// The micro-batches of one optimizer step and what they score in total.
+// The micro-batches of one optimizer step that this worker computes, and what the whole step (all
+// workers) scores. All workers read one global order of micro-batches, the one a single process reads:
+// step s, accumulation slot a, rank r takes micro-batch ((s-1) * grad_accum + a) * world + r. So N workers
+// equal one worker with N times the accumulation.
 struct StepBatches {
-  std::vector<const BatchPart*> parts;  // one padded rectangle per forward pass
-  StepTotals totals;
-  int64_t epoch = 0, tokens = 0, target_tokens = 0, padded_tokens = 0;
+  std::vector<BatchPart> parts;  // one padded rectangle per forward pass (copies: an epoch's plan may change)
+  StepTotals totals;             // over the whole step, every worker's micro-batches
+  int64_t epoch = 0, tokens = 0, target_tokens = 0, padded_tokens = 0;  // the whole step's too
 };
 
 StepBatches get_batches(BatchStream& stream, const std::vector<TokenizedExample>& data, int64_t step,
-                        int grad_accum) {
+                        int grad_accum, const DistEnv& dist) {
   StepBatches s;
-  for (int a = 0; a < grad_accum; ++a) {
+  const int64_t per_step = static_cast<int64_t>(grad_accum) * dist.world_size;
+  for (int64_t k = 0; k < per_step; ++k) {
     int64_t e = 0;
-    const Batch& b = stream.at((step - 1) * grad_accum + a, &e);
-    if (a == 0) s.epoch = e;
+    const Batch& b = stream.at((step - 1) * per_step + k, &e);
+    if (k == 0) s.epoch = e;
+    const bool mine = k % dist.world_size == dist.rank;
     for (const BatchPart& part : b.parts) {
-      s.parts.push_back(&part);
+      if (mine) s.parts.push_back(part);
       for (uint32_t i : part.examples) {
         s.totals.target_tokens[static_cast<size_t>(data[i].task)] += data[i].target_length();
         s.totals.examples++;
@@ -259,14 +264,15 @@ struct StepLoss {
   std::array<double, 3> task_loss{};  // NaN for tasks absent from the step
 };
 
-// Forward and backward over the step's micro-batches; gradients accumulate in the parameters.
+// Forward and backward over this worker's micro-batches of the step; gradients accumulate in the
+// parameters. The prior term of sigma is added once per step (by rank 0).
 StepLoss forward_backward(Trainee& t, Objective objective, const std::vector<TokenizedExample>& data,
-                          const StepBatches& batches, torch::Device device, bool autocast) {
+                          const StepBatches& batches, torch::Device device, bool autocast, bool first_rank) {
   t.optimizer->zero_grad();
   StepLoss out;
   torch::Tensor task_sum = torch::zeros({kNumTasks}, torch::kDouble);
   for (size_t a = 0; a < batches.parts.size(); ++a) {
-    MicroBatch mb = micro_batch(data, *batches.parts[a], device);
+    MicroBatch mb = micro_batch(data, batches.parts[a], device);
     ObjectiveTargets targets = objective_targets(mb.task, mb.example_len, batches.totals, device);
     if (autocast) {
       at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
@@ -279,7 +285,7 @@ StepLoss forward_backward(Trainee& t, Objective objective, const std::vector<Tok
       at::autocast::set_enabled(false);
       at::autocast::clear_cache();
     }
-    ObjectiveLoss loss = objective_loss(objective, ce, targets, batches.totals, t.weighting->log_var, a == 0);
+    ObjectiveLoss loss = objective_loss(objective, ce, targets, batches.totals, t.weighting->log_var, first_rank && a == 0);
     loss.loss.backward();
     out.loss += loss.loss.item<double>();
     task_sum += loss.task_loss.to(torch::kCPU, torch::kDouble);
@@ -289,6 +295,29 @@ StepLoss forward_backward(Trainee& t, Objective objective, const std::vector<Tok
     out.task_loss[static_cast<size_t>(j)] =
         batches.totals.has_task(j) ? ts[j] : std::numeric_limits<double>::quiet_NaN();
   return out;
+}
+
+// What every worker trains: the model's parameters, then sigma.
+std::vector<torch::Tensor> trained_tensors(Trainee& t) {
+  std::vector<torch::Tensor> all = t.model_params;
+  all.push_back(t.weighting->log_var);
+  return all;
+}
+
+// Sums the gradients and the step's losses over the workers (bucketed all-reduce), so that each holds
+// what one process computing every micro-batch would hold.
+void all_reduce_step(DataParallel& dp, Trainee& t, StepLoss& loss) {
+  std::vector<torch::Tensor> grads;
+  for (torch::Tensor& p : trained_tensors(t)) {
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    grads.push_back(p.grad());
+  }
+  torch::Tensor losses = torch::tensor({loss.loss, loss.task_loss[0], loss.task_loss[1], loss.task_loss[2]},
+                                       torch::kDouble);
+  grads.push_back(losses);
+  dp.all_reduce_sum(grads);
+  loss.loss = losses[0].item<double>();
+  for (size_t j = 0; j < 3; ++j) loss.task_loss[j] = losses[static_cast<int64_t>(j) + 1].item<double>();
 }
 
 // The gradient norm of the model's parameters, clipped to `clip` when clip > 0.
@@ -386,6 +415,7 @@ TrainResult finish_run(const TrainConfig& cfg, const TrainState& st, int64_t tot
   for (size_t j = 0; j < 3; ++j) r.examples_per_task[j] = data.token_stats.per_task[j];
   r.finished = st.step >= total_steps;
   r.peak_rss_mb = peak_rss_mb();
+  if (cfg.dist.rank != 0) return r;  // rank 0 writes the run folder
   train_write_plots(cfg.out_dir);
   if (r.finished && cfg.write_model) {
     r.model_out = (fs::path(cfg.out_dir) / "model").string();
@@ -413,6 +443,9 @@ TrainResult finish_run(const TrainConfig& cfg, const TrainState& st, int64_t tot
 TrainResult train_run(const TrainConfig& config, const std::function<void(const TrainStepRecord&)>& on_step) {
   TrainConfig cfg = config;
   train_config_check(cfg);
+  const bool writer = cfg.dist.rank == 0;  // rank 0 writes the run folder; the others only compute
+  if (!writer) cfg.quiet = true;
+  std::unique_ptr<DataParallel> dp = cfg.dist.distributed() ? std::make_unique<DataParallel>(cfg.dist) : nullptr;
   const Objective objective = objective_from_name(cfg.objective);
   const torch::Device device = device_from_flag(cfg.device);
   const bool autocast = device.is_cuda() && cfg.bf16;
@@ -426,7 +459,8 @@ TrainResult train_run(const TrainConfig& config, const std::function<void(const 
   const TrainData data = load_data(cfg, objective, model->config());
   say_data(cfg, objective, data, blas_threads);
   BatchStream stream(data.examples, batch_options(cfg));
-  const int64_t total_steps = plan_total_steps(stream, cfg.grad_accum, cfg.epochs, cfg.train_steps, cfg.train_tokens);
+  const int64_t total_steps = plan_total_steps(stream, cfg.grad_accum * cfg.dist.world_size, cfg.epochs,
+                                               cfg.train_steps, cfg.train_tokens);
   Trainee t = make_trainee(cfg, objective, std::move(model), device);
 
   // output folder: a fresh start, or a resume from the last checkpoint
@@ -436,15 +470,19 @@ TrainResult train_run(const TrainConfig& config, const std::function<void(const 
   if (cfg.resume) {
     auto replay = [&](int64_t step) {
       TrainState s;
-      while (s.step < step) advance(s, get_batches(stream, data.examples, s.step + 1, cfg.grad_accum));
+      while (s.step < step) advance(s, get_batches(stream, data.examples, s.step + 1, cfg.grad_accum, cfg.dist));
       return s;
     };
     st = checkpoint_read(cfg.out_dir, t.parts(), fingerprint, replay, device);
     if (!cfg.quiet) std::fprintf(stderr, "steper train: resuming at step %lld of %lld\n",
                                  static_cast<long long>(st.step), static_cast<long long>(total_steps));
   }
-  MetricsLog log(cfg.out_dir, cfg.resume ? std::optional<int64_t>(st.step) : std::nullopt);
-  write_run_config(cfg, total_steps, blas_threads, data);
+  if (dp) dp->broadcast(trained_tensors(t));  // every worker starts from rank 0's weights
+  std::optional<MetricsLog> log;
+  if (writer) {
+    log.emplace(cfg.out_dir, cfg.resume ? std::optional<int64_t>(st.step) : std::nullopt);
+    write_run_config(cfg, total_steps, blas_threads, data);
+  }
 
   const int64_t stop_at = cfg.stop_after > 0 ? std::min(total_steps, cfg.stop_after) : total_steps;
   QuietScope quiet(cfg.quiet);
@@ -457,11 +495,13 @@ TrainResult train_run(const TrainConfig& config, const std::function<void(const 
     const auto t0 = std::chrono::steady_clock::now();
     const double c0 = cpu_now();
     const int64_t step = st.step + 1;
+    fault_kill_if_asked(cfg.dist.rank, step);
     const double lr = lr_at_step(step, total_steps, cfg.lr, cfg.warmup, cfg.min_lr_ratio);
     set_lr(*t.optimizer, lr);
 
-    const StepBatches batches = get_batches(stream, data.examples, step, cfg.grad_accum);
-    loss = forward_backward(t, objective, data.examples, batches, device, autocast);
+    const StepBatches batches = get_batches(stream, data.examples, step, cfg.grad_accum, cfg.dist);
+    loss = forward_backward(t, objective, data.examples, batches, device, autocast, writer);
+    if (dp) all_reduce_step(*dp, t, loss);
     const double grad_norm = clip_gradients(t.model_params, cfg.clip);
     stop_if_not_finite(cfg, step, total_steps, non_finite_gradient(loss, grad_norm, t));
     t.optimizer->step();
@@ -472,11 +512,11 @@ TrainResult train_run(const TrainConfig& config, const std::function<void(const 
     clock.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     clock.cpu_seconds += cpu_now() - c0;
     const TrainStepRecord rec = step_record(step, total_steps, lr, batches, loss, t, st, clock);
-    log.append(rec);
+    if (log) log->append(rec);
     progress.add(1, metrics_progress_text(rec));
     if (on_step) on_step(rec);
 
-    if (st.step == stop_at || (cfg.checkpoint_every > 0 && st.step % cfg.checkpoint_every == 0))
+    if (writer && (st.step == stop_at || (cfg.checkpoint_every > 0 && st.step % cfg.checkpoint_every == 0)))
       checkpoint_write(cfg.out_dir, t.parts(), st, fingerprint);
   }
   progress.finish();

@@ -3,9 +3,17 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "core/error.h"
+#include "core/io.h"
+#include "model/llama.h"
+#include "trainer_fixture.h"
 
 namespace steper {
 namespace {
@@ -88,6 +96,101 @@ TEST(DataParallel, APeerThatLeavesGivesAnErrorNamingTheRankNotAHang) {
 TEST(DataParallel, NoPeersWithinTheTimeoutIsAnError) {
   auto errors = on_ranks(1, [&](int) { DataParallel dp(env_for(0, 2, free_local_port(), 1)); });
   EXPECT_NE(errors[0].find("rendezvous failed within 1 s"), std::string::npos) << errors[0];
+}
+
+}  // namespace
+}  // namespace steper
+
+// ---- training on several workers -----------------------------------------------------------------
+
+
+namespace steper {
+namespace {
+
+namespace fs = std::filesystem;
+
+TrainConfig dp_config(const std::string& out) {
+  TrainConfig c = fixture_config(out);
+  c.train_steps = 20;
+  c.batch_tokens = 256;
+  c.checkpoint_every = 4;
+  return c;
+}
+
+// One process, two micro-batches a step: what two workers with one each must equal.
+const std::string& one_worker_run() {
+  static const std::string out = [] {
+    TrainConfig c = dp_config("dp-one");
+    c.grad_accum = 2;
+    train_run(c);
+    return c.out_dir;
+  }();
+  return out;
+}
+
+double max_abs_difference(const std::string& model_a, const std::string& model_b) {
+  Llama a = llama_load(model_a), b = llama_load(model_b);
+  auto pa = a->hf_named_parameters(), pb = b->hf_named_parameters();
+  EXPECT_EQ(pa.size(), pb.size());
+  double worst = 0;
+  for (size_t i = 0; i < pa.size() && i < pb.size(); ++i)
+    worst = std::max(worst, (pa[i].second - pb[i].second).abs().max().item<double>());
+  return worst;
+}
+
+std::vector<double> loss_curve(const std::string& out) {
+  std::vector<double> losses;
+  std::ifstream f(out + "/metrics.jsonl");
+  for (std::string line; std::getline(f, line);)
+    if (!line.empty()) losses.push_back(nlohmann::json::parse(line).at("loss").get<double>());
+  return losses;
+}
+
+TEST(DataParallelTrain, TwoWorkersEqualOneWithAccumulation) {
+  const TrainConfig base = dp_config("dp-two");
+  const int port = free_local_port();
+  auto errors = on_ranks(2, [&](int r) {
+    TrainConfig c = base;
+    c.dist = env_for(r, 2, port);
+    train_run(c);
+  });
+  ASSERT_EQ(errors[0] + errors[1], "");
+  EXPECT_LE(max_abs_difference(one_worker_run() + "/model", base.out_dir + "/model"), 1e-5);
+  std::vector<double> one = loss_curve(one_worker_run()), two = loss_curve(base.out_dir);
+  ASSERT_EQ(one.size(), 20u);
+  ASSERT_EQ(two.size(), 20u);
+  for (size_t i = 0; i < one.size(); ++i) EXPECT_NEAR(one[i], two[i], 1e-6 * std::abs(one[i])) << "step " << i + 1;
+}
+
+// Runs the steper binary through the shell; returns its exit status, with stderr in *err.
+int run_steper(const std::string& env_and_args, std::string* err) {
+  const std::string cmd = env_and_args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  char buf[4096];
+  err->clear();
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) err->append(buf, n);
+  int status = ::pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(DataParallelTrain, AKilledWorkerStopsTheRunNamingItAndResumeEndsWithTheSameModel) {
+  const TrainConfig c = dp_config("dp-killed");
+  const std::string args = std::string(STEPER_BINARY_DIR) + "/src/cli/steper train --model " + c.model_dir +
+                           " --traces " + c.traces_path + " --objective steper --out " + c.out_dir +
+                           " --train-steps 20 --batch-tokens 256 --lr 0.01 --warmup 3 --seed 5 --threads 1"
+                           " --checkpoint-every 4 --nproc 2 --dist-timeout 20";
+  std::string err;
+  EXPECT_EQ(run_steper("STEPER_FAULT_KILL_AT=1:11 " + args, &err), 1) << err;
+  EXPECT_NE(err.find("worker rank 1 was killed by signal 9"), std::string::npos) << err;
+  EXPECT_TRUE(file_exists(c.out_dir + "/checkpoint-00000008/state.json")) << err;
+  EXPECT_FALSE(file_exists(c.out_dir + "/model/config.json"));
+
+  ASSERT_EQ(run_steper(args + " --resume", &err), 0) << err;
+  EXPECT_LE(max_abs_difference(one_worker_run() + "/model", c.out_dir + "/model"), 1e-5);
+  std::vector<double> one = loss_curve(one_worker_run()), resumed = loss_curve(c.out_dir);
+  ASSERT_EQ(resumed.size(), 20u);
+  for (size_t i = 0; i < one.size(); ++i) EXPECT_NEAR(one[i], resumed[i], 1e-6 * std::abs(one[i])) << "step " << i + 1;
 }
 
 }  // namespace
