@@ -1,0 +1,71 @@
+// LoRA adapters in PEFT's layout (docs/DESIGN.md section 8): for each target module W [out, in] of each
+// layer, A [r, in] and B [out, r] with W' = W + scale * B A, scale = lora_alpha / r (lora_alpha / sqrt(r)
+// with use_rslora). A folder holds adapter_config.json and adapter_model.safetensors with PEFT's tensor
+// names (base_model.model.model.layers.<l>.self_attn.q_proj.lora_A.weight, ...), so Hugging Face PEFT
+// loads it. Included by model/ and distill/ sources only: it pulls in libtorch.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/llama.h"
+
+namespace steper {
+
+struct LoraConfig {
+  int64_t rank = 8;                 // --lora-rank (PEFT "r")
+  double alpha = 16;                // --lora-alpha
+  double dropout = 0;               // --lora-dropout: on the adapter's input, in training only
+  std::vector<std::string> targets = {"q_proj", "k_proj", "v_proj", "o_proj"};  // --lora-targets
+  bool use_rslora = false;
+  std::string base_model;           // base_model_name_or_path: the folder the adapter was trained on
+  double scale() const;
+  // Throws Error naming the flag (or, with `where`, the adapter_config.json field) when out of range.
+  void validate(const std::string& where = "") const;
+  nlohmann::json to_peft_json() const;
+  static LoraConfig from_peft_json(const nlohmann::json& j, const std::string& where);
+};
+
+// The modules LoRA can target in a Llama/Qwen2 layer, with their [out, in] shapes for `cfg`.
+std::vector<std::string> lora_module_names();
+std::pair<int64_t, int64_t> lora_module_shape(const LlamaConfig& cfg, const std::string& module);
+
+class LoraAdapters {
+ public:
+  // Fresh adapters: A as PEFT initialises it (Kaiming-uniform, a = sqrt(5)), B zero, so W' = W at first.
+  LoraAdapters(const LlamaConfig& model, const LoraConfig& cfg, uint64_t seed);
+  // An adapter folder; throws Error naming the file and tensor when it does not fit `model`.
+  static LoraAdapters load(const std::string& dir, const LlamaConfig& model, torch::Device device = torch::kCPU);
+  // Writes adapter_config.json and adapter_model.safetensors (float32) atomically into dir.
+  void save(const std::string& dir) const;
+
+  const LoraConfig& config() const { return cfg_; }
+  bool targets(const std::string& module) const;
+  // scale * B (A dropout(x)) for module `module` of layer `layer`; x [..., in] -> [..., out].
+  torch::Tensor delta(int64_t layer, const std::string& module, const torch::Tensor& x, bool training) const;
+  // The trainable tensors under PEFT's names, in layer, module, A-then-B order.
+  std::vector<std::pair<std::string, torch::Tensor>> named_tensors() const;
+  // W += scale * B A for every adapted weight of `model` (the merged model no longer needs the adapter).
+  void merge_into(Llama& model) const;
+  void to(torch::Device device);
+
+ private:
+  LoraAdapters(LoraConfig cfg, const LlamaConfig& model);
+  struct Pair {
+    torch::Tensor a, b;
+  };
+  LoraConfig cfg_;
+  int64_t layers_ = 0;
+  std::map<std::pair<int64_t, std::string>, Pair> pairs_;
+};
+
+// PEFT's name of a LoRA tensor: base_model.model.model.layers.<l>.<self_attn|mlp>.<module>.lora_<A|B>.weight
+std::string lora_tensor_name(int64_t layer, const std::string& module, char which);
+
+}  // namespace steper

@@ -1,0 +1,177 @@
+// LoRA adapters in PEFT's layout: the config fields and tensor names PEFT writes, round trips, bad
+// folders named, and merging (W + scale * B A) against the adapter applied to activations.
+#include "model/lora.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+
+#include "core/error.h"
+#include "core/io.h"
+#include "model/safetensors.h"
+
+namespace steper {
+namespace {
+
+namespace fs = std::filesystem;
+
+LlamaConfig tiny_config() {
+  LlamaConfig c;
+  c.vocab_size = 50;
+  c.hidden_size = 32;
+  c.intermediate_size = 48;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.head_dim = 8;
+  c.max_position_embeddings = 64;
+  return c;
+}
+
+std::string temp_dir(const std::string& name) {
+  std::string d = "/tmp/steper-lora-test-" + std::to_string(getpid()) + "-" + name;
+  fs::remove_all(d);
+  return d;
+}
+
+TEST(Lora, ReadsTheConfigPeftWrites) {
+  const std::string path = std::string(STEPER_FIXTURES) + "/lora/adapter_config.json";
+  LoraConfig c = LoraConfig::from_peft_json(read_json(path), path);
+  EXPECT_EQ(c.rank, 4);
+  EXPECT_DOUBLE_EQ(c.alpha, 8);
+  EXPECT_DOUBLE_EQ(c.dropout, 0.05);
+  EXPECT_EQ(c.targets, (std::vector<std::string>{"q_proj", "v_proj"}));
+  EXPECT_DOUBLE_EQ(c.scale(), 2.0);  // lora_alpha / r
+  EXPECT_EQ(c.base_model, "meta-llama/Llama-3.2-1B");
+  c.use_rslora = true;
+  EXPECT_DOUBLE_EQ(c.scale(), 4.0);  // lora_alpha / sqrt(r)
+}
+
+TEST(Lora, SavesPeftTensorNamesShapesAndConfig) {
+  LoraConfig lc;
+  lc.rank = 4;
+  lc.alpha = 8;
+  lc.targets = {"q_proj", "v_proj", "down_proj"};
+  LoraAdapters a(tiny_config(), lc, 1);
+  const std::string dir = temp_dir("save");
+  a.save(dir);
+  auto f = SafetensorsFile::open(dir + "/adapter_model.safetensors");
+  std::map<std::string, std::vector<int64_t>> got;
+  for (const auto& t : f->tensors()) got[t.name] = t.shape;
+  // PEFT's names for LlamaForCausalLM: base_model.model. + the module path; A [r, in], B [out, r]
+  const std::map<std::string, std::vector<int64_t>> want = {
+      {"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", {4, 32}},
+      {"base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight", {32, 4}},
+      {"base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight", {4, 32}},
+      {"base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight", {16, 4}},
+      {"base_model.model.model.layers.0.mlp.down_proj.lora_A.weight", {4, 48}},
+      {"base_model.model.model.layers.0.mlp.down_proj.lora_B.weight", {32, 4}},
+      {"base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight", {4, 32}},
+      {"base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight", {32, 4}},
+      {"base_model.model.model.layers.1.self_attn.v_proj.lora_A.weight", {4, 32}},
+      {"base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight", {16, 4}},
+      {"base_model.model.model.layers.1.mlp.down_proj.lora_A.weight", {4, 48}},
+      {"base_model.model.model.layers.1.mlp.down_proj.lora_B.weight", {32, 4}}};
+  EXPECT_EQ(got, want);
+  nlohmann::json j = read_json(dir + "/adapter_config.json");
+  EXPECT_EQ(j["peft_type"], "LORA");
+  EXPECT_EQ(j["task_type"], "CAUSAL_LM");
+  EXPECT_EQ(j["r"], 4);
+  EXPECT_EQ(j["lora_alpha"], 8.0);
+  EXPECT_EQ(j["bias"], "none");
+  EXPECT_EQ(j["target_modules"], nlohmann::json({"q_proj", "v_proj", "down_proj"}));
+  EXPECT_EQ(j["fan_in_fan_out"], false);
+  // B starts at zero (the adapted model starts as the base), A does not
+  LoraAdapters back = LoraAdapters::load(dir, tiny_config());
+  for (const auto& [name, t] : back.named_tensors()) {
+    if (name.find("lora_B") != std::string::npos) EXPECT_EQ(t.abs().max().item<float>(), 0.f) << name;
+    else EXPECT_GT(t.abs().max().item<float>(), 0.f) << name;
+  }
+}
+
+std::string load_error(const std::string& dir) {
+  try {
+    LoraAdapters::load(dir, tiny_config());
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Lora, ABadFolderIsNamed) {
+  EXPECT_NE(load_error("/nonexistent-adapter").find("no adapter_config.json"), std::string::npos);
+  LoraConfig lc;
+  LoraAdapters a(tiny_config(), lc, 2);
+  const std::string dir = temp_dir("bad");
+  a.save(dir);
+  nlohmann::json j = read_json(dir + "/adapter_config.json");
+  j["target_modules"] = {"q_proj", "gate_proj"};  // gate_proj has no tensors in the file
+  write_json_atomic(dir + "/adapter_config.json", j);
+  EXPECT_NE(load_error(dir).find("base_model.model.model.layers.0.mlp.gate_proj.lora_A.weight\" is missing"),
+            std::string::npos)
+      << load_error(dir);
+  j["target_modules"] = {"q_proj", "lm_head"};
+  write_json_atomic(dir + "/adapter_config.json", j);
+  EXPECT_NE(load_error(dir).find("field \"target_modules\" names \"lm_head\""), std::string::npos) << load_error(dir);
+  j["target_modules"] = {"q_proj"};  // fewer targets than the file holds
+  write_json_atomic(dir + "/adapter_config.json", j);
+  EXPECT_NE(load_error(dir).find("tensors, the config's targets name"), std::string::npos) << load_error(dir);
+}
+
+TEST(Lora, MergedWeightsEqualTheAdapterAppliedToActivations) {
+  LlamaConfig mc = tiny_config();
+  torch::manual_seed(3);
+  Llama model(mc);
+  LoraConfig lc;
+  lc.rank = 4;
+  lc.alpha = 8;
+  lc.targets = {"q_proj", "up_proj"};
+  LoraAdapters a(mc, lc, 3);
+  {
+    torch::NoGradGuard g;
+    for (auto& [name, t] : a.named_tensors())
+      if (name.find("lora_B") != std::string::npos) t.normal_(0, 0.1);  // a trained adapter
+  }
+  std::map<std::string, torch::Tensor> before;
+  for (auto& [name, p] : model->hf_named_parameters()) before[name] = p.detach().clone();
+  a.merge_into(model);
+  torch::Tensor x = torch::randn({3, 32});
+  for (auto& [name, p] : model->hf_named_parameters()) {
+    const bool q = name.find("self_attn.q_proj.weight") != std::string::npos;
+    const bool up = name.find("mlp.up_proj.weight") != std::string::npos;
+    const int64_t layer = name.find("layers.1.") != std::string::npos ? 1 : 0;
+    if (!q && !up) {
+      EXPECT_TRUE(torch::equal(p, before[name])) << name << " changed though not targeted";
+      continue;
+    }
+    torch::Tensor adapted = torch::linear(x, before[name]) + a.delta(layer, q ? "q_proj" : "up_proj", x, false);
+    torch::Tensor merged = torch::linear(x, p);
+    EXPECT_LT((adapted - merged).abs().max().item<float>(), 1e-5) << name;
+    EXPECT_GT((merged - torch::linear(x, before[name])).abs().max().item<float>(), 1e-3) << name << " unchanged";
+  }
+}
+
+TEST(Lora, OutOfRangeSettingsNameTheFlag) {
+  auto err = [](LoraConfig c) {
+    try {
+      c.validate();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  LoraConfig c;
+  c.rank = 0;
+  EXPECT_NE(err(c).find("--lora-rank"), std::string::npos);
+  c = LoraConfig();
+  c.dropout = 1.0;
+  EXPECT_NE(err(c).find("--lora-dropout"), std::string::npos);
+  c = LoraConfig();
+  c.targets = {"qproj"};
+  EXPECT_NE(err(c).find("--lora-targets"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace steper
