@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "model/lora_merge.h"
 #include "model/safetensors.h"
 
 namespace steper {
@@ -202,6 +203,17 @@ void LoraAdapters::merge_into(Llama& model) const {
     if (it == params.end()) throw BugError(__FILE__, __LINE__, "merge_into: no weight " + hf);
     it->second.add_(torch::matmul(p.b, p.a).to(it->second.device(), it->second.scalar_type()) * cfg_.scale());
   }
+}
+
+}  // namespace steper
+
+namespace steper {
+
+void merge_lora_folder(const std::string& base_dir, const std::string& adapter_dir, const std::string& out_dir) {
+  Llama model = llama_load(base_dir);
+  LoraAdapters adapters = LoraAdapters::load(adapter_dir, model->config());
+  adapters.merge_into(model);
+  llama_save(model, out_dir, read_file((fs::path(base_dir) / "tokenizer.json").string()), model->config().torch_dtype);
 }
 
 }  // namespace steper
