@@ -34,7 +34,7 @@ CommandRegistrar reg({"demo", "the whole pipeline on a fresh generated world, wi
                   "with --pretrain-base: questions of the world the base pretrains on")
       ->check(CLI::PositiveNumber);
   sub->add_option("--eval-questions", *eval_n, "test questions evaluated (0 = all)")->check(CLI::NonNegativeNumber);
-  auto loop = add_loop_flags(sub, LoopUse::kTeach, demo_loop_default());
+  auto loop = add_loop_flags(sub, LoopUse::kDemo, demo_loop_default());
   return std::function<int()>([=] {
     DemoConfig c = demo_config(*quick);
     c.loop = loop->over(c.loop);

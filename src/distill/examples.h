@@ -12,7 +12,9 @@ namespace steper {
 
 // For a trace with S steps (the last step's sentence is the answer sentence):
 //   init: prompt(q, P<=1) -> R<=1;  exp s=2..S-1: prompt(q, P<=s) -> R<=s;  agg: prompt(q, P<=S) -> R<S + answer.
-// P<=s is what steps 1..s showed. A trace without loop options is a bug here (see resolve_loop_options).
+// P<=s is what steps 1..s showed. Prompt and target are the trace's framework's (rag/framework.h
+// step_prompt, steps_text): under Self-Ask, init is the first follow-up and its intermediate answer, exp s
+// the pairs up to s, agg every pair and the final answer. A trace without loop options is a bug here (see resolve_loop_options).
 std::vector<StepExample> build_step_examples(const Trace& trace);
 // vanilla = true keeps only the agg example of each trace (vanilla KD).
 std::vector<StepExample> build_examples(const std::vector<Trace>& traces, bool vanilla);
