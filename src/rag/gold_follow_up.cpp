@@ -17,8 +17,11 @@ struct WordingPattern {
   Rel rel;
 };
 
-std::string lower(std::string s) {
+// Lowercase, without a leading "the " (a passage writes "The Vern Academy" of the entity "Vern Academy").
+std::string name_key(std::string s) {
+  s = trim(s);
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s.rfind("the ", 0) == 0) s = s.substr(4);
   return s;
 }
 
@@ -85,10 +88,10 @@ std::string fact_sentence(const Question& q, const SupportingFact& f) {
 }  // namespace
 
 std::string world_relation_of(const std::string& sentence, const std::string& subject) {
-  const std::string s = trim(sentence), want = lower(trim(subject));
+  const std::string s = trim(sentence), want = name_key(subject);
   std::smatch m;
   for (const auto& p : patterns())
-    if (std::regex_match(s, m, p.re) && lower(trim(m[static_cast<size_t>(p.subject_group)].str())) == want)
+    if (std::regex_match(s, m, p.re) && name_key(m[static_cast<size_t>(p.subject_group)].str()) == want)
       return rel_spec(p.rel).name;
   return "";
 }
