@@ -53,6 +53,11 @@ size_t resolve_loop_options(std::vector<Trace>& traces, const LoopOptions& given
   size_t assumed = 0;
   for (auto& t : traces) {
     if (t.has_loop) {
+      try {
+        validate_framework(t.loop);
+      } catch (const Error& e) {
+        throw Error(source + ": trace " + t.id + ": " + e.what());
+      }
       if (given_explicitly && t.loop != given)
         throw Error(source + ": trace " + t.id + " was made with " + to_json(t.loop).dump() +
                     ", not the loop flags given (" + to_json(given).dump() +

@@ -22,7 +22,8 @@ std::vector<StepExample> build_examples(const std::vector<Trace>& traces, bool v
 // Makes every trace carry its loop options. Traces that record them keep them; a trace made before
 // traces recorded them gets `given` (the command line's loop flags) and its shown passages rebuilt as
 // that loop would have shown them. When `given_explicitly` (the user gave loop flags) and a trace
-// records other options, throws Error naming `source`: examples are built from what each step saw.
+// records other options, throws Error naming `source`: examples are built from what each step saw. A
+// trace whose framework or prompt format is unknown is an Error naming `source` and the trace.
 // Returns how many traces got `given`.
 size_t resolve_loop_options(std::vector<Trace>& traces, const LoopOptions& given, bool given_explicitly,
                             const std::string& source);

@@ -47,6 +47,8 @@ void set_framework(LoopOptions& loop, const std::string& name) {
 }
 
 void validate_framework(const LoopOptions& loop) {
+  if (loop.framework != "ircot" && loop.framework != "self-ask")
+    throw Error("framework \"" + loop.framework + "\" is unknown (expected ircot or self-ask)");
   LoopOptions known;
   set_framework(known, loop.framework);
   if (loop.prompt_format != known.prompt_format)

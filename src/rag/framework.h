@@ -24,7 +24,7 @@ enum class Framework { kIrcot, kSelfAsk };
 Framework framework_of(const LoopOptions& loop);
 // Sets loop.framework and its prompt format from a name: "ircot" | "self-ask"; Error naming --framework.
 void set_framework(LoopOptions& loop, const std::string& name);
-// Error naming --framework (or the prompt format) when the loop's framework and format do not belong together.
+// Error naming the framework or the prompt format when either is unknown or they do not belong together.
 void validate_framework(const LoopOptions& loop);
 
 extern const char* const kFollowUpMarker;      // "Follow up: "

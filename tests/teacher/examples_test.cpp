@@ -313,6 +313,23 @@ TEST(Examples, SelfAskTraceGivesPairsThenTheFinalAnswer) {
   EXPECT_EQ(vanilla[0].target, ex[2].target);
 }
 
+TEST(Examples, UnknownFrameworkInATraceFileNamesTheFileAndTrace) {
+  for (const auto& [framework, format] : std::vector<std::pair<std::string, std::string>>{
+           {"react", "ircot-v1"}, {"self-ask", "ircot-v1"}}) {
+    Trace t = hee_haw_trace();
+    t.has_loop = true;
+    t.loop.framework = framework;
+    t.loop.prompt_format = format;
+    std::vector<Trace> ts = {t};
+    try {
+      resolve_loop_options(ts, LoopOptions{}, false, "traces.jsonl");
+      FAIL() << framework;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("traces.jsonl: trace q1"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Examples, SelfAskEveryPromptIsTheWritersPromptAtThatStep) {
   RoundRetriever r;
   r.rounds = {{{"a", "A", "A is w0 w1 w2 w3 w4 w5 w6 w7."}, {"b", "B", "B is b."}},
