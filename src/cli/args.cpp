@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "eval/bootstrap.h"
+#include "rag/framework.h"
 
 namespace steper {
 
@@ -16,6 +17,7 @@ bool LoopFlags::given() const {
 RagOptions LoopFlags::resolve() const {
   RagOptions r = rag;
   r.loop.mode = rag_mode_from_string(mode);
+  set_framework(r.loop, framework);
   validate_loop_options(r.loop);
   return r;
 }
@@ -30,6 +32,7 @@ LoopOptions LoopFlags::over(LoopOptions base) const {
     else if (n == "--max-passages") base.max_passages = l.max_passages;
     else if (n == "--passage-words") base.passage_words = l.passage_words;
     else if (n == "--mode") base.mode = rag_mode_from_string(mode);
+    else if (n == "--framework") set_framework(base, framework);
   }
   validate_loop_options(base);
   return base;
@@ -40,9 +43,13 @@ std::shared_ptr<LoopFlags> add_loop_flags(CLI::App* sub, LoopUse use, const Loop
   LoopOptions& l = f->rag.loop;
   l = defaults;
   f->mode = rag_mode_name(defaults.mode);
+  f->framework = defaults.framework;
   const bool recorded = use == LoopUse::kRecorded;
   const std::string only_old = recorded ? " (only for traces made before traces recorded their loop options)" : "";
   auto add = [&](CLI::Option* o) { f->options.push_back(o->capture_default_str()); };
+  if (use == LoopUse::kRun || use == LoopUse::kTeach)
+    add(sub->add_option("--framework", f->framework, "the multi-step framework: ircot or self-ask")
+            ->check(CLI::IsMember({"ircot", "self-ask"})));
   if (use == LoopUse::kRun)
     add(sub->add_option("--mode", f->mode, "multi (retrieve every step), single (retrieve once) or none")
             ->check(CLI::IsMember({"multi", "single", "none"})));

@@ -15,17 +15,20 @@ namespace steper {
 
 // Which loop flags a command takes.
 enum class LoopUse {
-  kRun,       // eval, ask: --mode, -k, --max-steps, --max-passages, --passage-words, --max-sentence-tokens
-  kTeach,     // teach, demo: as kRun without --mode (teachers run the multi-step loop)
+  kRun,       // eval, ask: --framework, --mode, -k, --max-steps, --max-passages, --passage-words,
+              // --max-sentence-tokens
+  kTeach,     // teach: as kRun without --mode (teachers run the multi-step loop)
+  kDemo,      // demo: as kTeach without --framework (the demo runs every framework)
   kRecorded,  // examples, train: -k ... --passage-words, only for traces made before traces recorded them
 };
 
 struct LoopFlags {
   RagOptions rag;                     // the values parsed (defaults when not given)
   std::string mode = "multi";
+  std::string framework = "ircot";
   std::vector<CLI::Option*> options;  // the loop flags added
   bool given() const;                 // whether the user gave any loop flag
-  RagOptions resolve() const;         // rag with --mode parsed, validated (Error naming the flag)
+  RagOptions resolve() const;         // rag with --mode and --framework parsed, validated (Error naming the flag)
   // `base` with the loop flags the user gave (a command whose loop defaults are its own, like the demo).
   LoopOptions over(LoopOptions base) const;
 };

@@ -34,7 +34,9 @@ CommandRegistrar reg({"demo", "the whole pipeline on a fresh generated world, wi
                   "with --pretrain-base: questions of the world the base pretrains on")
       ->check(CLI::PositiveNumber);
   sub->add_option("--eval-questions", *eval_n, "test questions evaluated (0 = all)")->check(CLI::NonNegativeNumber);
-  auto loop = add_loop_flags(sub, LoopUse::kTeach, demo_loop_default());
+  auto ircot_only = std::make_shared<bool>(false);
+  sub->add_flag("--ircot-only", *ircot_only, "skip the Self-Ask students, teacher traces and evaluation");
+  auto loop = add_loop_flags(sub, LoopUse::kDemo, demo_loop_default());
   return std::function<int()>([=] {
     DemoConfig c = demo_config(*quick);
     c.loop = loop->over(c.loop);
@@ -49,6 +51,7 @@ CommandRegistrar reg({"demo", "the whole pipeline on a fresh generated world, wi
     c.base_tokens = *base_tokens;
     c.pretrain_train = *pretrain_questions;
     if (*eval_n >= 0) c.eval_questions = *eval_n;
+    if (*ircot_only) c.self_ask_objectives.clear();
     return demo_run(c);
   });
 }});

@@ -95,13 +95,16 @@ const char* trace_end_name(TraceEnd e) {
     case TraceEnd::kEvidenceMissing: return "evidence_missing";
     case TraceEnd::kNoSupportingFacts: return "no_supporting_facts";
     case TraceEnd::kRequestFailed: return "request_failed";
+    case TraceEnd::kRepeatedFollowUp: return "repeated_follow_up";
+    case TraceEnd::kNoFollowUp: return "no_follow_up";
   }
   return "?";
 }
 
 bool trace_end_from_name(const std::string& name, TraceEnd* out) {
   for (TraceEnd e : {TraceEnd::kAnswered, TraceEnd::kMaxSteps, TraceEnd::kEmptySentence, TraceEnd::kEvidenceMissing,
-                     TraceEnd::kNoSupportingFacts, TraceEnd::kRequestFailed})
+                     TraceEnd::kNoSupportingFacts, TraceEnd::kRequestFailed,
+                     TraceEnd::kRepeatedFollowUp, TraceEnd::kNoFollowUp})
     if (name == trace_end_name(e)) {
       *out = e;
       return true;

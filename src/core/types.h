@@ -47,8 +47,8 @@ RagMode rag_mode_from_string(const std::string& s);  // "multi" | "single" | "no
 const char* rag_mode_name(RagMode m);
 
 struct LoopOptions {
-  std::string framework = "ircot";     // the multi-step framework (only IRCoT today)
-  std::string prompt_format = "ircot-v1";  // rag/prompt.h's format
+  std::string framework = "ircot";     // --framework: ircot | self-ask (rag/framework.h)
+  std::string prompt_format = "ircot-v1";  // the framework's prompt format: ircot-v1 | self-ask-v1
   RagMode mode = RagMode::kMulti;      // --mode
   int k = 4;                           // -k: passages per retrieval
   int max_steps = 10;                  // --max-steps: sentences at most
@@ -66,7 +66,8 @@ struct LoopOptions {
 struct TraceStep {
   std::string query;                       // empty when the step did not retrieve
   std::vector<ScoredPassage> retrieved;    // what this step's retrieval returned, whole
-  std::string sentence;                    // the reasoning sentence written at this step
+  std::string sentence;                    // the reasoning sentence written at this step (Self-Ask: the pair
+                                           // "Follow up: f\nIntermediate answer: i", or the final answer)
   // The passages this step added to the prompt, in prompt order, exactly as the prompt holds them (new
   // ids only, within the cap, cut to passage_words). The prompt of step s shows shown[1..s] concatenated.
   std::vector<Passage> shown;
@@ -80,6 +81,8 @@ enum class TraceEnd {
   kEvidenceMissing,   // the gold reader's next supporting passage was not among the passages shown
   kNoSupportingFacts, // the gold reader was given a question without supporting facts
   kRequestFailed,     // the teacher's request failed after all retries
+  kRepeatedFollowUp,  // Self-Ask: a follow-up question the question had already asked
+  kNoFollowUp,        // Self-Ask: a line that is neither a follow-up question nor the final answer
 };
 const char* trace_end_name(TraceEnd e);                      // "answered", "max_steps", ...
 bool trace_end_from_name(const std::string& name, TraceEnd* out);  // false when unknown
@@ -118,7 +121,7 @@ struct StepExample {
   Task task = Task::kAgg;
   int step = 0;        // s in the paper's table (1 for init, S for agg)
   std::string prompt;  // q and P<=s in the inference prompt format, ending where the reasoning starts
-  std::string target;  // R<=s (init, exp) or R<S then the answer sentence (agg)
+  std::string target;  // R<=s (init, exp) or R<S then the answer sentence (agg); Self-Ask: the pairs
 };
 
 }  // namespace steper

@@ -20,6 +20,7 @@
 #include "demo/stage.h"
 #include "model/model.h"
 #include "rag/evaluate.h"
+#include "rag/framework.h"
 #include "rag/loop.h"
 #include "retrieval/retriever.h"
 
@@ -31,6 +32,12 @@ using nlohmann::json;
 // ---- presets
 
 LoopOptions demo_loop_default() { return demo_loop(4, 6, 10, 60); }
+
+LoopOptions demo_self_ask_loop(const LoopOptions& loop) {
+  LoopOptions l = loop;
+  set_framework(l, "self-ask");
+  return l;
+}
 
 DemoConfig demo_config(bool quick) {
   DemoConfig c;
@@ -52,15 +59,17 @@ DemoConfig demo_config(bool quick) {
 
 namespace {
 
-// Every system in every mode on the test questions, two systems at a time (one per core, one BLAS thread
-// each); a (system, mode) already evaluated with the same inputs is reused. The teacher row is the gold
-// reader: it writes each supporting sentence only once retrieval has shown its paragraph.
-void evaluate_systems(const DemoConfig& c, const std::vector<std::pair<std::string, std::string>>& systems,
+// Every system in every mode on the test questions with one framework's loop, two systems at a time (one
+// per core, one BLAS thread each), into OUT/<eval_dir>/<system>/<mode>/; a (system, mode) already
+// evaluated with the same inputs is reused. The teacher row is the gold reader: it writes each supporting
+// sentence only once retrieval has shown its paragraph.
+void evaluate_systems(const DemoConfig& c, const LoopOptions& loop, const std::string& eval_dir,
+                      const std::vector<RagMode>& modes,
+                      const std::vector<std::pair<std::string, std::string>>& systems,
                       const std::vector<Question>& test, Retriever* retriever, json& times) {
   const std::string out = c.out_dir;
-  const std::vector<RagMode> modes = {RagMode::kMulti, RagMode::kSingle, RagMode::kNone};
   auto fp = [&](const std::string& model_dir, RagMode mode) {
-    LoopOptions l = c.loop;
+    LoopOptions l = loop;
     l.mode = mode;
     std::string model_fp = model_dir == "gold" ? "gold-v2" : fingerprint_path(model_dir + "/model.safetensors");
     return fingerprint_strings({"eval-v2", model_fp, fingerprint_path(out + "/world/test.json"),
@@ -79,26 +88,26 @@ void evaluate_systems(const DemoConfig& c, const std::vector<std::pair<std::stri
                      }});
   }
   EvalConfig base;
-  base.rag.loop = c.loop;
-  base.out_dir = out + "/eval";
+  base.rag.loop = loop;
+  base.out_dir = out + "/" + eval_dir;
   base.data = out + "/world/test.json";
   std::mutex mu;
   EvalHooks hooks;
   std::atomic<size_t> ran{0};
   hooks.reuse = [&](const std::string& name, RagMode mode) {
-    bool done = stage_done(out + "/eval/" + name + "/" + rag_mode_name(mode), fp(model_of[name], mode));
+    bool done = stage_done(out + "/" + eval_dir + "/" + name + "/" + rag_mode_name(mode), fp(model_of[name], mode));
     if (!done) ++ran;
     return done;
   };
   hooks.finished = [&](const std::string& name, RagMode mode, const EvalResult& r) {
-    stage_mark_done(out + "/eval/" + name + "/" + rag_mode_name(mode), fp(model_of[name], mode));
-    char line[160];
-    std::snprintf(line, sizeof line, "  %-8s %-6s EM %5.1f  F1 %5.1f  Acc %5.1f", name.c_str(), rag_mode_name(mode),
-                  r.metrics.value("em", 0.0), r.metrics.value("f1", 0.0), r.metrics.value("acc", 0.0));
+    stage_mark_done(out + "/" + eval_dir + "/" + name + "/" + rag_mode_name(mode), fp(model_of[name], mode));
+    char line[200];
+    std::snprintf(line, sizeof line, "  %-8s %-8s %-6s EM %5.1f  F1 %5.1f  Acc %5.1f", name.c_str(), rag_mode_name(mode),
+                  loop.framework.c_str(), r.metrics.value("em", 0.0), r.metrics.value("f1", 0.0), r.metrics.value("acc", 0.0));
     std::lock_guard<std::mutex> g(mu);
     say(line);
   };
-  StageTimer t{times, "eval"};
+  StageTimer t{times, loop.framework == "ircot" ? std::string("eval") : "eval: " + loop.framework};
   blas_threads_set(1);
   eval_systems(test, retriever, specs, modes, base, std::max(1u, std::thread::hardware_concurrency()), hooks);
   t.reused = ran == 0;
@@ -128,7 +137,7 @@ int demo_run(const DemoConfig& c) {
                          {"base_tokens", shipped ? 0 : recipe.tokens}, {"student_tokens", c.student_tokens},
                          {"student_lr", c.student_lr}, {"batch_tokens", c.batch_tokens}, {"loop", to_json(c.loop)},
                          {"eval_questions", c.eval_questions},
-                         {"objectives", c.objectives}});
+                         {"objectives", c.objectives}, {"self_ask_objectives", c.self_ask_objectives}});
   const int total_stages = 5;
   int stage_no = 0;
   auto announce = [&](const std::string& what) {
@@ -142,6 +151,9 @@ int demo_run(const DemoConfig& c) {
   announce("world, index and gold-evidence teacher traces");
   stage_world(out, {"world", c.seed, c.n_train, c.n_dev, c.n_test}, times);
   const std::string traces = stage_teach(out, "world", c.loop, times);
+  const LoopOptions self_ask_loop = demo_self_ask_loop(c.loop);
+  const std::string self_ask_traces =
+      c.self_ask_objectives.empty() ? std::string() : stage_teach(out, "world", self_ask_loop, times);
 
   // 2. the base student every objective starts from: shipped with steper, or pretrained here
   std::string base_dir;
@@ -165,6 +177,9 @@ int demo_run(const DemoConfig& c) {
     for (const auto& obj : c.objectives)
       jobs.push_back(train_job(out, "student-" + obj, base_dir, traces, obj, c.student_tokens, c.student_lr,
                                c.batch_tokens, c.seed, c.quick ? 5 : 50));
+    for (const auto& obj : c.self_ask_objectives)
+      jobs.push_back(train_job(out, "student-self-ask-" + obj, base_dir, self_ask_traces, obj, c.student_tokens,
+                               c.student_lr, c.batch_tokens, c.seed, c.quick ? 5 : 50));
     train_group("students", std::move(jobs), times);
   }
 
@@ -175,7 +190,16 @@ int demo_run(const DemoConfig& c) {
   std::unique_ptr<Retriever> retriever = bm25_open_index(out + "/world-index");
   std::vector<std::pair<std::string, std::string>> systems = {{"teacher", "gold"}, {"base", base_dir}};
   for (const auto& obj : c.objectives) systems.push_back({obj, out + "/student-" + obj + "/model"});
-  evaluate_systems(c, systems, test, retriever.get(), times);
+  evaluate_systems(c, c.loop, "eval", {RagMode::kMulti, RagMode::kSingle, RagMode::kNone}, systems, test,
+                   retriever.get(), times);
+  std::vector<std::pair<std::string, std::string>> self_ask_systems;
+  if (!c.self_ask_objectives.empty()) {
+    self_ask_systems = {{"teacher", "gold"}, {"base", base_dir}};
+    for (const auto& obj : c.self_ask_objectives)
+      self_ask_systems.push_back({obj, out + "/student-self-ask-" + obj + "/model"});
+    evaluate_systems(c, self_ask_loop, "eval-self-ask", {RagMode::kMulti}, self_ask_systems, test, retriever.get(),
+                     times);
+  }
 
   // 5. the report
   announce("report");
@@ -184,6 +208,8 @@ int demo_run(const DemoConfig& c) {
   ri.out_dir = out;
   for (const auto& s : systems) ri.systems.push_back(s.first);
   ri.objectives = c.objectives;
+  for (const auto& s : self_ask_systems) ri.self_ask_systems.push_back(s.first);
+  ri.self_ask_objectives = c.self_ask_objectives;
   ri.stage_times = times;
   ri.wall_seconds = wall;
   ri.quick = c.quick;

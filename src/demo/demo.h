@@ -2,9 +2,10 @@
 //   1. two generated worlds: the demo world, and a different one the shared base student pretrains on;
 //   2. BM25 indexes; gold-evidence teacher traces for the training questions (filtered);
 //   3. a base student pretrained once on the other world, then StepER, StepER-uniform and vanilla-KD
-//      students distilled from it with the same token budget;
+//      students distilled from it with the same token budget on IRCoT traces, and StepER and vanilla KD
+//      on Self-Ask traces of the same questions (the gold Self-Ask teacher), from the same base and budget;
 //   4. every student and the teacher evaluated on the held-out test questions (multi-step, single-step,
-//      no retrieval);
+//      no retrieval; the Self-Ask students and teacher with the multi-step Self-Ask loop);
 //   5. report.md and report.html (tables with bootstrap intervals, per-hop and per-step breakdowns,
 //      loss and sigma curves, example traces side by side, wall time per stage).
 // Finished stages are reused when their inputs have not changed.
@@ -23,6 +24,8 @@ namespace steper {
 
 // The demo's loop options unless flags change them.
 LoopOptions demo_loop_default();
+// The same options under the Self-Ask framework.
+LoopOptions demo_self_ask_loop(const LoopOptions& loop);
 
 struct DemoConfig {
   std::string out_dir = "runs/demo";
@@ -42,6 +45,7 @@ struct DemoConfig {
   LoopOptions loop = demo_loop_default();  // teaching and evaluation: k 4, 6 steps, 10 passages of 60 words
   int eval_questions = 0;     // test questions evaluated (0 = all)
   std::vector<std::string> objectives = {"steper", "uniform", "vanilla"};
+  std::vector<std::string> self_ask_objectives = {"steper", "vanilla"};  // empty: no Self-Ask part
 };
 
 DemoConfig demo_config(bool quick);

@@ -108,6 +108,40 @@ std::string md_table_to_html(const std::string& md) {
   return html + "</table>\n";
 }
 
+// StepER against vanilla KD on multi-step EM, paired over the questions both answered: the sentence the
+// report states, and its figures in `summary` (nothing when they were not both evaluated).
+std::string steper_vs_vanilla(const SystemMode& a, const SystemMode& b, const std::string& under, json& summary) {
+  std::vector<double> ea, eb;
+  for (const auto& id : a.order) {
+    auto it = b.by_id.find(id);
+    if (it == b.by_id.end()) continue;
+    ea.push_back(100.0 * a.by_id.at(id).value("em", 0.0));
+    eb.push_back(100.0 * it->second.value("em", 0.0));
+  }
+  if (ea.empty()) return "StepER and vanilla KD were not both evaluated" + under + ", so they cannot be compared.";
+  PairedDifference d = paired_bootstrap(ea, eb, 2000, 7);
+  char buf[512];
+  const char* word = d.lo > 0 ? "beats" : (d.hi < 0 ? "loses to" : "does not clearly beat");
+  std::snprintf(buf, sizeof buf,
+                "StepER %s vanilla KD on multi-step EM%s: %+.1f points (paired bootstrap 95%% CI [%+.1f, %+.1f], "
+                "%zu test questions; StepER %.1f vs vanilla KD %.1f).",
+                word, under.c_str(), d.mean, d.lo, d.hi, d.n, a.metrics.value("em", 0.0), b.metrics.value("em", 0.0));
+  summary = json{{"em_diff", d.mean}, {"ci", {d.lo, d.hi}}, {"n", d.n}, {"verdict", word}};
+  return buf;
+}
+
+// "a / b / c" of a metrics.json's per-hop EM, in hop order.
+std::string hops_em(const json& mt) {
+  if (!mt.contains("by_hops")) return "-";
+  std::vector<std::pair<int, double>> hops;
+  for (auto it = mt["by_hops"].begin(); it != mt["by_hops"].end(); ++it)
+    hops.push_back({std::atoi(it.key().c_str()), it.value().value("em", 0.0)});
+  std::sort(hops.begin(), hops.end());
+  std::string out;
+  for (const auto& [h, em] : hops) out += (out.empty() ? "" : " / ") + fmt(em);
+  return out;
+}
+
 }  // namespace
 
 // ---- the report
@@ -144,31 +178,43 @@ void demo_write_report(const ReportInputs& in) {
   // The comparison that matters: StepER vs vanilla KD, multi-step EM, paired over the same questions.
   std::string verdict;
   {
-    const SystemMode& a = ev["steper"]["multi"];
-    const SystemMode& b = ev["vanilla"]["multi"];
-    std::vector<double> ea, eb;
-    for (const auto& id : a.order) {
-      auto it = b.by_id.find(id);
-      if (it == b.by_id.end()) continue;
-      ea.push_back(100.0 * a.by_id.at(id).value("em", 0.0));
-      eb.push_back(100.0 * it->second.value("em", 0.0));
-    }
-    if (!ea.empty()) {
-      PairedDifference d = paired_bootstrap(ea, eb, 2000, 7);
-      char buf[512];
-      const char* word = d.lo > 0 ? "beats" : (d.hi < 0 ? "loses to" : "does not clearly beat");
-      std::snprintf(buf, sizeof buf,
-                    "StepER %s vanilla KD on multi-step EM: %+.1f points (paired bootstrap 95%% CI [%+.1f, %+.1f], "
-                    "%zu test questions; StepER %.1f vs vanilla KD %.1f).",
-                    word, d.mean, d.lo, d.hi, d.n, a.metrics.value("em", 0.0), b.metrics.value("em", 0.0));
-      verdict = buf;
-      summary["steper_vs_vanilla"] = json{{"em_diff", d.mean}, {"ci", {d.lo, d.hi}}, {"n", d.n}, {"verdict", word}};
-    } else {
-      verdict = "StepER and vanilla KD were not both evaluated, so they cannot be compared.";
-    }
+    json figures;
+    verdict = steper_vs_vanilla(ev["steper"]["multi"], ev["vanilla"]["multi"], "", figures);
+    if (!figures.empty()) summary["steper_vs_vanilla"] = figures;
     if (in.quick)
       verdict += " This is a --quick run: it checks the pipeline, and its students are far too small to compare.";
     sections.push_back({"StepER against vanilla KD", verdict + "\n", ""});
+  }
+
+  // The same comparison under Self-Ask, and both frameworks side by side (multi-step)
+  std::string self_ask_verdict;
+  if (!in.self_ask_systems.empty()) {
+    std::map<std::string, SystemMode> sa;
+    for (const auto& s : in.self_ask_systems) sa[s] = read_eval(out + "/eval-self-ask/" + s + "/multi");
+    json figures;
+    self_ask_verdict = steper_vs_vanilla(sa["steper"], sa["vanilla"], " under Self-Ask", figures);
+    if (!figures.empty()) summary["self_ask"]["steper_vs_vanilla"] = figures;
+    if (in.quick) self_ask_verdict += " (--quick: a pipeline check.)";
+    std::string md = self_ask_verdict + "\n\nThe Self-Ask students are distilled from the same base with the same "
+                     "token budget, on the gold Self-Ask teacher's traces of the same training questions (follow-up "
+                     "questions from each hop's relation, intermediate answers from the passages their follow-up "
+                     "retrieved).\n\n| system | IRCoT EM [95% CI] | Self-Ask EM [95% CI] | IRCoT EM by hops | "
+                     "Self-Ask EM by hops |\n|---|---|---|---|---|\n";
+    for (const auto& s : in.self_ask_systems) {
+      const json& ir = ev.count(s) ? ev[s]["multi"].metrics : json::object();
+      const json& mt = sa[s].metrics;
+      if (mt.empty()) continue;
+      md += "| " + s + " | " + with_ci(ir, "em") + " | " + with_ci(mt, "em") + " | " + hops_em(ir) + " | " +
+            hops_em(mt) + " |\n";
+      summary["self_ask"]["results"][s]["multi"] = json{{"em", mt.value("em", 0.0)}, {"f1", mt.value("f1", 0.0)},
+                                                         {"acc", mt.value("acc", 0.0)}, {"n", mt.value("n", 0)}};
+    }
+    json info = stage_info(out + "/traces-world-self-ask");
+    if (!info.empty())
+      md += "\nThe gold Self-Ask teacher kept " + std::to_string(info.value("kept", 0)) + " of " +
+            std::to_string(info.value("finished", 0)) + " training traces (the IRCoT teacher " +
+            std::to_string(stage_info(out + "/traces-world").value("kept", 0)) + ").\n";
+    sections.push_back({"IRCoT and Self-Ask side by side", md, ""});
   }
 
   // Per-hop and per-type breakdowns (multi-step)
@@ -335,10 +381,13 @@ void demo_write_report(const ReportInputs& in) {
               std::to_string(info.value("tokens", 0)) + " | " + fmt(info.value("tokens_per_s", 0.0), 0) + " | " +
               std::to_string(info.value("examples", 0)) + " |\n";
     }
-    for (const auto& obj : in.objectives) {
-      json info = stage_info(out + "/student-" + obj);
+    std::vector<std::pair<std::string, std::string>> students;  // (row, folder)
+    for (const auto& obj : in.objectives) students.push_back({obj, "student-" + obj});
+    for (const auto& obj : in.self_ask_objectives) students.push_back({"self-ask " + obj, "student-self-ask-" + obj});
+    for (const auto& [row, folder] : students) {
+      json info = stage_info(out + "/" + folder);
       if (!info.empty())
-        md += "| " + obj + " | " + std::to_string(info.value("steps", 0)) + " | " +
+        md += "| " + row + " | " + std::to_string(info.value("steps", 0)) + " | " +
               std::to_string(info.value("tokens", 0)) + " | " + fmt(info.value("tokens_per_s", 0.0), 0) + " | " +
               std::to_string(info.value("examples", 0)) + " |\n";
     }
@@ -386,7 +435,7 @@ void demo_write_report(const ReportInputs& in) {
   // Teacher traces and wall time
   {
     std::string md;
-    for (const std::string w : {"world", "pretrain-world"}) {
+    for (const std::string w : {"world", "world-self-ask", "pretrain-world"}) {
       json info = stage_info(out + "/traces-" + w);
       if (info.empty()) continue;
       md += "- " + w + ": " + std::to_string(info.value("kept", 0)) + " of " +
@@ -411,6 +460,7 @@ void demo_write_report(const ReportInputs& in) {
   // Write Markdown, HTML, JSON
   std::string md = "# steper demo report\n\n";
   md += verdict + "\n\n";
+  if (!self_ask_verdict.empty()) md += self_ask_verdict + "\n\n";
   {
     json recipe = stage_info(out + "/base").value("recipe", json::object());
     std::string base_how =
@@ -433,6 +483,7 @@ void demo_write_report(const ReportInputs& in) {
                      "font-size:14px;text-align:left;vertical-align:top}th{background:#f3f3f3}"
                      ".plots svg{margin:0.5em 1em 0.5em 0}</style></head><body>\n<h1>steper demo report</h1>\n";
   html += "<p><b>" + xml_escape(verdict) + "</b></p>\n";
+  if (!self_ask_verdict.empty()) html += "<p><b>" + xml_escape(self_ask_verdict) + "</b></p>\n";
   for (const auto& s : sections) {
     md += "## " + s.title + "\n\n" + s.md + "\n";
     html += "<h2>" + xml_escape(s.title) + "</h2>\n";

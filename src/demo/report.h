@@ -13,6 +13,9 @@ struct ReportInputs {
   std::string out_dir;                  // the demo folder (eval/<system>/<mode>/, student-<objective>/, ...)
   std::vector<std::string> systems;     // teacher, base, then the objectives, in table order
   std::vector<std::string> objectives;  // steper, uniform, vanilla
+  // Self-Ask (eval-self-ask/<system>/multi/, student-self-ask-<objective>/): teacher, base, the objectives
+  std::vector<std::string> self_ask_systems;
+  std::vector<std::string> self_ask_objectives;
   nlohmann::json stage_times = nlohmann::json::array();  // [{stage, seconds, reused}]
   double wall_seconds = 0;
   bool quick = false;

@@ -153,8 +153,9 @@ void stage_world(const std::string& out, const WorldSpec& w, json& times) {
 
 // Gold-evidence teacher traces of a world's training questions; returns their path.
 std::string stage_teach(const std::string& out, const std::string& world, const LoopOptions& loop, json& times) {
-  StageTimer t{times, "teach: " + world};
-  std::string dir = out + "/traces-" + world;
+  const std::string name = world + (loop.framework == "ircot" ? "" : "-" + loop.framework);
+  StageTimer t{times, "teach: " + name};
+  std::string dir = out + "/traces-" + name;
   std::string path = dir + "/train.jsonl";
   std::string fp = fingerprint_strings({"teach-v2", fingerprint_path(out + "/" + world + "/train.json"),
                                         to_json(loop).dump()});
@@ -171,7 +172,7 @@ std::string stage_teach(const std::string& out, const std::string& world, const 
   tc.out = path;
   TeachSummary s = teach_run_with(tc);
   stage_mark_done(dir, fp, s.to_json());
-  say("  " + world + ": kept " + std::to_string(s.kept) + " of " + std::to_string(s.finished) + " traces");
+  say("  " + name + ": kept " + std::to_string(s.kept) + " of " + std::to_string(s.finished) + " traces");
   return path;
 }
 

@@ -50,7 +50,8 @@ struct WorldSpec {
 };
 // OUT/<name>/ (the world) and OUT/<name>-index/ (its BM25 index).
 void stage_world(const std::string& out, const WorldSpec& w, nlohmann::json& times);
-// Gold-evidence teacher traces of a world's training questions; returns their path.
+// Gold-evidence teacher traces of a world's training questions in OUT/traces-<world>/ (IRCoT) or
+// OUT/traces-<world>-<framework>/; returns their path.
 std::string stage_teach(const std::string& out, const std::string& world, const LoopOptions& loop,
                         nlohmann::json& times);
 // The from-scratch model: random weights and a BPE tokenizer trained on the given worlds' texts.

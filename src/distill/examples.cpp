@@ -3,8 +3,8 @@
 #include "core/error.h"
 #include "core/evidence.h"
 #include "core/trace_json.h"
+#include "rag/framework.h"
 #include "rag/loop.h"
-#include "rag/prompt.h"
 
 namespace steper {
 
@@ -14,8 +14,8 @@ static StepExample make_example(const Trace& trace, Task task, int step, const s
   e.id = trace.id + "/" + task_name(task) + "/" + std::to_string(step);
   e.task = task;
   e.step = step;
-  e.prompt = render_prompt(trace.question, shown);
-  e.target = join_sentences(sentences);
+  e.prompt = step_prompt(trace.loop, trace.question, shown, {});
+  e.target = steps_text(trace.loop, sentences);
   return e;
 }
 
@@ -53,6 +53,11 @@ size_t resolve_loop_options(std::vector<Trace>& traces, const LoopOptions& given
   size_t assumed = 0;
   for (auto& t : traces) {
     if (t.has_loop) {
+      try {
+        validate_framework(t.loop);
+      } catch (const Error& e) {
+        throw Error(source + ": trace " + t.id + ": " + e.what());
+      }
       if (given_explicitly && t.loop != given)
         throw Error(source + ": trace " + t.id + " was made with " + to_json(t.loop).dump() +
                     ", not the loop flags given (" + to_json(given).dump() +

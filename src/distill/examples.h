@@ -12,7 +12,9 @@ namespace steper {
 
 // For a trace with S steps (the last step's sentence is the answer sentence):
 //   init: prompt(q, P<=1) -> R<=1;  exp s=2..S-1: prompt(q, P<=s) -> R<=s;  agg: prompt(q, P<=S) -> R<S + answer.
-// P<=s is what steps 1..s showed. A trace without loop options is a bug here (see resolve_loop_options).
+// P<=s is what steps 1..s showed. Prompt and target are the trace's framework's (rag/framework.h
+// step_prompt, steps_text): under Self-Ask, init is the first follow-up and its intermediate answer, exp s
+// the pairs up to s, agg every pair and the final answer. A trace without loop options is a bug here (see resolve_loop_options).
 std::vector<StepExample> build_step_examples(const Trace& trace);
 // vanilla = true keeps only the agg example of each trace (vanilla KD).
 std::vector<StepExample> build_examples(const std::vector<Trace>& traces, bool vanilla);
@@ -20,7 +22,8 @@ std::vector<StepExample> build_examples(const std::vector<Trace>& traces, bool v
 // Makes every trace carry its loop options. Traces that record them keep them; a trace made before
 // traces recorded them gets `given` (the command line's loop flags) and its shown passages rebuilt as
 // that loop would have shown them. When `given_explicitly` (the user gave loop flags) and a trace
-// records other options, throws Error naming `source`: examples are built from what each step saw.
+// records other options, throws Error naming `source`: examples are built from what each step saw. A
+// trace whose framework or prompt format is unknown is an Error naming `source` and the trace.
 // Returns how many traces got `given`.
 size_t resolve_loop_options(std::vector<Trace>& traces, const LoopOptions& given, bool given_explicitly,
                             const std::string& source);

@@ -8,6 +8,8 @@
 #include "core/evidence.h"
 #include "core/text.h"
 #include "eval/metrics.h"
+#include "rag/framework.h"
+#include "rag/gold_follow_up.h"
 
 namespace steper {
 
@@ -19,8 +21,7 @@ void validate_loop_options(const LoopOptions& o) {
   if (o.max_passages < 1) throw Error("--max-passages must be at least 1, got " + std::to_string(o.max_passages));
   if (o.passage_words < 1)
     throw Error("--passage-words must be at least 1, got " + std::to_string(o.passage_words));
-  if (o.framework != "ircot") throw Error("--framework: only ircot is known, not \"" + o.framework + "\"");
-  if (o.prompt_format != "ircot-v1") throw Error("prompt format \"" + o.prompt_format + "\" is unknown");
+  validate_framework(o);
 }
 
 std::vector<Passage> show_passages(std::vector<Passage>& shown, const std::vector<ScoredPassage>& retrieved,
@@ -62,7 +63,8 @@ std::string first_sentence(const std::string& text) {
 LmStepWriter::LmStepWriter(TextGenerator& generator, const RagOptions& opts) : generator_(generator), opts_(opts) {}
 
 std::string LmStepWriter::prompt_for(const RagState& state) const {
-  return opts_.prompt_prefix + render_prompt(state.question->question, state.shown) + join_sentences(state.sentences);
+  return opts_.prompt_prefix +
+         step_prompt(opts_.loop, state.question->question, state.shown, state.sentences, state.follow_up);
 }
 
 std::vector<Written> LmStepWriter::write(const std::vector<const RagState*>& states) {
@@ -81,7 +83,7 @@ std::vector<Written> LmStepWriter::write(const std::vector<const RagState*>& sta
                 std::to_string(states.size()) + " prompts");
   std::vector<Written> out;
   out.reserve(results.size());
-  for (const auto& r : results) out.push_back(Written::next(first_sentence(r.text)));
+  for (const auto& r : results) out.push_back(Written::next(written_text(opts_.loop, r.text)));
   return out;
 }
 
@@ -142,9 +144,15 @@ std::vector<Written> GoldReader::write(const std::vector<const RagState*>& state
       continue;
     }
     if (q.answers.empty()) throw Error("question " + q.id + ": the gold reader needs a gold answer");
-    size_t step = s->sentences.size();
-    if (step >= q.supporting_facts.size()) {
-      out.push_back(Written::next(answer_sentence(q.answers[0])));
+    const LoopOptions& loop = s->trace.loop;
+    const size_t step = s->sentences.size();
+    const bool self_ask = framework_of(loop) == Framework::kSelfAsk;
+    if (step >= q.supporting_facts.size() && (!self_ask || s->follow_up.empty())) {
+      out.push_back(Written::next(answer_step(loop, q.answers[0])));
+      continue;
+    }
+    if (self_ask && s->follow_up.empty()) {  // the follow-up is asked before its passages are retrieved
+      out.push_back(Written::next(kFollowUpMarker + gold_follow_up(q, step, seed_)));
       continue;
     }
     std::string sentence = supporting_sentence(*s, step, policy_);
@@ -162,14 +170,83 @@ std::vector<Written> GoldReader::write(const std::vector<const RagState*>& state
 
 namespace {
 
-// The query for the state's next step, or "" when this step retrieves nothing.
-std::string next_query(const RagState& st, const RagOptions& opts) {
-  if (opts.loop.mode == RagMode::kNone) return "";
-  if (st.sentences.empty()) return ircot_clean_query(st.question->question);
-  if (opts.loop.mode == RagMode::kSingle) return "";
-  const std::string& last = st.sentences.back();
-  if (ircot_is_conclusion(last) || is_answer_sentence(last)) return "";
-  return ircot_clean_query(last);
+void finish(RagState& st, TraceEnd end, std::string detail = "") {
+  st.trace.end = end;
+  st.trace.end_detail = std::move(detail);
+  st.done = true;
+}
+
+void record_step(RagState& st, std::string query, std::vector<ScoredPassage> retrieved, std::vector<Passage> shown,
+                 const std::string& text) {
+  TraceStep step;
+  step.query = std::move(query);
+  step.retrieved = std::move(retrieved);
+  step.shown = std::move(shown);
+  step.sentence = text;
+  st.trace.steps.push_back(std::move(step));
+  st.sentences.push_back(text);
+}
+
+void record_answer(RagState& st) {
+  const LoopOptions& loop = st.trace.loop;
+  st.trace.answered = true;
+  st.trace.answer = answer_of_step(loop, st.sentences.back());
+  st.trace.correct = best_exact_match(st.trace.answer, st.question->answers) > 0;
+  finish(st, TraceEnd::kAnswered);
+}
+
+// Self-Ask's follow-up phase: each state writes its follow-up (kept for retrieval and the answer phase) or
+// the final answer (a step of its own, retrieving nothing), or ends.
+void self_ask_follow_ups(std::vector<RagState>& states, const std::vector<size_t>& active, StepWriter& writer) {
+  std::vector<const RagState*> writing;
+  for (size_t i : active) writing.push_back(&states[i]);
+  std::vector<Written> written = writer.write(writing);
+  if (written.size() != writing.size())
+    throw Error(writer.name() + ": wrote " + std::to_string(written.size()) + " follow-ups for " +
+                std::to_string(writing.size()) + " questions");
+  for (size_t a = 0; a < active.size(); ++a) {
+    RagState& st = states[active[a]];
+    if (written[a].ended) {
+      finish(st, written[a].end, written[a].detail);
+      continue;
+    }
+    FollowUpLine line = parse_follow_up_line(written[a].sentence);
+    if (line.kind == FollowUpLine::kFinal) {
+      record_step(st, "", {}, {}, line.text);
+      record_answer(st);
+    } else if (line.kind == FollowUpLine::kEmpty) {
+      finish(st, TraceEnd::kEmptySentence);
+    } else if (line.kind == FollowUpLine::kOther) {
+      finish(st, TraceEnd::kNoFollowUp, line.text);
+    } else {
+      TraceEnd end = follow_up_end(st.trace.loop, st.sentences, line.text);
+      if (end != TraceEnd::kAnswered) finish(st, end, line.text);
+      else st.follow_up = line.text;
+    }
+  }
+}
+
+// What the step's writing made of the state: IRCoT's sentence, or Self-Ask's intermediate answer.
+void take_written(RagState& st, const Written& w, std::string query, std::vector<ScoredPassage> found,
+                  std::vector<Passage> added) {
+  const LoopOptions& loop = st.trace.loop;
+  if (w.ended) {  // the writer ended the question without a sentence: no step is recorded
+    finish(st, w.end, w.detail);
+    return;
+  }
+  if (framework_of(loop) == Framework::kSelfAsk) {
+    if (w.sentence.empty()) {  // the same prompt would only produce it again
+      finish(st, TraceEnd::kEmptySentence, "no intermediate answer to: " + st.follow_up);
+      return;
+    }
+    record_step(st, std::move(query), std::move(found), std::move(added), self_ask_pair(st.follow_up, w.sentence));
+    st.follow_up.clear();
+    return;
+  }
+  record_step(st, std::move(query), std::move(found), std::move(added), w.sentence);
+  if (is_answer_step(loop, w.sentence)) record_answer(st);
+  else if (w.sentence.empty()) finish(st, TraceEnd::kEmptySentence);
+  else if (static_cast<int>(st.sentences.size()) >= loop.max_steps) finish(st, TraceEnd::kMaxSteps);
 }
 
 }  // namespace
@@ -196,18 +273,33 @@ std::vector<Trace> rag_run(const std::vector<Question>& questions, Retriever* re
     st.trace.has_loop = true;
   }
 
+  const bool self_ask = framework_of(opts.loop) == Framework::kSelfAsk;
   std::vector<size_t> active;
   size_t next = 0;
+  auto drop_done = [&] {
+    std::vector<size_t> still;
+    for (size_t i : active) {
+      if (!states[i].done) still.push_back(i);
+      else if (on_done) on_done(states[i].trace);
+    }
+    active = std::move(still);
+  };
   while (true) {
     while (active.size() < batch && next < states.size()) active.push_back(next++);
     if (active.empty()) break;
+    if (self_ask) {
+      self_ask_follow_ups(states, active, writer);
+      drop_done();
+      if (active.empty()) continue;
+    }
 
     // one retrieval call for every state that retrieves at this round
     std::vector<std::string> queries(active.size());
     std::vector<std::string> batch_queries;
     std::vector<size_t> query_slot;
     for (size_t a = 0; a < active.size(); ++a) {
-      queries[a] = next_query(states[active[a]], opts);
+      const RagState& st = states[active[a]];
+      queries[a] = step_query(opts.loop, st.question->question, st.sentences, st.follow_up);
       if (!queries[a].empty()) {
         batch_queries.push_back(queries[a]);
         query_slot.push_back(a);
@@ -235,43 +327,9 @@ std::vector<Trace> rag_run(const std::vector<Question>& questions, Retriever* re
       throw Error(writer.name() + ": wrote " + std::to_string(written.size()) + " sentences for " +
                   std::to_string(writing.size()) + " questions");
 
-    std::vector<size_t> still;
-    for (size_t a = 0; a < active.size(); ++a) {
-      RagState& st = states[active[a]];
-      if (written[a].ended) {  // the writer ended the question without a sentence: no step is recorded
-        st.trace.end = written[a].end;
-        st.trace.end_detail = written[a].detail;
-        st.done = true;
-      } else {
-        const std::string& sentence = written[a].sentence;
-        TraceStep step;
-        step.query = queries[a];
-        step.retrieved = std::move(found[a]);
-        step.shown = std::move(added[a]);
-        step.sentence = sentence;
-        st.trace.steps.push_back(std::move(step));
-        st.sentences.push_back(sentence);
-        if (is_answer_sentence(sentence)) {
-          st.trace.answered = true;
-          st.trace.answer = extract_answer(sentence);
-          st.trace.correct = best_exact_match(st.trace.answer, st.question->answers) > 0;
-          st.trace.end = TraceEnd::kAnswered;
-          st.done = true;
-        } else if (sentence.empty()) {  // the same prompt would only produce it again
-          st.trace.end = TraceEnd::kEmptySentence;
-          st.done = true;
-        } else if (static_cast<int>(st.sentences.size()) >= opts.loop.max_steps) {
-          st.trace.end = TraceEnd::kMaxSteps;
-          st.done = true;
-        }
-      }
-      if (st.done) {
-        if (on_done) on_done(st.trace);
-      } else {
-        still.push_back(active[a]);
-      }
-    }
-    active = std::move(still);
+    for (size_t a = 0; a < active.size(); ++a)
+      take_written(states[active[a]], written[a], std::move(queries[a]), std::move(found[a]), std::move(added[a]));
+    drop_done();
   }
 
   std::vector<Trace> traces;

@@ -1,7 +1,8 @@
-// The IRCoT-style multi-step loop (docs/DESIGN.md sections 1-2) and its baselines, batched across
-// questions, with the one gold reader.
+// The multi-step loop (docs/DESIGN.md sections 1-2) of either framework (rag/framework.h: IRCoT,
+// Self-Ask) and its baselines, batched across questions, with the one gold reader.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -27,7 +28,8 @@ void validate_loop_options(const LoopOptions& o);
 struct RagState {
   const Question* question = nullptr;
   std::vector<Passage> shown;          // P<=s exactly as the prompt shows it (de-duplicated, capped, cut)
-  std::vector<std::string> sentences;  // R<s
+  std::vector<std::string> sentences;  // the texts of the steps so far: R<s (Self-Ask: the pairs so far)
+  std::string follow_up;               // Self-Ask: the follow-up of this step once written (the answer phase)
   Trace trace;
   bool done = false;
 };
@@ -49,6 +51,8 @@ struct Written {
 };
 
 // Writes the next reasoning sentence for each state (all states are at some step, not necessarily the same).
+// Under Self-Ask a state without a follow-up gets its follow-up line ("Follow up: <f>" or the final answer),
+// one with a follow-up its intermediate answer.
 class StepWriter {
  public:
   virtual ~StepWriter() = default;
@@ -61,8 +65,8 @@ class StepWriter {
 std::string first_sentence(const std::string& text);
 
 // Any TextGenerator (local model folder, OpenAI-compatible server) writing one sentence per call:
-// prompt = prompt_prefix + render_prompt(question, shown) + join_sentences(sentences so far), stop "\n",
-// at most max_sentence_tokens; the first sentence of the continuation is kept (empty when it is empty).
+// prompt = prompt_prefix + step_prompt(loop, question, shown, sentences so far, follow_up) (rag/framework.h),
+// stop "\n", at most max_sentence_tokens; written_text of the continuation is kept (empty when it is empty).
 class LmStepWriter : public StepWriter {
  public:
   LmStepWriter(TextGenerator& generator, const RagOptions& opts);
@@ -75,7 +79,9 @@ class LmStepWriter : public StepWriter {
 };
 
 // The gold reader (and gold-evidence teacher): step s writes the sentence of the question's s-th
-// supporting fact, then "So the answer is: <gold>.". What it may read is its policy:
+// supporting fact, then the answer step with the gold answer. Under Self-Ask step s first writes the
+// follow-up of fact s (rag/gold_follow_up.h, worded by `seed`), then the fact's sentence as its
+// intermediate answer, read under the same policy. What it may read is its policy:
 //  - kRetrieved: only what the prompt shows. The s-th fact's paragraph must be among the passages shown
 //    by step s (core/evidence.h); its sentence is taken from the question's context paragraph of that
 //    title when the question has context, else from the shown passage's text. When the paragraph is not
@@ -87,11 +93,12 @@ class LmStepWriter : public StepWriter {
 enum class GoldPolicy { kRetrieved, kOracle };
 class GoldReader : public StepWriter {
  public:
-  explicit GoldReader(GoldPolicy policy = GoldPolicy::kRetrieved) : policy_(policy) {}
+  explicit GoldReader(GoldPolicy policy = GoldPolicy::kRetrieved, uint64_t seed = 1) : policy_(policy), seed_(seed) {}
   std::vector<Written> write(const std::vector<const RagState*>& states) override;
   std::string name() const override { return policy_ == GoldPolicy::kOracle ? "oracle" : "gold"; }
  private:
   GoldPolicy policy_;
+  uint64_t seed_;
 };
 
 // Fills the loop record of a trace made before traces recorded one: `given` becomes its options and each
@@ -101,11 +108,12 @@ void trace_assume_options(Trace& trace, const LoopOptions& given);
 // Runs the loop over all questions; on_done is called once per finished question, in completion order.
 // Each round advances every unfinished question in flight (at most opts.batch_size, refilled in question
 // order as others finish) by one step, with one Retriever::search_batch call and one StepWriter::write
-// call. Step 1 retrieves with the cleaned question; later steps (multi mode) with the cleaned last
-// sentence unless it is a conclusion (ircot_is_conclusion). A question ends at an answer sentence
-// (answered, answer extracted, correct = exact match with a gold answer), at opts.max_steps sentences,
-// at an empty sentence, or when the writer ends it; trace.end says which. Traces come back in question
-// order and record opts.loop and, per step, the passages shown.
+// call (Self-Ask: two, the follow-ups before retrieval and the intermediate answers after). Each step
+// retrieves with step_query (rag/framework.h). A question ends at the answer step (answered, answer
+// extracted, correct = exact match with a gold answer), at opts.max_steps sentences (Self-Ask: a follow-up
+// beyond max_steps), at an empty sentence, at a repeated follow-up or a line that is neither a follow-up
+// nor the final answer (Self-Ask), or when the writer ends it; trace.end says which. Traces come back in
+// question order and record opts.loop and, per step, the passages shown.
 std::vector<Trace> rag_run(const std::vector<Question>& questions, Retriever* retriever, StepWriter& writer,
                            const RagOptions& opts, const std::function<void(const Trace&)>& on_done = {});
 

@@ -1,5 +1,5 @@
-// The one prompt format shared by the inference loop and the training examples (IRCoT style,
-// "ircot-v1" in a trace's loop options):
+// IRCoT's prompt format ("ircot-v1" in a trace's loop options), and the passage cut every framework
+// shares; rag/framework.h chooses the framework's format for the loop and the training examples:
 //   Wikipedia Title: <title>\n<text>\n\n ... Q: <question>\nA: <sentences so far>
 #pragma once
 

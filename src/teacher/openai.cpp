@@ -21,6 +21,10 @@ const char* const kOpenAIChatSystemPrompt =
     "Continue the answer of the last question exactly as the examples do: write only the next sentence of "
     "the reasoning after \"A:\", using the Wikipedia passages given. When the reasoning is complete, write "
     "\"So the answer is: <answer>.\"";
+const char* const kOpenAISelfAskChatSystemPrompt =
+    "Continue the last question exactly as the examples do: write only the next line, either \"Follow up: "
+    "<question>\" or, when the follow-ups are answered, \"So the final answer is: <answer>\"; after "
+    "\"Intermediate answer:\", write only the answer to that follow-up, using the Wikipedia passages given.";
 
 OpenAIEndpoint openai_endpoint_from_string(const std::string& s) {
   if (s == "chat") return OpenAIEndpoint::kChat;

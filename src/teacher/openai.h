@@ -33,6 +33,9 @@ struct OpenAIOptions {
 
 // The instruction sent as the system message in chat mode by default.
 extern const char* const kOpenAIChatSystemPrompt;
+// The same for the Self-Ask framework (rag/framework.h): a follow-up line, an intermediate answer, or the
+// final answer.
+extern const char* const kOpenAISelfAskChatSystemPrompt;
 
 // The API key from an environment variable ("" when unset: local servers need none).
 std::string openai_api_key_from_env(const std::string& var);

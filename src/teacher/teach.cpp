@@ -17,6 +17,7 @@
 #include "core/progress.h"
 #include "core/trace_json.h"
 #include "data/formats.h"
+#include "rag/framework.h"
 #include "teacher/fewshot.h"
 
 namespace steper {
@@ -173,9 +174,11 @@ TeachSummary teach_run_with(const TeachConfig& config, const TeachResources& res
     evidence = EvidenceRule::kByStep;
   } else if (openai) {
     OpenAIOptions o = config.openai;
-    if (o.endpoint == OpenAIEndpoint::kChat && o.system_prompt.empty()) o.system_prompt = kOpenAIChatSystemPrompt;
+    if (o.endpoint == OpenAIEndpoint::kChat && o.system_prompt.empty())
+      o.system_prompt = framework_of(rag.loop) == Framework::kSelfAsk ? kOpenAISelfAskChatSystemPrompt
+                                                                      : kOpenAIChatSystemPrompt;
     std::string type = config.fewshot == "auto" ? fewshot_detect_type(questions) : config.fewshot;
-    if (rag.prompt_prefix.empty()) rag.prompt_prefix = fewshot_prefix(type, rag.loop.passage_words);
+    if (rag.prompt_prefix.empty()) rag.prompt_prefix = fewshot_prefix(type, rag.loop);
     rag.batch_size = std::max(rag.batch_size, o.concurrency);
     if (!todo.empty()) {
       openai_generator = std::make_unique<OpenAIGenerator>(o);

@@ -10,7 +10,8 @@ fail() { echo "demo_quick: $*"; tail -20 "$out.log"; exit 1; }
 for f in report.md report.html summary.json world/corpus.jsonl world/train.json world/test.json \
          traces-world/train.jsonl student-steper/model/model.safetensors student-uniform/model/model.safetensors \
          student-vanilla/model/model.safetensors student-steper/metrics.jsonl \
-         plots/steper_sigma.svg plots/em_by_hops.svg; do
+         plots/steper_sigma.svg plots/em_by_hops.svg traces-world-self-ask/train.jsonl \
+         student-self-ask-steper/model/model.safetensors student-self-ask-vanilla/model/model.safetensors; do
   [ -s "$out/$f" ] || fail "missing $f"
 done
 for sys in teacher base steper uniform vanilla; do
@@ -19,11 +20,17 @@ for sys in teacher base steper uniform vanilla; do
     [ -s "$out/eval/$sys/$mode/predictions.jsonl" ] || fail "missing eval/$sys/$mode/predictions.jsonl"
   done
 done
+for sys in teacher base steper vanilla; do
+  [ -s "$out/eval-self-ask/$sys/multi/predictions.jsonl" ] || fail "missing eval-self-ask/$sys/multi/predictions.jsonl"
+done
 for heading in "## Results on held-out test questions" "## StepER against vanilla KD" "## By hop count" \
-               "## Retrieval by step" "## Training" "## Example traces" "## Teacher traces and wall time"; do
+               "## Retrieval by step" "## Training" "## Example traces" "## Teacher traces and wall time" \
+               "## IRCoT and Self-Ask side by side"; do
   grep -qF "$heading" "$out/report.md" || fail "report.md lacks \"$heading\""
 done
 grep -q "StepER .* vanilla KD on multi-step EM" "$out/report.md" || fail "report.md states no StepER/vanilla comparison"
+grep -q "StepER .* vanilla KD on multi-step EM under Self-Ask: .*paired bootstrap 95% CI" "$out/report.md" ||
+  fail "report.md states no StepER/vanilla comparison under Self-Ask"
 grep -q "<svg" "$out/report.html" || fail "report.html has no inline plot"
 # 15 result rows: 5 systems x 3 modes
 rows=$(grep -cE "^\| (teacher|base|steper|uniform|vanilla) \| (multi|single|none) \|" "$out/report.md")
@@ -38,6 +45,25 @@ assert r["teacher"]["multi"]["em"] > 30, r["teacher"]["multi"]
 # one retrieval cannot bring every hop's paragraph: the gold reader scores less than with every step's
 assert r["teacher"]["single"]["em"] < r["teacher"]["multi"]["em"], (r["teacher"]["single"], r["teacher"]["multi"])
 assert "steper_vs_vanilla" in s
+assert "steper_vs_vanilla" in s["self_ask"], s.get("self_ask")
+assert s["self_ask"]["results"]["teacher"]["multi"]["em"] > 30, s["self_ask"]["results"]["teacher"]
+PY
+# The Self-Ask traces and predictions record their framework; each pair's step retrieved with its follow-up.
+python3 - "$out" <<'PY'
+import json, sys
+for path in ("/traces-world-self-ask/train.jsonl", "/eval-self-ask/teacher/multi/predictions.jsonl"):
+    for line in open(sys.argv[1] + path):
+        t = json.loads(line)
+        assert (t["loop"]["framework"], t["loop"]["prompt_format"]) == ("self-ask", "self-ask-v1"), t["loop"]
+        for st in t["steps"]:
+            if st["sentence"].startswith("Follow up: "):
+                follow_up = st["sentence"].split("\n")[0][len("Follow up: "):]
+                words = set(follow_up.replace("?", "").split())
+                assert st["query"] and set(st["query"].split()) <= words, (st["query"], follow_up)
+        if t["answered"]:
+            assert t["steps"][-1]["sentence"].startswith("So the final answer is: "), t["steps"][-1]
+for line in open(sys.argv[1] + "/traces-world/train.jsonl"):
+    assert json.loads(line)["loop"]["framework"] == "ircot"
 PY
 # Every teacher prediction ends for a recorded reason, and an unanswered one never carries an answer.
 python3 - "$out" <<'PY'
@@ -67,7 +93,7 @@ grep -q "shipped with steper" "$out/report.md" || fail "report.md does not say w
 # --pretrain-base: world, traces, tokenizer and base made in the run
 out2=$out-pretrain
 rm -rf "$out2"
-"$steper" demo --quick --pretrain-base --out "$out2" 2> "$out2.log" || { tail -40 "$out2.log"; exit 1; }
+"$steper" demo --quick --pretrain-base --ircot-only --out "$out2" 2> "$out2.log" || { tail -40 "$out2.log"; exit 1; }
 for f in pretrain-world/corpus.jsonl traces-pretrain-world/train.jsonl init/tokenizer.json base/model/model.safetensors \
          base/metrics.jsonl student-vanilla/model/model.safetensors report.md; do
   [ -s "$out2/$f" ] || { tail -20 "$out2.log"; echo "demo_quick: --pretrain-base: missing $f"; exit 1; }
@@ -120,4 +146,26 @@ PY
 # loop flags that disagree with what the traces record are refused, naming the file
 if "$steper" examples --traces "$tr" --out "$out-loop/x.jsonl" --max-passages 15 2> "$out.err"; then fail "disagreeing loop flags accepted"; fi
 grep -q "$tr" "$out.err" || fail "unclear error for disagreeing loop flags: $(cat "$out.err")"
+# teach --framework self-ask, then examples with no flags: Self-Ask prompts and pair targets
+sa=$out-loop/self-ask.jsonl
+"$steper" teach --data "$out/world/train.json" --index "$out/world-index" --teacher gold --limit 30 \
+    --framework self-ask --out "$sa" 2>> "$out-loop.log" || { tail -5 "$out-loop.log"; fail "teach --framework self-ask"; }
+"$steper" examples --traces "$sa" --out "$out-loop/self-ask-examples.jsonl" 2>> "$out-loop.log" || fail "Self-Ask examples"
+python3 - "$sa" "$out-loop/self-ask-examples.jsonl" <<'PY'
+import json, sys
+kept = 0
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    assert t["loop"]["framework"] == "self-ask", t["loop"]
+    kept += t["kept"]
+n = 0
+for line in open(sys.argv[2]):
+    e = json.loads(line)
+    assert e["prompt"].endswith("\nAre follow up questions needed here: Yes.\n"), e["prompt"][-80:]
+    assert e["target"].startswith("Follow up: ") and "\nIntermediate answer: " in e["target"], e["target"]
+    if e["task"] == "agg":
+        assert "\nSo the final answer is: " in e["target"], e["target"]
+    n += 1
+assert kept > 0 and n >= 2 * kept, (kept, n)
+PY
 echo "demo_quick: ok"

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/trace_json.h"
 #include "distill/examples.h"
+#include "rag/framework.h"
 #include "rag/loop.h"
 
 namespace steper {
@@ -267,6 +268,107 @@ TEST(Examples, EveryPromptIsTheWritersPromptAtThatStep) {
     EXPECT_NE(std::string(e.what()).find("new.jsonl"), std::string::npos);
   }
   EXPECT_EQ(resolve_loop_options(recorded, LoopOptions{}, false, "new.jsonl"), 0u);  // defaults do not override
+}
+
+// ---- Self-Ask: init is the first follow-up and its intermediate answer, exp the pairs so far, agg every
+// pair and the final answer
+
+LoopOptions self_ask_options() {
+  LoopOptions l;
+  set_framework(l, "self-ask");
+  return l;
+}
+
+const char* kSelfAskHeader =
+    "Question: Which show was hosted by the musician whose career Jim Halsey guided?\n"
+    "Are follow up questions needed here: Yes.\n";
+const char* kPair1 = "Follow up: Whose career did Jim Halsey guide?\nIntermediate answer: Jim Halsey guided Roy Clark.\n";
+const char* kPair2 = "Follow up: Which show did Roy Clark host?\nIntermediate answer: Roy Clark hosted Hee Haw.\n";
+
+TEST(Examples, SelfAskTraceGivesPairsThenTheFinalAnswer) {
+  Trace t = hee_haw_trace();
+  t.loop = self_ask_options();
+  t.has_loop = true;
+  t.steps[0].sentence = "Follow up: Whose career did Jim Halsey guide?\nIntermediate answer: Jim Halsey guided Roy Clark.";
+  t.steps[0].shown = {t.steps[0].retrieved[0].passage};
+  t.steps[1].sentence = "Follow up: Which show did Roy Clark host?\nIntermediate answer: Roy Clark hosted Hee Haw.";
+  t.steps[1].shown = {t.steps[1].retrieved[1].passage};
+  t.steps[2] = TraceStep{};  // the final answer retrieves nothing
+  t.steps[2].sentence = "So the final answer is: Hee Haw";
+  std::vector<StepExample> ex = build_step_examples(t);
+  ASSERT_EQ(ex.size(), 3u);
+  EXPECT_EQ(ex[0].task, Task::kInit);
+  EXPECT_EQ(ex[0].prompt, std::string(kP1) + kSelfAskHeader);
+  EXPECT_EQ(ex[0].target, kPair1);
+  EXPECT_EQ(ex[1].task, Task::kExp);
+  EXPECT_EQ(ex[1].step, 2);
+  EXPECT_EQ(ex[1].prompt, std::string(kP1) + kP3 + kSelfAskHeader);
+  EXPECT_EQ(ex[1].target, std::string(kPair1) + kPair2);
+  EXPECT_EQ(ex[2].task, Task::kAgg);
+  EXPECT_EQ(ex[2].step, 3);
+  EXPECT_EQ(ex[2].prompt, std::string(kP1) + kP3 + kSelfAskHeader);
+  EXPECT_EQ(ex[2].target, std::string(kPair1) + kPair2 + "So the final answer is: Hee Haw\n");
+  std::vector<StepExample> vanilla = build_examples({t}, true);
+  ASSERT_EQ(vanilla.size(), 1u);
+  EXPECT_EQ(vanilla[0].target, ex[2].target);
+}
+
+TEST(Examples, UnknownFrameworkInATraceFileNamesTheFileAndTrace) {
+  for (const auto& [framework, format] : std::vector<std::pair<std::string, std::string>>{
+           {"react", "ircot-v1"}, {"self-ask", "ircot-v1"}}) {
+    Trace t = hee_haw_trace();
+    t.has_loop = true;
+    t.loop.framework = framework;
+    t.loop.prompt_format = format;
+    std::vector<Trace> ts = {t};
+    try {
+      resolve_loop_options(ts, LoopOptions{}, false, "traces.jsonl");
+      FAIL() << framework;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("traces.jsonl: trace q1"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Examples, SelfAskEveryPromptIsTheWritersPromptAtThatStep) {
+  RoundRetriever r;
+  r.rounds = {{{"a", "A", "A is w0 w1 w2 w3 w4 w5 w6 w7."}, {"b", "B", "B is b."}},
+              {{"b", "B", "B is b."}, {"c", "C", "C is c0 c1."}, {"d", "D", "D is d."}}};
+  RecordingGenerator g;
+  g.sentences = {"Follow up: Whose career did Jim Halsey guide?", "Jim Halsey guided Roy Clark.",
+                 "Follow up: Which show did Roy Clark host?", "Roy Clark hosted Hee Haw.",
+                 "So the final answer is: Hee Haw."};
+  RagOptions o;
+  o.loop = self_ask_options();
+  o.loop.k = 3;
+  o.loop.max_passages = 3;
+  o.loop.passage_words = 4;
+  LmStepWriter w(g, o);
+  Question q;
+  q.id = "q1";
+  q.question = "Which show was hosted by the musician whose career Jim Halsey guided?";
+  q.answers = {"Hee Haw"};
+  Trace t = rag_run({q}, &r, w, o)[0];
+  ASSERT_TRUE(t.answered);
+  ASSERT_EQ(g.prompts.size(), 5u);  // two per follow-up, one for the final answer
+
+  Trace back = trace_from_json(nlohmann::json::parse(to_json(t).dump()), "traces.jsonl:1");
+  EXPECT_EQ(back.loop, o.loop);
+  std::vector<StepExample> ex = build_step_examples(back);
+  ASSERT_EQ(ex.size(), 3u);
+  // each pair's prompt: the answer phase's prompt is the example's prompt, the pairs before and the follow-up
+  EXPECT_EQ(ex[0].prompt + "Follow up: Whose career did Jim Halsey guide?\nIntermediate answer:", g.prompts[1]);
+  EXPECT_EQ(ex[1].prompt + "Follow up: Whose career did Jim Halsey guide?\nIntermediate answer: Jim Halsey guided Roy "
+                           "Clark.\nFollow up: Which show did Roy Clark host?\nIntermediate answer:",
+            g.prompts[3]);
+  // the final answer's prompt is the agg example's prompt and every pair; each follow-up's prompt is the
+  // example before it, target included
+  EXPECT_EQ(ex[2].prompt + ex[1].target, g.prompts[4]);
+  EXPECT_EQ(ex[0].prompt + ex[0].target, g.prompts[2]);
+  EXPECT_EQ(g.prompts[0], kSelfAskHeader);  // the first follow-up is asked before anything is retrieved
+  EXPECT_EQ(ex[2].prompt.find("w4"), std::string::npos);  // every passage cut to 4 words
+  EXPECT_EQ(ex[2].prompt.find("Wikipedia Title: D"), std::string::npos);  // at most 3 passages
+  EXPECT_NE(ex[2].prompt.find("Wikipedia Title: C\nC is c0 c1."), std::string::npos);
 }
 
 }  // namespace
