@@ -212,6 +212,7 @@ class PrefixCache {
                    entries_.end());
   }
   void clear() { entries_.clear(); }
+  size_t size() const { return entries_.size(); }
 
  private:
   std::deque<PrefixEntry> entries_;
@@ -521,6 +522,7 @@ int DecodeEngine::step() {
   I.merge(prefill, fresh_tokens, fc, fv);
   std::lock_guard<std::mutex> lock(I.mu);
   I.stats.active = static_cast<int>(I.active.size());
+  I.stats.kept_prefixes = I.prefix.size();
   return static_cast<int>(I.active.size() + I.waiting.size());
 }
 
@@ -540,8 +542,14 @@ void DecodeEngine::set_prefix_reuse(bool on, size_t max_entries) {
   impl_->prefix.enabled = on;
   impl_->prefix.max_entries = std::max<size_t>(1, max_entries);
   if (!on) impl_->prefix.clear();
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->stats.kept_prefixes = impl_->prefix.size();
 }
 
-void DecodeEngine::release(const std::string& cache_key) { impl_->prefix.release(cache_key); }
+void DecodeEngine::release(const std::string& cache_key) {
+  impl_->prefix.release(cache_key);
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->stats.kept_prefixes = impl_->prefix.size();
+}
 
 }  // namespace steper

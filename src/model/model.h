@@ -12,6 +12,8 @@
 
 namespace steper {
 
+class DecodeEngine;
+
 struct TokenGenerateOptions {
   int max_tokens = 64;  // new tokens at most; never more than the context (max_position_embeddings) leaves
   float temperature = 0.0f;  // 0 = greedy
@@ -43,6 +45,7 @@ class LanguageModel : public TextGenerator {
   // prefix shared with a kept one. Off drops everything kept.
   void set_prefix_reuse(bool on, size_t max_entries = 64);
   void release(const std::string& cache_key) override;
+  DecodeEngine& engine();  // the one behind generate / generate_ids (stats, prefix reuse)
 
   struct Impl;
   Impl& impl() { return *impl_; }  // for model/ sources (model_impl.h)
