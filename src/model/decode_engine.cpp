@@ -237,6 +237,7 @@ struct DecodeEngine::Impl {
   std::vector<Row> active;  // in batch order
   KVCache cache;            // [active, KV, T, hd] per layer
   torch::Tensor valid;      // [active, T] bool: each row's real keys
+  int padded = -1;          // whether valid has a false entry (-1: not known since the batch changed)
   std::vector<int64_t> pending;  // per active row: its last token, not yet in the cache
   PrefixCache prefix;
 
@@ -337,8 +338,12 @@ void DecodeEngine::Impl::admit(std::vector<Row>& fresh, std::vector<int64_t>& fr
     }
     fc.length = Lc;
   }
+  bool dense = true;  // no padding anywhere: positions and the causal mask need no key_valid
+  for (int64_t b = 0; b < B; ++b)
+    dense = dense && reuse[b].second == static_cast<size_t>(Lc) &&
+            static_cast<int64_t>(fresh[b].req.prompt.size()) - Lc == Ln;
   fv = valid.to(m.device);
-  torch::Tensor hidden = m.model->forward_hidden(ids.to(m.device), &fc, fv);
+  torch::Tensor hidden = m.model->forward_hidden(ids.to(m.device), &fc, dense ? torch::Tensor() : fv);
   torch::Tensor cpu = logits_cpu(m, hidden.select(1, -1));
   if (prefix.enabled) {
     for (int64_t b = 0; b < B; ++b) {
@@ -366,8 +371,9 @@ void DecodeEngine::Impl::admit(std::vector<Row>& fresh, std::vector<int64_t>& fr
 void DecodeEngine::Impl::decode_active() {
   if (active.empty()) return;
   torch::Tensor ids = torch::tensor(pending, torch::kLong).unsqueeze(1).to(m.device);
+  if (padded < 0) padded = valid.all().item<bool>() ? 0 : 1;
   valid = torch::cat({valid, torch::ones({valid.size(0), 1}, valid.options())}, 1);
-  torch::Tensor hidden = m.model->forward_hidden(ids, &cache, valid);
+  torch::Tensor hidden = m.model->forward_hidden(ids, &cache, padded ? valid : torch::Tensor());
   torch::Tensor cpu = logits_cpu(m, hidden.select(1, -1));
   for (size_t i = 0; i < active.size(); ++i) {
     const int64_t tok = token_pick(cpu.data_ptr<float>() + i * cpu.size(1), cpu.size(1), active[i].req.opts, active[i].rng);
@@ -392,6 +398,7 @@ void DecodeEngine::Impl::retire() {
   }
   active = std::move(rows);
   pending = std::move(toks);
+  padded = -1;
   if (active.empty()) {
     cache = KVCache();
     valid = torch::Tensor();
@@ -449,6 +456,7 @@ void DecodeEngine::Impl::merge(std::vector<Row>& fresh, std::vector<int64_t>& fr
     active.push_back(std::move(fresh[i]));
     pending.push_back(fresh_tokens[i]);
   }
+  padded = -1;
 }
 
 DecodeEngine::DecodeEngine(LanguageModel& model, int max_batch)
