@@ -180,7 +180,7 @@ struct PrefixEntry {
 class PrefixCache {
  public:
   bool enabled = false;
-  size_t max_entries = 64;
+  size_t max_tokens = 65536;  // prompt tokens kept, all entries together
 
   // The entry sharing the longest token prefix with ids, and that length (0 and nullptr when none).
   std::pair<PrefixEntry*, size_t> longest(const std::vector<int32_t>& ids) {
@@ -200,22 +200,30 @@ class PrefixCache {
     if (!enabled || e.key.empty()) return;
     release(e.key);
     e.used = ++clock_;
+    tokens_ += e.ids.size();
     entries_.push_back(std::move(e));
-    while (entries_.size() > max_entries) {
+    while (tokens_ > max_tokens && !entries_.empty()) {
       auto lru = std::min_element(entries_.begin(), entries_.end(),
                                   [](const PrefixEntry& a, const PrefixEntry& b) { return a.used < b.used; });
+      tokens_ -= lru->ids.size();
       entries_.erase(lru);
     }
   }
   void release(const std::string& key) {
+    for (const auto& e : entries_)
+      if (e.key == key) tokens_ -= e.ids.size();
     entries_.erase(std::remove_if(entries_.begin(), entries_.end(), [&](const PrefixEntry& e) { return e.key == key; }),
                    entries_.end());
   }
-  void clear() { entries_.clear(); }
+  void clear() {
+    entries_.clear();
+    tokens_ = 0;
+  }
   size_t size() const { return entries_.size(); }
 
  private:
   std::deque<PrefixEntry> entries_;
+  size_t tokens_ = 0;
   uint64_t clock_ = 0;
 };
 
@@ -546,9 +554,9 @@ DecodeEngine::Stats DecodeEngine::stats() const {
   return s;
 }
 
-void DecodeEngine::set_prefix_reuse(bool on, size_t max_entries) {
+void DecodeEngine::set_prefix_reuse(bool on, size_t max_tokens) {
   impl_->prefix.enabled = on;
-  impl_->prefix.max_entries = std::max<size_t>(1, max_entries);
+  impl_->prefix.max_tokens = max_tokens;
   if (!on) impl_->prefix.clear();
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->stats.kept_prefixes = impl_->prefix.size();

@@ -62,9 +62,9 @@ class DecodeEngine {
   };
   Stats stats() const;  // thread-safe
 
-  // Prefix reuse (off by default): at most max_entries prompts' caches are kept, least recently used
-  // dropped first.
-  void set_prefix_reuse(bool on, size_t max_entries = 64);
+  // Prefix reuse (off by default): kept prompts hold at most max_tokens tokens together, least recently
+  // used dropped first (a prompt longer than that is not kept).
+  void set_prefix_reuse(bool on, size_t max_tokens = 65536);
   void release(const std::string& cache_key);  // call from the stepping thread
 
   struct Impl;

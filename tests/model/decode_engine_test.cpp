@@ -162,7 +162,7 @@ TEST(DecodeEngineTest, MaxTokensIsCappedByTheContext) {
 
 TEST(DecodeEngineTest, PrefixReuseComputesOnlyTheRestWithTheSameOutput) {
   DecodeEngine engine(*model().lm, 4);
-  engine.set_prefix_reuse(true, 8);
+  engine.set_prefix_reuse(true, 1000);
   const std::vector<int32_t> first = encode("Ansel Brook was born in Carden Bay.");
   std::vector<int32_t> longer = first;
   for (int32_t t : encode(" Mira Tollen was")) longer.push_back(t);
@@ -197,6 +197,32 @@ TEST(DecodeEngineTest, PrefixReuseComputesOnlyTheRestWithTheSameOutput) {
   submit(longer, "", 1);
   engine.run();
   EXPECT_EQ(results[1].reused_tokens, 0);
+}
+
+TEST(DecodeEngineTest, PrefixCacheIsBoundedInTokens) {
+  const std::vector<int32_t> a = encode("Ansel Brook was born"), b = encode("Mira Tollen was born"),
+                             c = encode("Oskar Wend was");
+  DecodeEngine engine(*model().lm, 4);
+  engine.set_prefix_reuse(true, a.size() + b.size());
+  DecodeResult last;
+  auto run = [&](const std::vector<int32_t>& p, const std::string& key) {
+    DecodeRequest r;
+    r.prompt = p;
+    r.opts = greedy(2);
+    r.cache_key = key;
+    r.on_done = [&last](const DecodeResult& res) { last = res; };
+    engine.submit(r);
+    engine.run();
+    return last.reused_tokens;
+  };
+  run(a, "a");
+  run(b, "b");
+  EXPECT_EQ(engine.stats().kept_prefixes, 2u);
+  EXPECT_EQ(run(a, ""), static_cast<int>(a.size()) - 1);  // a is kept, and now the most recently used
+  run(c, "c");                                             // b, the least recently used, makes room
+  EXPECT_EQ(engine.stats().kept_prefixes, 2u);
+  EXPECT_LE(run(b, ""), 1);  // at most a shared first token
+  EXPECT_EQ(run(a, ""), static_cast<int>(a.size()) - 1);
 }
 
 // Passages chosen by the words of the query, so that later steps bring new passages.
