@@ -59,6 +59,7 @@ class TimedGenerator : public TextGenerator {
     return out;
   }
   std::string name() const override { return inner_.name(); }
+  void release(const std::string& cache_key) override { inner_.release(cache_key); }
   double seconds = 0;
   long prompt_tokens = 0, completion_tokens = 0;
   std::vector<std::vector<GenerateRequest>> batches;

@@ -15,6 +15,9 @@ struct GenerateRequest {
   float temperature = 0.0f;       // 0 = greedy
   float top_p = 1.0f;
   uint64_t seed = 0;
+  // Names the prompt's key/value cache for prefix reuse (a later prompt sharing its token prefix computes
+  // only the rest); empty: nothing is kept. Generators without such a cache ignore it.
+  std::string cache_key;
 };
 
 struct GenerateResult {
@@ -29,6 +32,8 @@ class TextGenerator {
   // One result per request, in order. Requests may have different prompts and lengths.
   virtual std::vector<GenerateResult> generate(const std::vector<GenerateRequest>& requests) = 0;
   virtual std::string name() const = 0;
+  // Drops what is kept under cache_key (the caller will not extend that prompt again).
+  virtual void release(const std::string& cache_key) { (void)cache_key; }
 };
 
 }  // namespace steper

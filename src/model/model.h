@@ -1,6 +1,7 @@
 // A model folder as a text generator, without exposing libtorch to the caller.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,8 +38,14 @@ class LanguageModel : public TextGenerator {
   const Tokenizer& tokenizer() const;
   // Next-token logits for one prompt (for parity checks): [vocab] floats.
   std::vector<float> next_token_logits(const std::vector<int32_t>& ids);
+  // Prefix reuse in generate (on by default): requests with a cache_key keep their prompt's key/value
+  // cache (at most max_entries prompts) and later prompts compute only what follows their longest token
+  // prefix shared with a kept one. Off drops everything kept.
+  void set_prefix_reuse(bool on, size_t max_entries = 64);
+  void release(const std::string& cache_key) override;
 
   struct Impl;
+  Impl& impl() { return *impl_; }  // for model/ sources (model_impl.h)
  private:
   explicit LanguageModel(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -1,6 +1,7 @@
 #include "rag/loop.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <unordered_set>
 
@@ -61,6 +62,13 @@ std::string first_sentence(const std::string& text) {
 
 LmStepWriter::LmStepWriter(TextGenerator& generator, const RagOptions& opts) : generator_(generator), opts_(opts) {}
 
+namespace {
+// One key per question in flight (its address: question ids need not be unique).
+std::string cache_key(const RagState& state) {
+  return "question:" + std::to_string(reinterpret_cast<uintptr_t>(state.question));
+}
+}  // namespace
+
 std::string LmStepWriter::prompt_for(const RagState& state) const {
   return opts_.prompt_prefix + render_prompt(state.question->question, state.shown) + join_sentences(state.sentences);
 }
@@ -73,6 +81,7 @@ std::vector<Written> LmStepWriter::write(const std::vector<const RagState*>& sta
     r.prompt = prompt_for(*s);
     r.max_tokens = opts_.max_sentence_tokens;
     r.stop = {"\n"};
+    r.cache_key = cache_key(*s);
     requests.push_back(std::move(r));
   }
   std::vector<GenerateResult> results = generator_.generate(requests);
@@ -86,6 +95,8 @@ std::vector<Written> LmStepWriter::write(const std::vector<const RagState*>& sta
 }
 
 std::string LmStepWriter::name() const { return generator_.name(); }
+
+void LmStepWriter::finished(const RagState& state) { generator_.release(cache_key(state)); }
 
 // ---- The gold reader
 
@@ -266,6 +277,7 @@ std::vector<Trace> rag_run(const std::vector<Question>& questions, Retriever* re
         }
       }
       if (st.done) {
+        writer.finished(st);
         if (on_done) on_done(st.trace);
       } else {
         still.push_back(active[a]);

@@ -54,6 +54,8 @@ class StepWriter {
   virtual ~StepWriter() = default;
   virtual std::vector<Written> write(const std::vector<const RagState*>& states) = 0;
   virtual std::string name() const = 0;
+  // Called once when a question is done: a writer may drop what it kept for it.
+  virtual void finished(const RagState& state) { (void)state; }
 };
 
 // The first sentence of a generation: the text before the first newline, up to and including the first
@@ -63,11 +65,14 @@ std::string first_sentence(const std::string& text);
 // Any TextGenerator (local model folder, OpenAI-compatible server) writing one sentence per call:
 // prompt = prompt_prefix + render_prompt(question, shown) + join_sentences(sentences so far), stop "\n",
 // at most max_sentence_tokens; the first sentence of the continuation is kept (empty when it is empty).
+// Each request names its question (cache_key "question:" and its address) so that a generator with prefix reuse
+// computes only what the step adds to the question's previous prompt; finished releases it.
 class LmStepWriter : public StepWriter {
  public:
   LmStepWriter(TextGenerator& generator, const RagOptions& opts);
   std::vector<Written> write(const std::vector<const RagState*>& states) override;
   std::string name() const override;
+  void finished(const RagState& state) override;
   std::string prompt_for(const RagState& state) const;  // exactly what the model sees
  private:
   TextGenerator& generator_;

@@ -1,0 +1,547 @@
+// Continuous batching: one left-padded batch whose rows have their own lengths (key_valid marks each row's
+// real keys), new requests prefilled and merged in at a step, finished rows dropped; the prefix cache of
+// recent prompts; sampling, stop strings and end-of-sequence handling shared with the reference decoder.
+#include "model/decode_engine.h"
+
+#include <algorithm>
+#include <deque>
+#include <mutex>
+#include <numeric>
+#include <random>
+#include <unordered_set>
+
+#include "core/error.h"
+#include "model/model_impl.h"
+
+namespace steper {
+
+// ---------------------------------------------------------------------------------------------
+// sampling and stopping
+
+namespace {
+
+// The next token from one row of logits (float, on the CPU): greedy, or temperature with top-p.
+int64_t token_pick(const float* logits, int64_t vocab, const TokenGenerateOptions& s, std::mt19937_64& rng) {
+  if (s.temperature <= 0.0f) return std::max_element(logits, logits + vocab) - logits;
+  std::vector<double> p(static_cast<size_t>(vocab));
+  double mx = *std::max_element(logits, logits + vocab);
+  double z = 0;
+  for (int64_t i = 0; i < vocab; ++i) z += p[i] = std::exp((logits[i] - mx) / s.temperature);
+  for (double& x : p) x /= z;
+  std::vector<int64_t> order(static_cast<size_t>(vocab));
+  std::iota(order.begin(), order.end(), 0);
+  double keep_mass = 1.0;
+  size_t keep = order.size();
+  if (s.top_p < 1.0f) {
+    // Smallest set of most likely tokens whose mass reaches top_p (at least one token).
+    std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return p[a] > p[b]; });
+    double mass = 0;
+    for (keep = 0; keep < order.size();) {
+      mass += p[order[keep++]];
+      if (mass >= s.top_p) break;
+    }
+    keep_mass = mass;
+  }
+  double r = std::uniform_real_distribution<double>(0.0, keep_mass)(rng);
+  for (size_t i = 0; i < keep; ++i) {
+    r -= p[order[i]];
+    if (r <= 0) return order[i];
+  }
+  return order[keep - 1];
+}
+
+// Position of the earliest stop string in text, or npos.
+size_t stop_find(const std::string& text, const std::vector<std::string>& stops) {
+  size_t best = std::string::npos;
+  for (const auto& s : stops) {
+    if (s.empty()) continue;
+    size_t at = text.find(s);
+    if (at != std::string::npos && (best == std::string::npos || at < best)) best = at;
+  }
+  return best;
+}
+
+// One sequence being decoded.
+struct Row {
+  uint64_t id = 0;
+  DecodeRequest req;
+  int64_t limit = 0;  // new tokens it may take
+  std::mt19937_64 rng;
+  DecodeResult result;
+  size_t text_sent = 0;  // bytes of decoded text already passed to on_token
+  bool done = false;
+};
+
+bool ends_in_partial_utf8(const std::string& s) {
+  return s.size() >= 3 && s.compare(s.size() - 3, 3, "\xEF\xBF\xBD") == 0;  // the replacement character
+}
+
+// Takes one sampled token into the row; sets done (and the finish reason) when the row ends.
+void row_take(const LanguageModel::Impl& m, Row& r, int64_t tok) {
+  const TokenGenerateOptions& o = r.req.opts;
+  if (o.stop_at_eos && m.eos_ids.count(tok)) {
+    r.done = true;
+    r.result.finish_reason = "stop";
+    return;
+  }
+  r.result.ids.push_back(static_cast<int32_t>(tok));
+  if (r.req.on_token || !o.stop.empty()) {
+    const std::string text = m.tokenizer.decode(r.result.ids, true);
+    const size_t at = stop_find(text, o.stop);
+    if (r.req.on_token) {
+      const size_t upto = at != std::string::npos ? at : ends_in_partial_utf8(text) ? r.text_sent : text.size();
+      std::string piece = upto > r.text_sent ? text.substr(r.text_sent, upto - r.text_sent) : "";
+      r.text_sent = std::max(r.text_sent, upto);
+      if (!r.req.on_token(static_cast<int32_t>(tok), piece)) {
+        r.done = true;
+        r.result.finish_reason = "cancelled";
+        return;
+      }
+    }
+    if (at != std::string::npos) {
+      r.done = true;
+      r.result.finish_reason = "stop";
+      return;
+    }
+  }
+  if (static_cast<int64_t>(r.result.ids.size()) >= r.limit) {
+    r.done = true;
+    r.result.finish_reason = "length";
+  }
+}
+
+// The final text: decoded ids cut before the first stop string.
+void row_finish(const LanguageModel::Impl& m, Row& r) {
+  std::string text = m.tokenizer.decode(r.result.ids, true);
+  const size_t at = stop_find(text, r.req.opts.stop);
+  if (at != std::string::npos) text.resize(at);
+  r.result.text = std::move(text);
+  if (r.result.finish_reason.empty()) r.result.finish_reason = "length";
+}
+
+torch::Tensor logits_cpu(LanguageModel::Impl& m, const torch::Tensor& hidden_last) {
+  return m.model->logits(hidden_last).to(torch::kCPU, torch::kFloat).contiguous();
+}
+
+}  // namespace
+
+int64_t prompt_check(const LanguageModel::Impl& m, const std::vector<int32_t>& prompt, int max_tokens) {
+  const int64_t vocab = m.model->config().vocab_size;
+  const int64_t context = m.model->config().max_position_embeddings;
+  if (prompt.empty()) throw Error(m.dir + ": cannot generate from an empty prompt");
+  for (int32_t id : prompt)
+    if (id < 0 || id >= vocab)
+      throw Error(m.dir + ": token id " + std::to_string(id) + " outside the vocabulary of " + std::to_string(vocab));
+  const int64_t n = static_cast<int64_t>(prompt.size());
+  if (n >= context && max_tokens > 0)
+    throw Error(m.dir + ": a prompt of " + std::to_string(n) + " tokens leaves no room in the model's context of " +
+                std::to_string(context) + " tokens (max_position_embeddings)");
+  return std::max<int64_t>(0, std::min<int64_t>(max_tokens, context - n));
+}
+
+std::vector<DecodeResult> decode_recompute(LanguageModel::Impl& m, const std::vector<std::vector<int32_t>>& prompts,
+                                           const TokenGenerateOptions& opts) {
+  for (const auto& p : prompts) prompt_check(m, p, opts.max_tokens);
+  std::vector<DecodeResult> out;
+  for (const auto& p : prompts) {
+    Row r;
+    r.req.prompt = p;
+    r.req.opts = opts;
+    r.limit = prompt_check(m, p, opts.max_tokens);
+    r.rng.seed(opts.seed);
+    r.done = r.limit <= 0;
+    std::vector<int64_t> seq(p.begin(), p.end());
+    while (!r.done) {
+      torch::Tensor ids = torch::tensor(seq, torch::kLong).unsqueeze(0).to(m.device);
+      torch::Tensor cpu = logits_cpu(m, m.model->forward_hidden(ids).select(1, -1));
+      const int64_t tok = token_pick(cpu.data_ptr<float>(), cpu.size(1), opts, r.rng);
+      row_take(m, r, tok);
+      seq.push_back(tok);
+    }
+    row_finish(m, r);
+    r.result.prompt_tokens = static_cast<int>(p.size());
+    out.push_back(std::move(r.result));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the prefix cache
+
+namespace {
+
+struct PrefixEntry {
+  std::string key;
+  std::vector<int32_t> ids;
+  std::vector<torch::Tensor> k, v;  // per layer [1, KV, ids.size(), hd]
+  uint64_t used = 0;
+};
+
+class PrefixCache {
+ public:
+  bool enabled = false;
+  size_t max_entries = 64;
+
+  // The entry sharing the longest token prefix with ids, and that length (0 and nullptr when none).
+  std::pair<PrefixEntry*, size_t> longest(const std::vector<int32_t>& ids) {
+    PrefixEntry* best = nullptr;
+    size_t best_n = 0;
+    if (!enabled) return {nullptr, 0};
+    for (auto& e : entries_) {
+      const size_t lim = std::min(e.ids.size(), ids.size());
+      size_t n = 0;
+      while (n < lim && e.ids[n] == ids[n]) ++n;
+      if (n > best_n) best = &e, best_n = n;
+    }
+    if (best) best->used = ++clock_;
+    return {best, best_n};
+  }
+  void put(PrefixEntry e) {
+    if (!enabled || e.key.empty()) return;
+    release(e.key);
+    e.used = ++clock_;
+    entries_.push_back(std::move(e));
+    while (entries_.size() > max_entries) {
+      auto lru = std::min_element(entries_.begin(), entries_.end(),
+                                  [](const PrefixEntry& a, const PrefixEntry& b) { return a.used < b.used; });
+      entries_.erase(lru);
+    }
+  }
+  void release(const std::string& key) {
+    entries_.erase(std::remove_if(entries_.begin(), entries_.end(), [&](const PrefixEntry& e) { return e.key == key; }),
+                   entries_.end());
+  }
+  void clear() { entries_.clear(); }
+
+ private:
+  std::deque<PrefixEntry> entries_;
+  uint64_t clock_ = 0;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// the engine
+
+struct DecodeEngine::Impl {
+  LanguageModel::Impl& m;
+  int max_batch;
+  mutable std::mutex mu;  // guards waiting, cancelled, next_id, stats
+  std::deque<Row> waiting;
+  std::unordered_set<uint64_t> cancelled;
+  uint64_t next_id = 1;
+  Stats stats;
+
+  // stepping thread only
+  std::vector<Row> active;  // in batch order
+  KVCache cache;            // [active, KV, T, hd] per layer
+  torch::Tensor valid;      // [active, T] bool: each row's real keys
+  std::vector<int64_t> pending;  // per active row: its last token, not yet in the cache
+  PrefixCache prefix;
+
+  Impl(LanguageModel::Impl& model, int b) : m(model), max_batch(std::max(1, b)) {
+    stats.batch_size_counts.assign(static_cast<size_t>(max_batch) + 1, 0);
+  }
+
+  void admit(std::vector<Row>& fresh, std::vector<int64_t>& fresh_tokens, KVCache& fresh_cache,
+             torch::Tensor& fresh_valid);
+  void decode_active();
+  void merge(std::vector<Row>& fresh, std::vector<int64_t>& fresh_tokens, KVCache& fresh_cache,
+             torch::Tensor& fresh_valid);
+  void retire();
+  void done(Row& r);
+};
+
+namespace {
+
+// [B, KV, T, hd] left-padded with zero keys up to T columns (dim 2).
+torch::Tensor pad_left(const torch::Tensor& t, int64_t T) {
+  const int64_t pad = T - t.size(2);
+  if (pad <= 0) return t;
+  auto shape = t.sizes().vec();
+  shape[2] = pad;
+  return torch::cat({torch::zeros(shape, t.options()), t}, 2);
+}
+
+torch::Tensor pad_left_valid(const torch::Tensor& v, int64_t T) {
+  const int64_t pad = T - v.size(1);
+  if (pad <= 0) return v;
+  return torch::cat({torch::zeros({v.size(0), pad}, v.options()), v}, 1);
+}
+
+}  // namespace
+
+void DecodeEngine::Impl::done(Row& r) {
+  row_finish(m, r);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    cancelled.erase(r.id);
+  }
+  if (r.req.on_done) r.req.on_done(r.result);
+}
+
+// Prefills the fresh rows together: each row is [pad][reused prefix][pad][rest of the prompt], so the
+// last column holds every row's last prompt token. Picks each row's first token.
+void DecodeEngine::Impl::admit(std::vector<Row>& fresh, std::vector<int64_t>& fresh_tokens, KVCache& fc,
+                               torch::Tensor& fv) {
+  const int64_t B = static_cast<int64_t>(fresh.size());
+  std::vector<std::pair<PrefixEntry*, size_t>> reuse(fresh.size());
+  int64_t Lc = 0, Ln = 0;
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    const auto& p = fresh[i].req.prompt;
+    reuse[i] = prefix.longest(p);
+    reuse[i].second = std::min(reuse[i].second, p.size() - 1);  // at least one token is computed
+    if (reuse[i].second == 0) reuse[i].first = nullptr;
+    Lc = std::max<int64_t>(Lc, reuse[i].second);
+    Ln = std::max<int64_t>(Ln, p.size() - reuse[i].second);
+  }
+  torch::Tensor ids = torch::full({B, Ln}, m.pad_id, torch::kLong);
+  torch::Tensor valid = torch::zeros({B, Lc + Ln}, torch::kBool);
+  auto acc = ids.accessor<int64_t, 2>();
+  for (int64_t b = 0; b < B; ++b) {
+    const auto& p = fresh[b].req.prompt;
+    const int64_t r = static_cast<int64_t>(reuse[b].second), n = static_cast<int64_t>(p.size()) - r;
+    for (int64_t t = 0; t < n; ++t) acc[b][Ln - n + t] = p[r + t];
+    valid[b].narrow(0, Lc - r, r).fill_(true);
+    valid[b].narrow(0, Lc + Ln - n, n).fill_(true);
+    fresh[b].result.reused_tokens = static_cast<int>(r);
+  }
+  fc = KVCache();
+  if (Lc > 0) {
+    torch::TensorOptions kv_opts;
+    for (const auto& r : reuse)
+      if (r.first) kv_opts = r.first->k[0].options();
+    const size_t layers = static_cast<size_t>(m.model->config().num_hidden_layers);
+    fc.k.resize(layers);
+    fc.v.resize(layers);
+    for (size_t l = 0; l < layers; ++l) {
+      std::vector<torch::Tensor> ks, vs;
+      for (int64_t b = 0; b < B; ++b) {
+        const PrefixEntry* e = reuse[b].first;
+        const int64_t r = static_cast<int64_t>(reuse[b].second);
+        torch::Tensor k, v;
+        if (e) {
+          k = e->k[l].narrow(2, 0, r);
+          v = e->v[l].narrow(2, 0, r);
+        } else {
+          const auto& cfg = m.model->config();
+          k = torch::zeros({1, cfg.num_key_value_heads, 0, cfg.head_dim}, kv_opts);
+          v = k;
+        }
+        ks.push_back(pad_left(k, Lc));
+        vs.push_back(pad_left(v, Lc));
+      }
+      fc.k[l] = torch::cat(ks, 0);
+      fc.v[l] = torch::cat(vs, 0);
+    }
+    fc.length = Lc;
+  }
+  fv = valid.to(m.device);
+  torch::Tensor hidden = m.model->forward_hidden(ids.to(m.device), &fc, fv);
+  torch::Tensor cpu = logits_cpu(m, hidden.select(1, -1));
+  if (prefix.enabled) {
+    for (int64_t b = 0; b < B; ++b) {
+      if (fresh[b].req.cache_key.empty()) continue;
+      PrefixEntry e;
+      e.key = fresh[b].req.cache_key;
+      e.ids = fresh[b].req.prompt;
+      torch::Tensor cols = fv[b].nonzero().squeeze(1);
+      for (size_t l = 0; l < fc.k.size(); ++l) {
+        e.k.push_back(fc.k[l].narrow(0, b, 1).index_select(2, cols));
+        e.v.push_back(fc.v[l].narrow(0, b, 1).index_select(2, cols));
+      }
+      prefix.put(std::move(e));
+    }
+  }
+  fresh_tokens.assign(fresh.size(), 0);
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t tok = token_pick(cpu.data_ptr<float>() + b * cpu.size(1), cpu.size(1), fresh[b].req.opts, fresh[b].rng);
+    fresh_tokens[b] = tok;
+    row_take(m, fresh[b], tok);
+  }
+}
+
+// Feeds every active row its pending token and picks the next one.
+void DecodeEngine::Impl::decode_active() {
+  if (active.empty()) return;
+  torch::Tensor ids = torch::tensor(pending, torch::kLong).unsqueeze(1).to(m.device);
+  valid = torch::cat({valid, torch::ones({valid.size(0), 1}, valid.options())}, 1);
+  torch::Tensor hidden = m.model->forward_hidden(ids, &cache, valid);
+  torch::Tensor cpu = logits_cpu(m, hidden.select(1, -1));
+  for (size_t i = 0; i < active.size(); ++i) {
+    const int64_t tok = token_pick(cpu.data_ptr<float>() + i * cpu.size(1), cpu.size(1), active[i].req.opts, active[i].rng);
+    pending[i] = tok;
+    row_take(m, active[i], tok);
+  }
+}
+
+// Drops finished rows from the batch (and key columns no remaining row uses).
+void DecodeEngine::Impl::retire() {
+  std::vector<int64_t> keep;
+  for (size_t i = 0; i < active.size(); ++i) {
+    if (active[i].done) done(active[i]);
+    else keep.push_back(static_cast<int64_t>(i));
+  }
+  if (keep.size() == active.size()) return;
+  std::vector<Row> rows;
+  std::vector<int64_t> toks;
+  for (int64_t i : keep) {
+    rows.push_back(std::move(active[i]));
+    toks.push_back(pending[i]);
+  }
+  active = std::move(rows);
+  pending = std::move(toks);
+  if (active.empty()) {
+    cache = KVCache();
+    valid = torch::Tensor();
+    return;
+  }
+  torch::Tensor sel = torch::tensor(keep, torch::kLong).to(m.device);
+  valid = valid.index_select(0, sel);
+  for (size_t l = 0; l < cache.k.size(); ++l) {
+    cache.k[l] = cache.k[l].index_select(0, sel);
+    cache.v[l] = cache.v[l].index_select(0, sel);
+  }
+  // leading columns that are padding in every remaining row
+  const int64_t first = valid.any(0).to(torch::kLong).argmax().item<int64_t>();
+  if (first > 0) {
+    const int64_t T = valid.size(1) - first;
+    valid = valid.narrow(1, first, T);
+    for (size_t l = 0; l < cache.k.size(); ++l) {
+      cache.k[l] = cache.k[l].narrow(2, first, T);
+      cache.v[l] = cache.v[l].narrow(2, first, T);
+    }
+    cache.length = T;
+  }
+}
+
+// Appends the fresh rows that continue to the running batch, both caches left-padded to one length.
+void DecodeEngine::Impl::merge(std::vector<Row>& fresh, std::vector<int64_t>& fresh_tokens, KVCache& fc,
+                               torch::Tensor& fv) {
+  std::vector<int64_t> keep;
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    if (fresh[i].done) done(fresh[i]);
+    else keep.push_back(static_cast<int64_t>(i));
+  }
+  if (keep.empty()) return;
+  if (keep.size() != fresh.size()) {
+    torch::Tensor sel = torch::tensor(keep, torch::kLong).to(m.device);
+    fv = fv.index_select(0, sel);
+    for (size_t l = 0; l < fc.k.size(); ++l) {
+      fc.k[l] = fc.k[l].index_select(0, sel);
+      fc.v[l] = fc.v[l].index_select(0, sel);
+    }
+  }
+  if (active.empty()) {
+    cache = std::move(fc);
+    valid = fv;
+  } else {
+    const int64_t T = std::max(cache.length, fc.length);
+    valid = torch::cat({pad_left_valid(valid, T), pad_left_valid(fv, T)}, 0);
+    for (size_t l = 0; l < cache.k.size(); ++l) {
+      cache.k[l] = torch::cat({pad_left(cache.k[l], T), pad_left(fc.k[l], T)}, 0);
+      cache.v[l] = torch::cat({pad_left(cache.v[l], T), pad_left(fc.v[l], T)}, 0);
+    }
+    cache.length = T;
+  }
+  for (int64_t i : keep) {
+    active.push_back(std::move(fresh[i]));
+    pending.push_back(fresh_tokens[i]);
+  }
+}
+
+DecodeEngine::DecodeEngine(LanguageModel& model, int max_batch)
+    : impl_(std::make_unique<Impl>(model.impl(), max_batch)) {}
+DecodeEngine::~DecodeEngine() = default;
+
+uint64_t DecodeEngine::submit(DecodeRequest r) {
+  Row row;
+  row.limit = prompt_check(impl_->m, r.prompt, r.opts.max_tokens);
+  row.rng.seed(r.opts.seed);
+  row.result.prompt_tokens = static_cast<int>(r.prompt.size());
+  row.req = std::move(r);
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  row.id = impl_->next_id++;
+  impl_->waiting.push_back(std::move(row));
+  return impl_->waiting.back().id;
+}
+
+void DecodeEngine::cancel(uint64_t id) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (id > 0 && id < impl_->next_id) impl_->cancelled.insert(id);
+}
+
+int DecodeEngine::step() {
+  torch::InferenceMode guard;
+  Impl& I = *impl_;
+  std::vector<Row> fresh;
+  {
+    std::lock_guard<std::mutex> lock(I.mu);
+    for (Row& r : I.active)
+      if (I.cancelled.count(r.id)) r.done = true, r.result.finish_reason = "cancelled";
+    while (!I.waiting.empty() && static_cast<int>(I.active.size() + fresh.size()) < I.max_batch) {
+      fresh.push_back(std::move(I.waiting.front()));
+      I.waiting.pop_front();
+      Row& r = fresh.back();
+      if (I.cancelled.count(r.id)) r.done = true, r.result.finish_reason = "cancelled";
+      else if (r.limit <= 0) r.done = true, r.result.finish_reason = "length";
+    }
+  }
+  I.retire();  // cancelled rows leave before they cost a step
+  std::vector<Row> prefill;
+  for (Row& r : fresh) {
+    if (r.done) I.done(r);
+    else prefill.push_back(std::move(r));
+  }
+  uint64_t before = 0;
+  for (const Row& r : I.active) before += r.result.ids.size();
+  for (const Row& r : prefill) before += r.result.ids.size();
+  const size_t got_token = I.active.size() + prefill.size();
+  std::vector<int64_t> fresh_tokens;
+  KVCache fc;
+  torch::Tensor fv;
+  if (!prefill.empty()) I.admit(prefill, fresh_tokens, fc, fv);
+  I.decode_active();
+  uint64_t after = 0;
+  for (const Row& r : I.active) after += r.result.ids.size();
+  for (const Row& r : prefill) after += r.result.ids.size();
+  {
+    std::lock_guard<std::mutex> lock(I.mu);
+    if (got_token > 0) {
+      I.stats.steps += 1;
+      I.stats.batch_size_counts[got_token] += 1;
+    }
+    I.stats.tokens_generated += after - before;
+    for (const Row& r : prefill) {
+      I.stats.prompt_tokens += r.req.prompt.size();
+      I.stats.reused_tokens += r.result.reused_tokens;
+    }
+  }
+  I.retire();
+  I.merge(prefill, fresh_tokens, fc, fv);
+  std::lock_guard<std::mutex> lock(I.mu);
+  I.stats.active = static_cast<int>(I.active.size());
+  return static_cast<int>(I.active.size() + I.waiting.size());
+}
+
+void DecodeEngine::run() {
+  while (step() > 0) {
+  }
+}
+
+DecodeEngine::Stats DecodeEngine::stats() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  Stats s = impl_->stats;
+  s.waiting = static_cast<int>(impl_->waiting.size());
+  return s;
+}
+
+void DecodeEngine::set_prefix_reuse(bool on, size_t max_entries) {
+  impl_->prefix.enabled = on;
+  impl_->prefix.max_entries = std::max<size_t>(1, max_entries);
+  if (!on) impl_->prefix.clear();
+}
+
+void DecodeEngine::release(const std::string& cache_key) { impl_->prefix.release(cache_key); }
+
+}  // namespace steper
