@@ -23,6 +23,7 @@ class StepReporter : public StepWriter {
     return inner_.write(states);
   }
   std::string name() const override { return inner_.name(); }
+  void finished(const RagState& state) override { inner_.finished(state); }
   void report(const Trace& t) {
     if (!on_step_ || t.steps.size() <= sent_) return;
     json steps = to_json(t)["steps"];

@@ -28,6 +28,7 @@ Scheduler::Scheduler(LanguageModel& model, int max_batch, int max_queue)
     : model_(model), engine_(model, max_batch), capacity_(max_batch + max_queue) {
   if (max_batch < 1) throw Error("--max-batch must be at least 1, got " + std::to_string(max_batch));
   if (max_queue < 0) throw Error("--max-queue must be 0 or more, got " + std::to_string(max_queue));
+  engine_.set_prefix_reuse(true);  // the steps of one /v1/ask question share their prompt's prefix
   thread_ = std::thread([this] { run(); });
 }
 
@@ -41,7 +42,7 @@ Scheduler::~Scheduler() {
 }
 
 std::shared_ptr<ScheduledJob> Scheduler::submit(std::vector<int32_t> prompt, const TokenGenerateOptions& opts,
-                                                bool stream) {
+                                                bool stream, const std::string& cache_key) {
   auto job = std::make_shared<ScheduledJob>();
   job->stream_ = stream;
   {
@@ -52,6 +53,7 @@ std::shared_ptr<ScheduledJob> Scheduler::submit(std::vector<int32_t> prompt, con
   DecodeRequest r;
   r.prompt = std::move(prompt);
   r.opts = opts;
+  r.cache_key = cache_key;
   r.on_token = [job](int32_t, const std::string& piece) {
     std::lock_guard<std::mutex> lk(job->m_);
     if (job->stream_ && !piece.empty()) {
@@ -81,13 +83,21 @@ std::shared_ptr<ScheduledJob> Scheduler::submit(std::vector<int32_t> prompt, con
   return job;
 }
 
+void Scheduler::release(const std::string& cache_key) {
+  std::lock_guard<std::mutex> lk(m_);
+  releases_.push_back(cache_key);
+}
+
 void Scheduler::run() {
   while (true) {
+    std::vector<std::string> releases;
     {
       std::unique_lock<std::mutex> lk(m_);
       cv_.wait(lk, [&] { return in_flight_ > 0 || stopping_; });
       if (in_flight_ == 0) return;  // stopping, nothing left
+      releases.swap(releases_);
     }
+    for (const auto& key : releases) engine_.release(key);
     try {
       engine_.step();
     } catch (const std::exception& e) {
@@ -113,7 +123,7 @@ std::vector<GenerateResult> ScheduledGenerator::generate(const std::vector<Gener
     o.top_p = r.top_p;
     o.seed = r.seed;
     o.stop = r.stop;
-    jobs.push_back(s_.submit(s_.model().tokenizer().encode(r.prompt, true), o, false));
+    jobs.push_back(s_.submit(s_.model().tokenizer().encode(r.prompt, true), o, false, r.cache_key));
   }
   std::vector<GenerateResult> out(requests.size());
   for (size_t i = 0; i < jobs.size(); ++i) {

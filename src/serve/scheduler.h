@@ -55,7 +55,10 @@ class Scheduler {
 
   // Thread-safe. Throws QueueFull when max_queue requests already wait, Error for a prompt the engine
   // refuses (empty, outside the vocabulary, filling the context).
-  std::shared_ptr<ScheduledJob> submit(std::vector<int32_t> prompt, const TokenGenerateOptions& opts, bool stream);
+  // cache_key: prefix reuse (DecodeRequest::cache_key); release(key) drops it at the next step.
+  std::shared_ptr<ScheduledJob> submit(std::vector<int32_t> prompt, const TokenGenerateOptions& opts, bool stream,
+                                       const std::string& cache_key = "");
+  void release(const std::string& cache_key);  // thread-safe
 
   DecodeEngine::Stats stats() const;
   int in_flight() const;  // submitted and not finished
@@ -69,6 +72,7 @@ class Scheduler {
   mutable std::mutex m_;
   std::condition_variable cv_;
   int in_flight_ = 0;
+  std::vector<std::string> releases_;  // applied by the stepping thread
   bool stopping_ = false;
   std::thread thread_;
 };
@@ -80,6 +84,7 @@ class ScheduledGenerator : public TextGenerator {
   explicit ScheduledGenerator(Scheduler& s) : s_(s) {}
   std::vector<GenerateResult> generate(const std::vector<GenerateRequest>& requests) override;
   std::string name() const override { return s_.model().name(); }
+  void release(const std::string& cache_key) override { s_.release(cache_key); }
 
  private:
   Scheduler& s_;

@@ -157,7 +157,7 @@ class StepsGenerator : public TextGenerator {
   std::vector<GenerateResult> generate(const std::vector<GenerateRequest>& requests) override {
     std::vector<GenerateResult> out;
     for (const auto& r : requests) {
-      bool second = r.prompt.find("Alvar was born in Harrow.") != std::string::npos;
+      bool second = r.prompt.find("A: Alvar was born in Harrow.") != std::string::npos;
       out.push_back(GenerateResult{second ? " So the answer is: Norland.\n" : " Alvar was born in Harrow.\nQ:", 0, 0});
     }
     return out;
@@ -167,7 +167,7 @@ class StepsGenerator : public TextGenerator {
 
 TEST(ServeAsk, StreamsEveryStepTheTraceRecords) {
   TableRetriever r;
-  r.table["Where was Alvar born"] = {{{"p1", "Alvar", "Alvar was born in Harrow."}, 2.5}};
+  r.table["was Alvar born"] = {{{"p1", "Alvar", "Alvar was born in Harrow."}, 2.5}};
   r.table["Alvar was born in Harrow."] = {{{"p2", "Harrow", "Harrow is in Norland."}, 1.5}};
   AskCall call = parse_ask_call(json::parse(R"({"question":"Where was Alvar born?","mode":"multi","k":1})"), RagOptions{}, true);
   StepsGenerator gen;
@@ -178,7 +178,7 @@ TEST(ServeAsk, StreamsEveryStepTheTraceRecords) {
   });
   ASSERT_EQ(t.steps.size(), 2u);
   EXPECT_EQ(t.answer, "Norland");
-  EXPECT_EQ(t.steps[0].query, "Where was Alvar born");
+  EXPECT_EQ(t.steps[0].query, "was Alvar born");  // wh-word and question mark cleaned off
   EXPECT_EQ(t.steps[1].retrieved.at(0).passage.id, "p2");
   json whole = to_json(t);
   ASSERT_EQ(streamed.size(), 2u);
