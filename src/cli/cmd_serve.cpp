@@ -1,7 +1,7 @@
 // steper serve: a model folder (and optionally an index) as an OpenAI-compatible server with the
 // multi-step loop at /v1/ask, a page at / and metrics (docs/DESIGN.md section 9).
-#include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -44,14 +44,24 @@ ApiLimits resolve_limits(const ServeFlags& f, int context) {
   return l;
 }
 
-int serve_main(ServeFlags f, const RagOptions& rag) {
-  // SIGTERM and SIGINT are taken by one watching thread (blocked here, before any thread starts).
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+// SIGTERM and SIGINT write their number to a pipe that one thread watches (any thread may take the
+// signal: OpenBLAS starts its own before main).
+int signal_pipe[2] = {-1, -1};
+void on_signal(int sig) {
+  unsigned char b = static_cast<unsigned char>(sig);
+  if (write(signal_pipe[1], &b, 1) < 0) _exit(1);
+}
 
+void catch_stop_signals() {
+  if (pipe(signal_pipe) != 0) throw Error("steper serve: cannot create a pipe for signals");
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+int serve_main(ServeFlags f, const RagOptions& rag) {
   if (!f.api_key_env.empty()) {
     f.serve.api_key = std::getenv(f.api_key_env.c_str()) ? std::getenv(f.api_key_env.c_str()) : "";
     if (f.serve.api_key.empty()) throw Error("--api-key-env " + f.api_key_env + ": the variable is unset or empty");
@@ -72,15 +82,17 @@ int serve_main(ServeFlags f, const RagOptions& rag) {
   int port = server.bind();
   std::fprintf(stderr, "steper serve: %s on http://%s:%d (batch %d, queue %d)\n", f.serve.model_name.c_str(),
                f.serve.host.c_str(), port, f.max_batch, f.max_queue);
+  catch_stop_signals();
   std::thread watcher([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
+    unsigned char sig = 0;
+    if (read(signal_pipe[0], &sig, 1) != 1) return;
+    if (sig == 0) return;  // listen() ended by itself
     std::fprintf(stderr, "steper serve: %s: finishing the requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server.stop();
   });
   server.listen();
-  // listen() returned without a signal only when the server failed: wake the watcher to end it.
-  pthread_kill(watcher.native_handle(), SIGTERM);
+  unsigned char zero = 0;
+  if (write(signal_pipe[1], &zero, 1) != 1) std::fprintf(stderr, "steper serve: cannot wake the signal thread\n");
   watcher.join();
   std::fprintf(stderr, "steper serve: stopped\n");
   return 0;
