@@ -22,7 +22,8 @@ namespace {
 struct ServeFlags {
   std::string model, index, device = "cpu", api_key_env, model_name;
   ServeOptions serve;
-  int max_batch = 16, max_queue = 64, threads = 0, max_tokens = 0, max_prompt_tokens = 0;
+  int max_batch = 16, max_queue = 64, max_tokens = 0, max_prompt_tokens = 0;
+  int threads = 1;  // one BLAS thread: the decoder shares the cores with the HTTP threads
 };
 
 // The context the model folder declares (config.json max_position_embeddings; the loader's default).

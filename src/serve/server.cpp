@@ -2,6 +2,8 @@
 // request. Handlers run on httplib's worker threads and wait on the scheduler.
 #include "serve/server.h"
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <random>
 
@@ -63,6 +65,7 @@ httplib::Server::Handler guarded(std::function<void(const httplib::Request&, htt
 struct Server::Impl {
   ServeContext ctx;
   httplib::Server http;
+  int listen_fd = -1;  // the listening socket, seen when httplib sets its options
   Impl(Scheduler& s, Retriever* r, ServeOptions o) : ctx{s, r, std::move(o), {}} {}
   void routes();
 };
@@ -93,7 +96,12 @@ Server::Server(Scheduler& scheduler, Retriever* retriever, ServeOptions opts)
   size_t threads = o.http_threads > 0 ? static_cast<size_t>(o.http_threads) : 64;
   m.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   m.http.set_payload_max_length(o.max_body_bytes);
+  m.http.set_socket_options([&m](socket_t sock) {
+    httplib::default_socket_options(sock);
+    m.listen_fd = sock;
+  });
   m.http.set_keep_alive_timeout(5);
+  m.http.set_keep_alive_max_count(1000);  // clients keep their connection (httplib closes after 5 by default)
   m.http.set_pre_routing_handler([&m](const httplib::Request& req, httplib::Response& res) {
     request_start = Clock::now();
     if (authorized(m.ctx.opts, req)) return httplib::Server::HandlerResponse::Unhandled;
@@ -130,6 +138,9 @@ int Server::bind() {
   int port = o.port == 0 ? impl_->http.bind_to_any_port(o.host.c_str())
                          : (impl_->http.bind_to_port(o.host.c_str(), o.port) ? o.port : -1);
   if (port < 0) throw Error("--host " + o.host + " --port " + std::to_string(o.port) + ": cannot listen there");
+  // httplib listens with a backlog of 5: a burst of new connections would be dropped. Linux lets a
+  // second listen() raise it.
+  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, 1024);
   return port;
 }
 
