@@ -3,9 +3,10 @@
 import { createRequire } from "node:module";
 import { execFileSync } from "node:child_process";
 import assert from "node:assert/strict";
+import path from "node:path";
 
 const [base, steper, modelDir, npmDir] = process.argv.slice(2);
-const require = createRequire(npmDir + "/package.json");
+const require = createRequire(path.resolve(npmDir, "package.json"));
 const OpenAI = require("openai");
 const client = new OpenAI({ baseURL: base + "/v1", apiKey: "unused", maxRetries: 0 });
 const prompt = "Wikipedia Title: Harrowgate\nHarrowgate is a city.\n\nQ: Where is Harrowgate?\nA:";

@@ -1,13 +1,14 @@
 // The page at / in headless Chromium: a question typed, the streamed steps and the answer read back and
 // compared with the trace /v1/ask returns for the same question; a screenshot is taken.
-// Usage: node page.mjs BASE_URL CHROMIUM NPM_DIR SCREENSHOT
+// Usage: node page.mjs BASE_URL CHROMIUM NPM_DIR SCREENSHOT [QUESTION]
 import { createRequire } from "node:module";
 import assert from "node:assert/strict";
+import path from "node:path";
 
-const [base, chromium, npmDir, shot] = process.argv.slice(2);
-const require = createRequire(npmDir + "/package.json");
+const [base, chromium, npmDir, shot, asked] = process.argv.slice(2);
+const require = createRequire(path.resolve(npmDir, "package.json"));
 const puppeteer = require("puppeteer-core");
-const question = "Who founded the employer of Stomia Preamane?";
+const question = asked || "Who founded the employer of Stomia Preamane?";
 
 const browser = await puppeteer.launch({ executablePath: chromium, headless: true,
                                          args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
@@ -25,7 +26,7 @@ try {
     sentence: e.querySelector(".sentence").textContent })));
   const answer = await page.$eval("#answer", (e) => e.textContent);
   assert.equal(await page.$eval("#error", (e) => e.textContent), "");
-  await page.screenshot({ path: shot, fullPage: false });
+  await page.screenshot({ path: shot, fullPage: true });
 
   // The same question through /v1/ask without streaming (greedy: the same trace).
   const res = await fetch(base + "/v1/ask", { method: "POST", headers: { "Content-Type": "application/json" },
