@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/blas_kernels.h"
 #include "core/error.h"
 #include "model/model.h"
 
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s MODEL_DIR NEW_TOKENS BATCH [BATCH...]\n", argv[0]);
     return 2;
   }
+  steper::blas_reexec_if_generic(argv);
   try {
     auto lm = steper::LanguageModel::load(argv[1]);
     const int n_new = std::atoi(argv[2]);

@@ -1,8 +1,10 @@
 // Multi-step evaluation speed on a generated world with a from-scratch tiny model: questions/s and the
 // share of time spent in retrieval and in the writer (split into prefill and decoding by replaying the
-// same prompts with one new token), batched vs one question at a time.
+// same prompts with one new token), one question at a time vs batched, and batched with prefix reuse
+// (the key/value cache of each question's previous prompt) off and on.
 //
 // usage: bench_rag [--questions N] [--steps S] [--batch B] [--size tiny|small] [--device cpu|cuda] [--work DIR]
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 #include "core/io.h"
 #include "core/progress.h"
 #include "data/world.h"
+#include "model/decode_engine.h"
 #include "model/model.h"
 #include "rag/loop.h"
 #include "retrieval/retriever.h"
@@ -72,12 +75,16 @@ struct RunStats {
   int batch = 0;
   size_t questions = 0, steps = 0;
   double total = 0, retrieval = 0, writer = 0, prefill = 0;
-  long prompt_tokens = 0, completion_tokens = 0;
+  long prompt_tokens = 0, completion_tokens = 0, reused_tokens = 0;
+  bool reuse = false;
+  std::vector<Trace> traces;
 };
 
 RunStats bench_run(const std::vector<Question>& questions, Retriever& base, LanguageModel& lm, RagOptions opts,
-                   int batch) {
+                   int batch, bool reuse) {
   opts.batch_size = batch;
+  lm.set_prefix_reuse(reuse);
+  const uint64_t reused_before = lm.engine().stats().reused_tokens;
   TimedRetriever retriever(base);
   TimedGenerator generator(lm);
   LmStepWriter writer(generator, opts);
@@ -92,24 +99,31 @@ RunStats bench_run(const std::vector<Question>& questions, Retriever& base, Lang
   s.writer = generator.seconds;
   s.prompt_tokens = generator.prompt_tokens;
   s.completion_tokens = generator.completion_tokens;
-  // prefill: the same batches again, one new token each
+  s.reuse = reuse;
+  s.reused_tokens = static_cast<long>(lm.engine().stats().reused_tokens - reused_before);
+  s.traces = std::move(traces);
+  // prefill: the same batches again, one new token each (with what they reused, kept under their own keys)
   double p = now_seconds();
   for (auto reqs : generator.batches) {
     for (auto& r : reqs) r.max_tokens = 1;
     lm.generate(reqs);
   }
   s.prefill = now_seconds() - p;
+  for (const auto& reqs : generator.batches)
+    for (const auto& r : reqs) lm.release(r.cache_key);
   return s;
 }
 
 void print_stats(const RunStats& s) {
   double decode = s.writer > s.prefill ? s.writer - s.prefill : 0.0;
   double other = s.total - s.writer - s.retrieval;
-  std::printf("batch %3d: %6.2f questions/s  %6.1f steps/s  %7.0f prompt tok/s  %6.0f new tok/s | "
-              "retrieval %5.1f%%  writer %5.1f%% (prefill ~%5.1f%%, decoding ~%5.1f%%)  loop %4.1f%%  [%.1f s]\n",
-              s.batch, s.questions / s.total, s.steps / s.total, s.prompt_tokens / s.writer,
+  std::printf("batch %3d, prefix reuse %-3s: %6.2f questions/s  %6.1f steps/s  %7.0f prompt tok/s  %6.0f new tok/s | "
+              "retrieval %5.1f%%  writer %5.1f%% (prefill ~%5.1f%%, decoding ~%5.1f%%)  loop %4.1f%%  [%.1f s]  "
+              "%.0f%% of prompt tokens reused\n",
+              s.batch, s.reuse ? "on" : "off", s.questions / s.total, s.steps / s.total, s.prompt_tokens / s.writer,
               s.completion_tokens / s.writer, 100 * s.retrieval / s.total, 100 * s.writer / s.total,
-              100 * s.prefill / s.total, 100 * decode / s.total, 100 * other / s.total, s.total);
+              100 * s.prefill / s.total, 100 * decode / s.total, 100 * other / s.total, s.total,
+              100.0 * s.reused_tokens / std::max(1L, s.prompt_tokens));
 }
 
 }  // namespace
@@ -159,8 +173,22 @@ int main(int argc, char** argv) {
               size.c_str(), device.c_str(), world.corpus.size(), n_questions, steps, opts.loop.k, opts.max_sentence_tokens);
   // warm-up (allocators, thread pools)
   bench_run(std::vector<Question>(world.test.begin(), world.test.begin() + std::min<size_t>(2, world.test.size())),
-            *retriever, *lm, opts, 2);
-  print_stats(bench_run(world.test, *retriever, *lm, opts, 1));
-  print_stats(bench_run(world.test, *retriever, *lm, opts, batch));
+            *retriever, *lm, opts, 2, true);
+  print_stats(bench_run(world.test, *retriever, *lm, opts, 1, false));
+  RunStats plain = bench_run(world.test, *retriever, *lm, opts, batch, false);
+  print_stats(plain);
+  RunStats reusing = bench_run(world.test, *retriever, *lm, opts, batch, true);
+  print_stats(reusing);
+  size_t same = 0, total_steps = 0;
+  for (size_t i = 0; i < plain.traces.size(); ++i) {
+    bool eq = plain.traces[i].steps.size() == reusing.traces[i].steps.size();
+    for (size_t j = 0; eq && j < plain.traces[i].steps.size(); ++j)
+      eq = plain.traces[i].steps[j].sentence == reusing.traces[i].steps[j].sentence;
+    same += eq;
+  }
+  for (const auto& t : plain.traces) total_steps += t.steps.size();
+  std::printf("prefix reuse: %.2fx the questions/s at batch %d; %zu/%zu questions wrote the same steps; "
+              "%.1f steps per question\n",
+              plain.total / reusing.total, batch, same, plain.traces.size(), double(total_steps) / plain.traces.size());
   return 0;
 }

@@ -180,7 +180,7 @@ struct PrefixEntry {
 class PrefixCache {
  public:
   bool enabled = false;
-  size_t max_entries = 64;
+  size_t max_tokens = 65536;  // prompt tokens kept, all entries together
 
   // The entry sharing the longest token prefix with ids, and that length (0 and nullptr when none).
   std::pair<PrefixEntry*, size_t> longest(const std::vector<int32_t>& ids) {
@@ -200,21 +200,30 @@ class PrefixCache {
     if (!enabled || e.key.empty()) return;
     release(e.key);
     e.used = ++clock_;
+    tokens_ += e.ids.size();
     entries_.push_back(std::move(e));
-    while (entries_.size() > max_entries) {
+    while (tokens_ > max_tokens && !entries_.empty()) {
       auto lru = std::min_element(entries_.begin(), entries_.end(),
                                   [](const PrefixEntry& a, const PrefixEntry& b) { return a.used < b.used; });
+      tokens_ -= lru->ids.size();
       entries_.erase(lru);
     }
   }
   void release(const std::string& key) {
+    for (const auto& e : entries_)
+      if (e.key == key) tokens_ -= e.ids.size();
     entries_.erase(std::remove_if(entries_.begin(), entries_.end(), [&](const PrefixEntry& e) { return e.key == key; }),
                    entries_.end());
   }
-  void clear() { entries_.clear(); }
+  void clear() {
+    entries_.clear();
+    tokens_ = 0;
+  }
+  size_t size() const { return entries_.size(); }
 
  private:
   std::deque<PrefixEntry> entries_;
+  size_t tokens_ = 0;
   uint64_t clock_ = 0;
 };
 
@@ -236,6 +245,7 @@ struct DecodeEngine::Impl {
   std::vector<Row> active;  // in batch order
   KVCache cache;            // [active, KV, T, hd] per layer
   torch::Tensor valid;      // [active, T] bool: each row's real keys
+  int padded = -1;          // whether valid has a false entry (-1: not known since the batch changed)
   std::vector<int64_t> pending;  // per active row: its last token, not yet in the cache
   PrefixCache prefix;
 
@@ -336,8 +346,12 @@ void DecodeEngine::Impl::admit(std::vector<Row>& fresh, std::vector<int64_t>& fr
     }
     fc.length = Lc;
   }
+  bool dense = true;  // no padding anywhere: positions and the causal mask need no key_valid
+  for (int64_t b = 0; b < B; ++b)
+    dense = dense && reuse[b].second == static_cast<size_t>(Lc) &&
+            static_cast<int64_t>(fresh[b].req.prompt.size()) - Lc == Ln;
   fv = valid.to(m.device);
-  torch::Tensor hidden = m.model->forward_hidden(ids.to(m.device), &fc, fv);
+  torch::Tensor hidden = m.model->forward_hidden(ids.to(m.device), &fc, dense ? torch::Tensor() : fv);
   torch::Tensor cpu = logits_cpu(m, hidden.select(1, -1));
   if (prefix.enabled) {
     for (int64_t b = 0; b < B; ++b) {
@@ -365,8 +379,9 @@ void DecodeEngine::Impl::admit(std::vector<Row>& fresh, std::vector<int64_t>& fr
 void DecodeEngine::Impl::decode_active() {
   if (active.empty()) return;
   torch::Tensor ids = torch::tensor(pending, torch::kLong).unsqueeze(1).to(m.device);
+  if (padded < 0) padded = valid.all().item<bool>() ? 0 : 1;
   valid = torch::cat({valid, torch::ones({valid.size(0), 1}, valid.options())}, 1);
-  torch::Tensor hidden = m.model->forward_hidden(ids, &cache, valid);
+  torch::Tensor hidden = m.model->forward_hidden(ids, &cache, padded ? valid : torch::Tensor());
   torch::Tensor cpu = logits_cpu(m, hidden.select(1, -1));
   for (size_t i = 0; i < active.size(); ++i) {
     const int64_t tok = token_pick(cpu.data_ptr<float>() + i * cpu.size(1), cpu.size(1), active[i].req.opts, active[i].rng);
@@ -391,6 +406,7 @@ void DecodeEngine::Impl::retire() {
   }
   active = std::move(rows);
   pending = std::move(toks);
+  padded = -1;
   if (active.empty()) {
     cache = KVCache();
     valid = torch::Tensor();
@@ -448,6 +464,7 @@ void DecodeEngine::Impl::merge(std::vector<Row>& fresh, std::vector<int64_t>& fr
     active.push_back(std::move(fresh[i]));
     pending.push_back(fresh_tokens[i]);
   }
+  padded = -1;
 }
 
 DecodeEngine::DecodeEngine(LanguageModel& model, int max_batch)
@@ -521,6 +538,7 @@ int DecodeEngine::step() {
   I.merge(prefill, fresh_tokens, fc, fv);
   std::lock_guard<std::mutex> lock(I.mu);
   I.stats.active = static_cast<int>(I.active.size());
+  I.stats.kept_prefixes = I.prefix.size();
   return static_cast<int>(I.active.size() + I.waiting.size());
 }
 
@@ -536,12 +554,18 @@ DecodeEngine::Stats DecodeEngine::stats() const {
   return s;
 }
 
-void DecodeEngine::set_prefix_reuse(bool on, size_t max_entries) {
+void DecodeEngine::set_prefix_reuse(bool on, size_t max_tokens) {
   impl_->prefix.enabled = on;
-  impl_->prefix.max_entries = std::max<size_t>(1, max_entries);
+  impl_->prefix.max_tokens = max_tokens;
   if (!on) impl_->prefix.clear();
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->stats.kept_prefixes = impl_->prefix.size();
 }
 
-void DecodeEngine::release(const std::string& cache_key) { impl_->prefix.release(cache_key); }
+void DecodeEngine::release(const std::string& cache_key) {
+  impl_->prefix.release(cache_key);
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->stats.kept_prefixes = impl_->prefix.size();
+}
 
 }  // namespace steper

@@ -56,14 +56,15 @@ class DecodeEngine {
     int active = 0, waiting = 0;
     uint64_t tokens_generated = 0;  // tokens kept in results (end-of-sequence tokens not counted)
     uint64_t steps = 0;             // rounds in which at least one sequence got a token
-    uint64_t prompt_tokens = 0, reused_tokens = 0;
+    uint64_t prompt_tokens = 0, reused_tokens = 0;  // of admitted prompts; reused: from the prefix cache
+    size_t kept_prefixes = 0;                       // prompts whose cache the prefix cache holds
     std::vector<uint64_t> batch_size_counts;  // [n] = rounds in which n sequences got a token; size max_batch + 1
   };
   Stats stats() const;  // thread-safe
 
-  // Prefix reuse (off by default): at most max_entries prompts' caches are kept, least recently used
-  // dropped first.
-  void set_prefix_reuse(bool on, size_t max_entries = 64);
+  // Prefix reuse (off by default): kept prompts hold at most max_tokens tokens together, least recently
+  // used dropped first (a prompt longer than that is not kept).
+  void set_prefix_reuse(bool on, size_t max_tokens = 65536);
   void release(const std::string& cache_key);  // call from the stepping thread
 
   struct Impl;

@@ -3,6 +3,7 @@
 #include "model/llama.h"
 
 #include <cmath>
+#include <mutex>
 
 #include "core/error.h"
 
@@ -42,7 +43,43 @@ struct LlamaImpl::Layers {
   std::vector<Block> blocks;
   std::vector<std::pair<std::string, torch::Tensor>> named;  // Hugging Face names, in their order
   torch::Tensor inv_freq;
+
+  // Inference only (no gradients): each block's q/k/v and gate/up weights concatenated once, the query rows
+  // scaled by 1/sqrt(head_dim), rebuilt when a source weight changes (storage or version).
+  struct Fused {
+    torch::Tensor w_qkv, b_qkv, w_gate_up;
+    std::vector<std::pair<const void*, int64_t>> made_from;
+  };
+  std::vector<Fused> fused;
+  std::mutex fused_mu;
+  const Fused* fused_for(size_t l, double q_scale);
+  static std::vector<std::pair<const void*, int64_t>> weights_signature(const Block& b);
 };
+
+std::vector<std::pair<const void*, int64_t>> LlamaImpl::Layers::weights_signature(const Block& b) {
+  std::vector<std::pair<const void*, int64_t>> sig;
+  for (const torch::Tensor* t : {&b.wq, &b.wk, &b.wv, &b.bq, &b.bk, &b.bv, &b.w_gate, &b.w_up})
+    sig.emplace_back(t->defined() ? t->data_ptr() : nullptr,
+                     t->defined() && !t->is_inference() ? t->_version() : 0);  // inference tensors keep no version
+  return sig;
+}
+
+const LlamaImpl::Layers::Fused* LlamaImpl::Layers::fused_for(size_t l, double q_scale) {
+  if (torch::GradMode::is_enabled()) return nullptr;
+  std::lock_guard<std::mutex> lock(fused_mu);
+  if (fused.size() != blocks.size()) fused.assign(blocks.size(), Fused());
+  const Block& b = blocks[l];
+  Fused& f = fused[l];
+  auto sig = weights_signature(b);
+  if (f.w_qkv.defined() && f.made_from == sig) return &f;
+  c10::InferenceMode normal_tensors(false);  // usable outside inference mode too
+  torch::NoGradGuard no_grad;
+  f.w_qkv = torch::cat({b.wq * q_scale, b.wk, b.wv}, 0);
+  f.b_qkv = b.bq.defined() ? torch::cat({b.bq * q_scale, b.bk, b.bv}, 0) : torch::Tensor();
+  f.w_gate_up = torch::cat({b.w_gate, b.w_up}, 0);
+  f.made_from = std::move(sig);
+  return &f;
+}
 
 namespace {
 enum class Init { kNormal, kOnes, kZeros };
@@ -103,6 +140,18 @@ std::vector<std::pair<std::string, torch::Tensor>> LlamaImpl::hf_named_parameter
 // forward
 
 namespace {
+
+// x [..., K] times w [N, K] transposed, plus b. A single row without gradients goes through a
+// matrix-vector product: OpenBLAS's GEMM packs (copies) all of w even for one row, which costs as much as
+// the product itself (most of a batch-1 decoding step).
+torch::Tensor project(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b = {}) {
+  if (x.numel() != x.size(-1) || torch::GradMode::is_enabled()) return torch::linear(x, w, b);
+  auto shape = x.sizes().vec();
+  shape.back() = w.size(0);
+  torch::Tensor y = torch::mv(w, x.reshape({-1}));
+  if (b.defined()) y.add_(b);
+  return y.view(shape);
+}
 
 torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double eps) {
   return x * torch::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps) * w;
@@ -178,9 +227,10 @@ torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* ca
   }
   torch::Tensor freqs = positions.to(torch::kFloat).unsqueeze(-1) * L.inv_freq.to(torch::kFloat);  // [B|1, T, hd/2]
   torch::Tensor cos = freqs.cos().to(fopts.dtype()).unsqueeze(2), sin = freqs.sin().to(fopts.dtype()).unsqueeze(2);
-  // The attention scale folded into the query's rotation.
+  // The attention scale: folded into the query's rotation, or (inference) into the fused query weights.
   const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
-  torch::Tensor cos_q = cos * scale, sin_q = sin * scale;
+  torch::Tensor cos_q, sin_q;
+  if (torch::GradMode::is_enabled()) cos_q = cos * scale, sin_q = sin * scale;
 
   if (cache && cache->k.size() != L.blocks.size()) {
     cache->k.assign(L.blocks.size(), torch::Tensor());
@@ -191,13 +241,25 @@ torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* ca
   for (size_t l = 0; l < L.blocks.size(); ++l) {
     const Layers::Block& b = L.blocks[l];
     torch::Tensor h = rms_norm(x, b.input_norm, cfg_.rms_norm_eps);
-    torch::Tensor w_qkv = torch::cat({b.wq, b.wk, b.wv}, 0);
-    torch::Tensor b_qkv = cfg_.attention_bias ? torch::cat({b.bq, b.bk, b.bv}, 0) : torch::Tensor();
-    torch::Tensor qkv = torch::linear(h, w_qkv, b_qkv);
-    auto parts = qkv.split({H * hd, KV * hd, KV * hd}, -1);
-    torch::Tensor q = rope_apply(parts[0].view({B, T, H, hd}), cos_q, sin_q);
-    torch::Tensor k = rope_apply(parts[1].view({B, T, KV, hd}), cos, sin).permute({0, 2, 1, 3});  // [B,KV,T,hd]
-    torch::Tensor v = parts[2].view({B, T, KV, hd}).permute({0, 2, 1, 3});
+    torch::Tensor q, k, v, gate_up;
+    if (const Layers::Fused* f = L.fused_for(l, scale)) {
+      // one rotation for queries (already scaled) and keys together
+      torch::Tensor qkv = project(h, f->w_qkv, f->b_qkv);
+      torch::Tensor qk = rope_apply(qkv.narrow(-1, 0, (H + KV) * hd).view({B, T, H + KV, hd}), cos, sin);
+      q = qk.narrow(2, 0, H);
+      k = qk.narrow(2, H, KV).permute({0, 2, 1, 3});                                   // [B,KV,T,hd]
+      v = qkv.narrow(-1, (H + KV) * hd, KV * hd).view({B, T, KV, hd}).permute({0, 2, 1, 3});
+      gate_up = f->w_gate_up;
+    } else {
+      torch::Tensor w_qkv = torch::cat({b.wq, b.wk, b.wv}, 0);
+      torch::Tensor b_qkv = cfg_.attention_bias ? torch::cat({b.bq, b.bk, b.bv}, 0) : torch::Tensor();
+      torch::Tensor qkv = project(h, w_qkv, b_qkv);
+      auto parts = qkv.split({H * hd, KV * hd, KV * hd}, -1);
+      q = rope_apply(parts[0].view({B, T, H, hd}), cos_q, sin_q);
+      k = rope_apply(parts[1].view({B, T, KV, hd}), cos, sin).permute({0, 2, 1, 3});  // [B,KV,T,hd]
+      v = parts[2].view({B, T, KV, hd}).permute({0, 2, 1, 3});
+      gate_up = torch::cat({b.w_gate, b.w_up}, 0);
+    }
     if (cache && cache->k[l].defined() && cache->k[l].size(2) > 0) {
       k = torch::cat({cache->k[l], k}, 2);
       v = torch::cat({cache->v[l], v}, 2);
@@ -210,11 +272,10 @@ torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* ca
       cache->v[l] = v;
     }
     torch::Tensor att = attention(q, k, v, mask, past);  // [B, T, H*hd]
-    x = x + torch::linear(att, b.wo, b.bo);
+    x = x + project(att, b.wo, b.bo);
     h = rms_norm(x, b.post_norm, cfg_.rms_norm_eps);
-    torch::Tensor gu = torch::linear(h, torch::cat({b.w_gate, b.w_up}, 0));
-    auto gate_up = gu.chunk(2, -1);
-    x = x + torch::linear(torch::silu(gate_up[0]) * gate_up[1], b.w_down);
+    auto gu = project(h, gate_up).chunk(2, -1);
+    x = x + project(torch::silu(gu[0]) * gu[1], b.w_down);
   }
   if (cache) cache->length = Tk;
   return rms_norm(x, L.final_norm, cfg_.rms_norm_eps);
@@ -222,7 +283,7 @@ torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* ca
 
 torch::Tensor LlamaImpl::logits(const torch::Tensor& hidden) {
   const Layers& L = *layers_;
-  return torch::linear(hidden, L.lm_head.defined() ? L.lm_head : L.embed);
+  return project(hidden, L.lm_head.defined() ? L.lm_head : L.embed);
 }
 
 }  // namespace steper

@@ -150,8 +150,9 @@ std::vector<GenerateResult> LanguageModel::generate(const std::vector<GenerateRe
   return out;
 }
 
-void LanguageModel::set_prefix_reuse(bool on, size_t max_entries) { impl_->engine->set_prefix_reuse(on, max_entries); }
+void LanguageModel::set_prefix_reuse(bool on, size_t max_tokens) { impl_->engine->set_prefix_reuse(on, max_tokens); }
 void LanguageModel::release(const std::string& cache_key) { impl_->engine->release(cache_key); }
+DecodeEngine& LanguageModel::engine() { return *impl_->engine; }
 
 std::vector<float> LanguageModel::next_token_logits(const std::vector<int32_t>& ids) {
   torch::InferenceMode guard;

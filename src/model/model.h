@@ -12,6 +12,8 @@
 
 namespace steper {
 
+class DecodeEngine;
+
 struct TokenGenerateOptions {
   int max_tokens = 64;  // new tokens at most; never more than the context (max_position_embeddings) leaves
   float temperature = 0.0f;  // 0 = greedy
@@ -39,10 +41,11 @@ class LanguageModel : public TextGenerator {
   // Next-token logits for one prompt (for parity checks): [vocab] floats.
   std::vector<float> next_token_logits(const std::vector<int32_t>& ids);
   // Prefix reuse in generate (on by default): requests with a cache_key keep their prompt's key/value
-  // cache (at most max_entries prompts) and later prompts compute only what follows their longest token
-  // prefix shared with a kept one. Off drops everything kept.
-  void set_prefix_reuse(bool on, size_t max_entries = 64);
+  // cache (at most max_tokens prompt tokens in all) and later prompts compute only what follows their
+  // longest token prefix shared with a kept one. Off drops everything kept.
+  void set_prefix_reuse(bool on, size_t max_tokens = 65536);
   void release(const std::string& cache_key) override;
+  DecodeEngine& engine();  // the one behind generate / generate_ids (stats, prefix reuse)
 
   struct Impl;
   Impl& impl() { return *impl_; }  // for model/ sources (model_impl.h)
