@@ -63,14 +63,17 @@ tail -c 20 "$work/stream1" | grep -qF 'data: [DONE]' || fail "the first stream d
 stop_server
 start_server --max-tokens 2048
 curl -sN "$base/v1/completions" -H 'Content-Type: application/json' \
-     -d '{"prompt":"a","max_tokens":400,"temperature":0,"stream":true}' > "$work/stream2" &
+     -d '{"prompt":"a","max_tokens":2000,"temperature":0,"stream":true}' > "$work/stream2" &
 client=$!
 for _ in $(seq 1 100); do [ -s "$work/stream2" ] && break; sleep 0.05; done
+before=$(wc -c < "$work/stream2")
 kill -TERM "$server_pid"
-wait "$server_pid"; rc=$?
+rc=0
+wait "$server_pid" || rc=$?
 server_pid=""
 wait $client
 [ $rc = 0 ] || fail "steper serve exited with $rc after SIGTERM"
 tail -c 20 "$work/stream2" | grep -qF 'data: [DONE]' || fail "the stream in flight was cut by SIGTERM: $(tail -c 200 "$work/stream2")"
+[ "$(wc -c < "$work/stream2")" -gt "$before" ] || fail "the stream had finished before SIGTERM: nothing was in flight"
 grep -q "SIGTERM" "$work/server.log" || fail "the server did not report SIGTERM"
 echo "http_limits: ok"
