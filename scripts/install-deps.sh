@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages steper needs; does nothing when they are all present.
-# xapian-tools brings xapian-tcpsrv, which serves index shards remotely (the retrieval tests use it).
+# xapian-tools brings xapian-tcpsrv, which serves index shards remotely (the retrieval tests use it);
+# curl and chromium are the HTTP client and the headless browser of the serve tests.
 # Usage: scripts/install-deps.sh [--bench]   (--bench adds python3-torch for the side-by-side benchmarks)
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config
   libtorch-dev libgloo-dev libopenblas-dev libxapian-dev xapian-tools nlohmann-json3-dev libcli11-dev
   libcpp-httplib-dev libssl-dev libspdlog-dev libfmt-dev libutf8proc-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev python3 nodejs npm)
+  libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev python3 nodejs npm curl chromium)
 if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch sqlite3); fi
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,75 @@
+#include "serve/ask.h"
+
+#include "core/error.h"
+#include "core/io.h"
+#include "core/trace_json.h"
+
+namespace steper {
+
+using nlohmann::json;
+
+namespace {
+
+const char* const kWhere = "request";
+
+// Passes each step the loop has recorded to on_step: a step is recorded after the writer returns, so the
+// next write (or the end of the run) is the first moment it can be seen.
+class StepReporter : public StepWriter {
+ public:
+  StepReporter(StepWriter& inner, const std::function<void(size_t, const json&)>& on_step)
+      : inner_(inner), on_step_(on_step) {}
+  std::vector<Written> write(const std::vector<const RagState*>& states) override {
+    for (const RagState* s : states) report(s->trace);
+    return inner_.write(states);
+  }
+  std::string name() const override { return inner_.name(); }
+  void finished(const RagState& state) override { inner_.finished(state); }
+  void report(const Trace& t) {
+    if (!on_step_ || t.steps.size() <= sent_) return;
+    json steps = to_json(t)["steps"];
+    for (; sent_ < steps.size(); ++sent_) on_step_(sent_, steps[sent_]);
+  }
+
+ private:
+  StepWriter& inner_;
+  const std::function<void(size_t, const json&)>& on_step_;
+  size_t sent_ = 0;
+};
+
+}  // namespace
+
+AskCall parse_ask_call(const json& body, const RagOptions& defaults, bool has_index) {
+  if (!body.is_object()) throw Error(std::string(kWhere) + ": the body must be a JSON object, got " + json_brief(body));
+  AskCall call;
+  call.question.id = json_text_or(body, "id", kWhere, "ask");
+  call.question.question = json_text(body, "question", kWhere);
+  if (call.question.question.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw Error(std::string(kWhere) + ": field \"question\" is empty");
+  call.rag = defaults;
+  call.rag.batch_size = 1;
+  LoopOptions& lo = call.rag.loop;
+  std::string mode = json_text_or(body, "mode", kWhere, rag_mode_name(lo.mode));
+  if (mode != "multi" && mode != "single" && mode != "none")
+    throw Error(std::string(kWhere) + ": field \"mode\" must be multi, single or none, got \"" + mode + "\"");
+  lo.mode = rag_mode_from_string(mode);
+  lo.k = static_cast<int>(json_int_or(body, "k", kWhere, lo.k, 1, 100));
+  lo.max_steps = static_cast<int>(json_int_or(body, "max_steps", kWhere, lo.max_steps, 1, 50));
+  lo.max_passages = static_cast<int>(json_int_or(body, "max_passages", kWhere, lo.max_passages, 1, 100));
+  lo.passage_words = static_cast<int>(json_int_or(body, "passage_words", kWhere, lo.passage_words, 1, 10000));
+  call.stream = json_bool_or(body, "stream", kWhere, false);
+  if (lo.mode != RagMode::kNone && !has_index)
+    throw Error(std::string(kWhere) + ": field \"mode\" is \"" + mode +
+                "\" but this server has no index (start it with --index, or ask with mode \"none\")");
+  return call;
+}
+
+Trace run_ask(const AskCall& call, Retriever* retriever, TextGenerator& generator,
+              const std::function<void(size_t, const json&)>& on_step) {
+  LmStepWriter writer(generator, call.rag);
+  StepReporter reporter(writer, on_step);
+  std::vector<Trace> traces = rag_run({call.question}, retriever, reporter, call.rag);
+  reporter.report(traces.at(0));
+  return traces[0];
+}
+
+}  // namespace steper
