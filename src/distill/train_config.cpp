@@ -96,6 +96,7 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"rank", c.rank},
           {"world_size", c.world_size},
           {"bf16", c.bf16},
+          {"packing", c.packing},
           // the loop options assumed for traces that record none (those that do are trained as recorded)
           {"loop_for_old_traces", to_json(c.loop)}};
 }
