@@ -216,7 +216,7 @@ bool checkpoint_packing(const std::string& out) {
   const nlohmann::json state = read_json(state_path);
   const nlohmann::json& fp = json_local::json_object(state, "fingerprint", state_path);
   if (!fp.contains("packing")) return false;  // written before packing existed: the per-example form
-  if (!fp["packing"].is_boolean()) throw Error(state_path + ": field "fingerprint.packing" must be true or false");
+  if (!fp["packing"].is_boolean()) throw Error(state_path + ": field \"fingerprint.packing\" must be true or false");
   return fp["packing"].get<bool>();
 }
 

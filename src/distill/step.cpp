@@ -1,6 +1,7 @@
 #include "distill/step.h"
 
 #include <ATen/autocast_mode.h>
+#include <ATen/record_function.h>
 
 #include <limits>
 
@@ -100,20 +101,27 @@ StepLoss forward_backward(Llama& model, const torch::Tensor& log_var, Objective 
   for (size_t a = 0; a < batches.parts.size(); ++a) {
     MicroBatch mb = micro_batch(data, *batches.parts[a], device);
     ObjectiveTargets targets = objective_targets(mb.task, mb.example_len, batches.totals, device);
-    if (autocast) {
-      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-      at::autocast::set_enabled(true);
-    }
-    torch::Tensor hidden = mb.packed ? model->forward_hidden_packed(mb.ids, mb.positions, mb.allowed)
-                                     : model->forward_hidden(mb.ids);
-    torch::Tensor picked = hidden.reshape({-1, hidden.size(-1)}).index_select(0, mb.predict);
-    torch::Tensor ce = token_cross_entropy(model->logits(picked), mb.labels);
-    if (autocast) {
-      at::autocast::set_enabled(false);
-      at::autocast::clear_cache();
+    torch::Tensor ce;
+    {
+      RECORD_USER_SCOPE("steper::forward");
+      if (autocast) {
+        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+        at::autocast::set_enabled(true);
+      }
+      torch::Tensor hidden = mb.packed ? model->forward_hidden_packed(mb.ids, mb.positions, mb.allowed)
+                                       : model->forward_hidden(mb.ids);
+      torch::Tensor picked = hidden.reshape({-1, hidden.size(-1)}).index_select(0, mb.predict);
+      ce = token_cross_entropy(model->logits(picked), mb.labels);
+      if (autocast) {
+        at::autocast::set_enabled(false);
+        at::autocast::clear_cache();
+      }
     }
     ObjectiveLoss loss = objective_loss(objective, ce, targets, batches.totals, log_var, a == 0);
-    loss.loss.backward();
+    {
+      RECORD_USER_SCOPE("steper::backward");
+      loss.loss.backward();
+    }
     out.loss += loss.loss.item<double>();
     task_sum += loss.task_loss.to(torch::kCPU, torch::kDouble);
   }

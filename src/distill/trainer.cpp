@@ -5,6 +5,7 @@
 
 #include "core/trace_json.h"
 
+#include <ATen/record_function.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -234,8 +235,15 @@ void set_lr(torch::optim::Optimizer& optimizer, double lr) {
 
 // ---- one step (distill/step.h) -------------------------------------------------------------------
 
+// Named ranges (steper::...) mark the parts of a step for profilers: bench/distill prints where the time goes.
+void apply_update(Trainee& t) {
+  RECORD_USER_SCOPE("steper::optimizer");
+  t.optimizer->step();
+}
+
 // The gradient norm of the model's parameters, clipped to `clip` when clip > 0.
 double clip_gradients(const std::vector<torch::Tensor>& params, double clip) {
+  RECORD_USER_SCOPE("steper::clip_and_checks");
   if (clip > 0) return torch::nn::utils::clip_grad_norm_(params, clip);
   double sq = 0;
   for (const auto& p : params)
@@ -264,6 +272,7 @@ std::string non_finite_gradient(const StepLoss& loss, double grad_norm, const Tr
 // The first weight that is not finite, or "": one summed reduction (a double sum of finite floats cannot
 // overflow, so it is finite exactly when every weight is), then a search only when it is not.
 std::string non_finite_weight(Trainee& t) {
+  RECORD_USER_SCOPE("steper::clip_and_checks");
   torch::NoGradGuard no_grad;
   auto named = t.model->hf_named_parameters();
   named.emplace_back("sigma", t.weighting->log_var);
@@ -418,7 +427,7 @@ TrainResult train_run(const TrainConfig& config, const std::function<void(const 
     loss = forward_backward(t.model, t.weighting->log_var, objective, data.step_data(), batches, device, autocast);
     const double grad_norm = clip_gradients(t.model_params, cfg.clip);
     stop_if_not_finite(cfg, step, total_steps, non_finite_gradient(loss, grad_norm, t));
-    t.optimizer->step();
+    apply_update(t);
     stop_if_not_finite(cfg, step, total_steps, non_finite_weight(t));
     advance(st, batches);
 

@@ -2,6 +2,8 @@
 // attention written as batched matrix products, SwiGLU MLP.
 #include "model/llama.h"
 
+#include <ATen/record_function.h>
+
 #include <cmath>
 
 #include "core/error.h"
@@ -249,7 +251,12 @@ torch::Tensor LlamaImpl::forward_hidden_packed(const torch::Tensor& ids_in, cons
     torch::Tensor q = rope_apply(parts[0].view({B, T, H, hd}), cos_q, sin_q);
     torch::Tensor k = rope_apply(parts[1].view({B, T, KV, hd}), cos, sin).permute({0, 2, 1, 3}).contiguous();
     torch::Tensor v = parts[2].view({B, T, KV, hd}).permute({0, 2, 1, 3}).contiguous();
-    x = x + torch::linear(attention(q, k, v, mask, 0), b.wo, b.bo);
+    torch::Tensor att;
+    {
+      RECORD_USER_SCOPE("steper::masked_attention");  // a named range for profilers (bench/distill)
+      att = attention(q, k, v, mask, 0);
+    }
+    x = x + torch::linear(att, b.wo, b.bo);
     h = rms_norm(x, b.post_norm, cfg_.rms_norm_eps);
     auto gate_up = torch::linear(h, torch::cat({b.w_gate, b.w_up}, 0)).chunk(2, -1);
     x = x + torch::linear(torch::silu(gate_up[0]) * gate_up[1], b.w_down);
