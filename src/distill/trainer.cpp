@@ -1,5 +1,6 @@
-// The training loop: traces -> examples -> token-budget batches -> AdamW on the chosen objective. Data
-// and batching live in distill/data, checkpoints in distill/checkpoint, the metrics log and plots in
+// The training loop: traces -> examples -> shared-prefix rows -> token-budget batches -> AdamW on the chosen
+// objective. Data and batching live in distill/data, packing in distill/packing, one step's forward and
+// backward in distill/step, checkpoints in distill/checkpoint, the metrics log and plots in
 // distill/metrics_log; this file holds the loop and the helpers it reads through.
 #include "distill/trainer.h"
 
