@@ -50,11 +50,12 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
     TrainResult r = train_run(config);
     std::fprintf(stderr,
                  "train: %lld/%lld steps, %lld tokens computed (%lld target), %.0f tokens/s, %.1f examples/s, "
-                 "%zu of %zu traces split by the packing fallback, padding %.1f%%, "
+                 "packing %s (%zu of %zu traces split by its fallback), padding %.1f%%, "
                  "sigma init %.3f exp %.3f agg %.3f, peak memory %.0f MB\n",
                  static_cast<long long>(r.steps), static_cast<long long>(r.total_steps),
                  static_cast<long long>(r.tokens), static_cast<long long>(r.target_tokens), r.tokens_per_s,
-                 r.examples_per_s, r.pack_stats.split_traces, r.pack_stats.traces,
+                 r.examples_per_s, r.packing ? "on" : "off", r.pack_stats.split_traces,
+                 r.pack_stats.traces,
                  100.0 * r.padding_share, r.sigma[0], r.sigma[1], r.sigma[2], r.peak_rss_mb);
     if (r.finished) std::fprintf(stderr, "train: model in %s\n", r.model_out.c_str());
     else std::fprintf(stderr, "train: stopped early; continue with --resume\n");

@@ -42,7 +42,9 @@ std::vector<TokenizedExample> tokenize_examples(const std::vector<StepExample>& 
   uint32_t trace = 0;
   for (size_t n = 0; n < examples.size(); ++n) {
     const StepExample& e = examples[n];
-    if (n > 0 && example_trace_id(e.id) != example_trace_id(examples[n - 1].id)) ++trace;
+    // a new trace starts where the trace id changes, or where the steps start again (a repeated id)
+    if (n > 0 && (example_trace_id(e.id) != example_trace_id(examples[n - 1].id) || e.step <= examples[n - 1].step))
+      ++trace;
     std::vector<int32_t> prompt = encode(e.prompt, true);
     std::vector<int32_t> target = encode(e.target, false);
     if (opts.bos_id >= 0) prompt.insert(prompt.begin(), opts.bos_id);

@@ -333,6 +333,7 @@ TrainResult finish_run(const TrainConfig& cfg, const TrainState& st, int64_t tot
   r.tokens_per_s = clock.tokens_per_s();
   r.examples_seen = clock.examples;
   r.examples_per_s = clock.seconds > 0 ? static_cast<double>(clock.examples) / clock.seconds : 0;
+  r.packing = cfg.packing;
   r.pack_stats = data.pack_stats;
   r.padding_share =
       st.padded_tokens > 0 ? 1.0 - static_cast<double>(st.tokens) / static_cast<double>(st.padded_tokens) : 0;

@@ -108,13 +108,15 @@ TEST(PackRows, TokenizedExamplesKnowTheirTrace) {
   };
   auto enc = [](const std::string& s, bool) { return std::vector<int32_t>(s.begin(), s.end()); };
   std::vector<TokenizedExample> t = tokenize_examples(
-      {make("a/b/init/1", 1), make("a/b/exp/2", 2), make("c/init/1", 1), make("c/agg/2", 2)}, enc, TokenizeOptions());
-  ASSERT_EQ(t.size(), 4u);
+      {make("a/b/init/1", 1), make("a/b/exp/2", 2), make("c/init/1", 1), make("c/agg/2", 2), make("c/init/1", 1)},
+      enc, TokenizeOptions());
+  ASSERT_EQ(t.size(), 5u);
   EXPECT_EQ(t[0].trace, 0u);
   EXPECT_EQ(t[1].trace, 0u);
   EXPECT_EQ(t[2].trace, 1u);
   EXPECT_EQ(t[3].trace, 1u);
   EXPECT_EQ(t[3].step, 2);
+  EXPECT_EQ(t[4].trace, 2u);  // the same id again: another trace (its steps start again)
 }
 
 }  // namespace
