@@ -1,8 +1,12 @@
-// Training throughput: tokens/s, padding share and peak memory of `steper train` for one setting, as one
-// JSON line on stdout. Traces come from --traces or are generated (a synthetic multi-hop trace set whose
-// example lengths resemble the built-in world's). Run bench/distill/run.sh for the whole table.
+// Training throughput: examples/s, tokens/s, computed tokens per example, padding share and peak memory of
+// `steper train` for one setting, as one JSON line on stdout, and (--profile-steps N) where the time of N
+// steps goes (step_profile.h). Traces come from --traces or are generated (a synthetic multi-hop trace set
+// whose example lengths resemble the built-in world's); the model from --model or made from the traces.
+// Run bench/distill/run.sh for the whole table.
 //
-//   bench_distill_train --size tiny --objective steper --steps 40 --threads 2 [--traces FILE] [--work DIR]
+//   bench_distill_train --size tiny --objective steper --steps 40 --threads 2 [--packing on|off]
+//                       [--traces FILE] [--model DIR] [--profile-steps N] [--work DIR]
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +20,7 @@
 #include "distill/data.h"
 #include "distill/trainer.h"
 #include "model/model.h"
+#include "step_profile.h"
 
 namespace fs = std::filesystem;
 using steper::splitmix64;
@@ -91,6 +96,30 @@ std::vector<steper::Trace> synthetic_traces(int n_traces, uint64_t seed) {
   return out;
 }
 
+// Where the time of `steps` training steps goes, after two unprofiled ones: {category: seconds share}, and
+// the profiled steps' wall time.
+nlohmann::json profile_run(steper::TrainConfig c, int64_t steps) {
+  if (steps <= 0) return nullptr;
+  c.out_dir += "-profile";
+  c.train_steps = steps + 3;
+  std::vector<std::pair<std::string, double>> parts;
+  double wall = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  steper::train_run(c, [&](const steper::TrainStepRecord& r) {
+    if (r.step == 2) {
+      t0 = std::chrono::steady_clock::now();
+      steper_bench::profile_start();
+    }
+    if (r.step == 2 + steps) {
+      parts = steper_bench::profile_stop();
+      wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+  });
+  nlohmann::json out = {{"steps", steps}, {"wall_seconds", wall}};
+  for (const auto& [name, sec] : parts) out["share"][name] = wall > 0 ? sec / wall : 0.0;
+  return out;
+}
+
 std::string arg(int argc, char** argv, const std::string& name, const std::string& def) {
   for (int i = 1; i + 1 < argc; ++i)
     if (argv[i] == name) return argv[i + 1];
@@ -109,6 +138,9 @@ int main(int argc, char** argv) {
     int64_t batch_tokens = std::atoll(arg(argc, argv, "--batch-tokens", "2048").c_str());
     std::string work = arg(argc, argv, "--work", "/tmp/steper-bench-distill");
     std::string traces = arg(argc, argv, "--traces", "");
+    std::string model_arg = arg(argc, argv, "--model", "");
+    const bool packing = arg(argc, argv, "--packing", "on") == "on";
+    const int64_t profile_steps = std::atoll(arg(argc, argv, "--profile-steps", "0").c_str());
     fs::create_directories(work);
 
     if (traces.empty()) {
@@ -119,7 +151,7 @@ int main(int argc, char** argv) {
         steper::write_file_atomic(traces, lines);
       }
     }
-    std::string model = work + "/model-" + size;
+    std::string model = model_arg.empty() ? work + "/model-" + size : model_arg;
     if (!steper::file_exists(model + "/config.json")) {
       std::vector<std::string> texts;
       int n = 0;
@@ -138,7 +170,8 @@ int main(int argc, char** argv) {
     c.model_dir = model;
     c.traces_path = traces;
     c.objective = objective;
-    c.out_dir = work + "/run-" + size + "-" + objective;
+    c.out_dir = work + "/run-" + size + "-" + objective + (packing ? "-packed" : "");
+    c.packing = packing;
     c.train_steps = steps;
     c.threads = threads;
     c.torch_threads = torch_threads;
@@ -146,10 +179,19 @@ int main(int argc, char** argv) {
     c.quiet = true;
     c.write_model = false;
     steper::TrainResult r = steper::train_run(c);
+    nlohmann::json profile = profile_run(c, profile_steps);
     nlohmann::json cfg = steper::read_json(c.out_dir + "/config.json");
     double epoch_tokens = cfg["data"]["prompt_tokens"].get<double>() + cfg["data"]["target_tokens"].get<double>();
+    const double examples = static_cast<double>(r.examples_seen);
     nlohmann::json out = {{"size", size},
                           {"objective", objective},
+                          {"packing", packing},
+                          {"examples_per_s", r.examples_per_s},
+                          {"target_tokens_per_s", r.seconds > 0 ? r.target_tokens / r.seconds : 0.0},
+                          {"computed_tokens_per_example", examples > 0 ? r.tokens / examples : 0.0},
+                          {"split_traces", r.pack_stats.split_traces},
+                          {"traces", r.pack_stats.traces},
+                          {"profile", profile},
                           {"blas_threads", threads},
                           {"torch_threads", torch_threads},
                           {"batch_tokens", batch_tokens},

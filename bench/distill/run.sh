@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Training throughput table: tokens/s, padding share, peak memory (RSS), and StepER's cost per epoch
-# against vanilla KD's, each setting in its own process.
-#   bench/distill/run.sh [BUILD_DIR] [TRACES.jsonl]     (default build/, synthetic traces)
+# Shared-prefix packing against the per-example form, StepER and vanilla KD, on the demo's traces and base
+# student (runs/demo/traces-world/train.jsonl, models/base-tiny) with the demo's batch of 1024 tokens and one
+# BLAS thread: examples/s, target tokens/s, computed tokens per example, each setting in its own process,
+# alternated ROUNDS times (best kept: the machine may be shared), and where a step's time goes.
+#   bench/distill/run.sh [BUILD_DIR] [TRACES.jsonl]
+# Without a demo run, a world and its gold-evidence traces are made here as the demo makes them (needs the
+# steper binary). THREADS=1 adds the older table: BLAS/torch threads and trainings side by side.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
@@ -9,46 +13,90 @@ traces=${2:-}
 bin=$build/bench/distill/bench_distill_train
 [ -x "$bin" ] || { echo "build the target bench_distill_train first" >&2; exit 1; }
 steps=${STEPS:-40}
-out=${OUT:-/tmp/steper-bench-distill/results.jsonl}
-mkdir -p "$(dirname "$out")"
+rounds=${ROUNDS:-2}
+work=${WORK:-/tmp/steper-bench-distill}
+out=$work/results.jsonl
+mkdir -p "$work"
 : > "$out"
-run() {  # size objective blas_threads torch_threads
-  local extra=()
-  [ -n "$traces" ] && extra=(--traces "$traces")
-  OPENBLAS_NUM_THREADS=$3 "$bin" --size "$1" --objective "$2" --threads "$3" --torch-threads "$4" \
-    --steps "$steps" "${extra[@]}" | tee -a "$out"
+model=models/base-tiny
+if [ -z "$traces" ]; then
+  traces=runs/demo/traces-world/train.jsonl
+  if [ ! -f "$traces" ]; then
+    steper=$build/src/cli/steper
+    [ -x "$steper" ] || { echo "no demo traces ($traces) and no $steper to make them" >&2; exit 1; }
+    traces=$work/world-traces.jsonl
+    if [ ! -f "$traces" ]; then
+      "$steper" world --out "$work/world" --seed 1 --train 2000 --dev 0 --test 0
+      "$steper" index --corpus "$work/world/corpus.jsonl" --index "$work/world-index"
+      "$steper" teach --data "$work/world/train.json" --index "$work/world-index" --teacher gold \
+        -k 4 --max-steps 6 --max-passages 10 --passage-words 60 --out "$traces.tmp"
+      mv "$traces.tmp" "$traces"
+    fi
+  fi
+fi
+echo "traces: $traces; model: $model; CPU: $(lscpu | sed -n 's/^Model name: *//p')"
+
+one() {  # objective packing profile_steps
+  OPENBLAS_NUM_THREADS=1 "$bin" --model "$model" --traces "$traces" --objective "$1" --packing "$2" \
+    --threads 1 --torch-threads 1 --batch-tokens 1024 --steps "$steps" --profile-steps "$3" --work "$work" >> "$out"
 }
-run tiny steper 1 1
-run tiny steper 2 1
-run tiny steper 2 2
-run tiny vanilla 2 1
-run small steper 2 1
+for ((r = 0; r < rounds; r++)); do
+  prof=0
+  [ "$r" = 0 ] && prof=8
+  for objective in steper vanilla; do
+    one "$objective" off "$prof"
+    one "$objective" on "$prof"
+  done
+done
 python3 - "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-print(f"{'size':6} {'objective':8} {'blas':>4} {'torch':>5} {'tok/s':>8} {'tok/cpu-s':>9} {'pad%':>5} {'RSS MB':>7} {'epoch tok':>10} {'epoch s':>8}")
+best = {}
 for r in rows:
-    print(f"{r['size']:6} {r['objective']:8} {r['blas_threads']:>4} {r['torch_threads']:>5} {r['tokens_per_s']:8.0f} {r['tokens_per_cpu_s']:9.0f} "
-          f"{100*r['padding_share']:5.1f} {r['peak_rss_mb']:7.0f} {r['epoch_tokens']:10.0f} {r['epoch_seconds_est']:8.1f}")
-st = [r for r in rows if r['size'] == 'tiny' and r['objective'] == 'steper' and r['blas_threads'] == 2 and r['torch_threads'] == 1]
-va = [r for r in rows if r['size'] == 'tiny' and r['objective'] == 'vanilla']
-if st and va:
-    s, v = st[0], va[0]
-    print(f"StepER/vanilla per epoch: examples {s['epoch_examples']/v['epoch_examples']:.2f}x, "
-          f"tokens {s['epoch_tokens']/v['epoch_tokens']:.2f}x, time {s['epoch_seconds_est']/v['epoch_seconds_est']:.2f}x")
+    k = (r["objective"], r["packing"])
+    if k not in best or r["examples_per_s"] > best[k]["examples_per_s"]:
+        best[k] = r
+print(f"{'objective':9} {'packing':7} {'examples/s':>10} {'target tok/s':>12} {'computed tok/ex':>15} {'tok/s':>7} {'pad%':>5} {'split':>11}")
+for (obj, packed), r in sorted(best.items()):
+    print(f"{obj:9} {'on' if packed else 'off':7} {r['examples_per_s']:10.2f} {r['target_tokens_per_s']:12.0f} "
+          f"{r['computed_tokens_per_example']:15.1f} {r['tokens_per_s']:7.0f} {100*r['padding_share']:5.1f} "
+          f"{r['split_traces']:>5}/{r['traces']:<5}")
+for obj in ("steper", "vanilla"):
+    if (obj, True) in best and (obj, False) in best:
+        on, off = best[(obj, True)], best[(obj, False)]
+        print(f"{obj}: packed/unpacked examples/s {on['examples_per_s'] / off['examples_per_s']:.2f}x, "
+              f"computed tokens per example {off['computed_tokens_per_example'] / on['computed_tokens_per_example']:.2f}x fewer")
+def epoch_s(r): return r["epoch_examples"] / r["examples_per_s"]
+if all(k in best for k in [("steper", True), ("steper", False), ("vanilla", False)]):
+    v = epoch_s(best[("vanilla", False)])
+    print(f"a StepER epoch costs {epoch_s(best[('steper', True)]) / v:.2f}x a vanilla one packed, "
+          f"{epoch_s(best[('steper', False)]) / v:.2f}x unpacked")
+print("\nwhere a step's time goes (self time of each op, share of the profiled steps' wall time):")
+for r in rows:
+    p = r.get("profile")
+    if not p:
+        continue
+    parts = ", ".join(f"{k} {100*v:.0f}%" for k, v in p["share"].items())
+    print(f"  {r['objective']:8} packing {'on ' if r['packing'] else 'off'} ({p['steps']} steps, {p['wall_seconds']:.1f} s): {parts}")
 PY
 
-# Side by side (what `steper demo` does with its students): one training with 2 BLAS threads against
-# 2 and 3 trainings at once with 1 BLAS thread each, batch 1024 tokens; total tokens/s and the ratio.
-side="$(dirname "$out")/side-by-side.jsonl"
+[ "${THREADS:-0}" = 1 ] || exit 0
+# The older table: BLAS and torch threads, then trainings side by side (what `steper demo` does with its
+# students), on the same traces and model.
+threads_out=$work/threads.jsonl
+: > "$threads_out"
+for setting in "steper 1 1" "steper 2 1" "steper 2 2" "vanilla 2 1"; do
+  set -- $setting
+  OPENBLAS_NUM_THREADS=$2 "$bin" --model "$model" --traces "$traces" --objective "$1" --threads "$2" \
+    --torch-threads "$3" --steps "$steps" --work "$work" | tee -a "$threads_out"
+done
+side="$work/side-by-side.jsonl"
 : > "$side"
 together() {  # jobs blas_threads
   local pids=() i
   for ((i = 0; i < $1; i++)); do
-    local extra=()
-    [ -n "$traces" ] && extra=(--traces "$traces")
-    OPENBLAS_NUM_THREADS=$2 "$bin" --size tiny --objective steper --threads "$2" --torch-threads 1 \
-      --batch-tokens 1024 --steps $((steps * 2)) --work "$(dirname "$out")/side-$1-$i" "${extra[@]}" \
+    OPENBLAS_NUM_THREADS=$2 "$bin" --model "$model" --traces "$traces" --objective steper --threads "$2" \
+      --torch-threads 1 --batch-tokens 1024 --steps $((steps * 2)) --work "$work/side-$1-$i" \
       | python3 -c "import json,sys; r=json.loads(sys.stdin.read()); r['jobs']=$1; print(json.dumps(r))" >> "$side" &
     pids+=($!)
   done

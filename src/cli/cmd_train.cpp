@@ -46,7 +46,7 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
       ->required();
   sub->add_option("--epochs", c->epochs, "passes over the examples (default 1 when no budget is given)");
   sub->add_option("--train-steps", c->train_steps, "optimizer steps");
-  sub->add_option("--train-tokens", c->train_tokens, "tokens processed, prompt tokens included");
+  sub->add_option("--train-tokens", c->train_tokens, "tokens computed, prompt tokens included (a packed trace computes its shared passages once)");
   sub->add_option("--lr", c->lr, "peak learning rate")->capture_default_str();
   sub->add_option("--warmup", c->warmup, "linear warm-up steps")->capture_default_str();
   sub->add_option("--weight-decay", c->weight_decay, "AdamW weight decay on weight matrices")->capture_default_str();
@@ -57,6 +57,9 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
   add_device_flag(sub, c->device);
   sub->add_option("--checkpoint-every", c->checkpoint_every, "steps between checkpoints (0 = only at the end)")
       ->capture_default_str();
+  sub->add_flag("!--no-packing", c->packing,
+                "compute each example on its own instead of each trace's examples as one shared-prefix row "
+                "(a resumed run keeps what its checkpoint recorded)");
   sub->add_flag("--resume", c->resume, "continue the run in --out from its last checkpoint");
   sub->add_option("--max-len", c->max_len, "tokens per example; prompts are cut from the left (0 = the model's limit)")
       ->capture_default_str();
@@ -90,10 +93,13 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
     TrainResult r = train_run(config);
     if (config.dist.rank != 0) return 0;  // rank 0 reports
     std::fprintf(stderr,
-                 "train: %lld/%lld steps, %lld tokens (%lld target), %.0f tokens/s, padding %.1f%%, "
+                 "train: %lld/%lld steps, %lld tokens computed (%lld target), %.0f tokens/s, %.1f examples/s, "
+                 "packing %s (%zu of %zu traces split by its fallback), padding %.1f%%, "
                  "sigma init %.3f exp %.3f agg %.3f, peak memory %.0f MB\n",
                  static_cast<long long>(r.steps), static_cast<long long>(r.total_steps),
                  static_cast<long long>(r.tokens), static_cast<long long>(r.target_tokens), r.tokens_per_s,
+                 r.examples_per_s, r.packing ? "on" : "off", r.pack_stats.split_traces,
+                 r.pack_stats.traces,
                  100.0 * r.padding_share, r.sigma[0], r.sigma[1], r.sigma[2], r.peak_rss_mb);
     if (r.finished) std::fprintf(stderr, "train: model in %s\n", r.model_out.c_str());
     else std::fprintf(stderr, "train: stopped early; continue with --resume\n");

@@ -110,9 +110,10 @@ void check_fingerprint(const nlohmann::json& recorded, const nlohmann::json& fin
       {"objective", "--objective"},   {"seed", "--seed"},       {"batch_tokens", "--batch-tokens"},
       {"grad_accum", "--grad-accum"}, {"lr", "--lr"},           {"warmup", "--warmup"},
       {"max_len", "--max-len"},       {"world_size", "the world size (--nproc, WORLD_SIZE)"},
-      {"total_steps", "total steps (--epochs/--train-steps/--train-tokens)"}};
+      {"total_steps", "total steps (--epochs/--train-steps/--train-tokens)"}, {"packing", "packing"}};
   for (auto it = fingerprint.begin(); it != fingerprint.end(); ++it) {
     if (recorded.contains(it.key()) && recorded[it.key()] == it.value()) continue;
+    if (it.key() == "packing" && !recorded.contains("packing") && it.value() == false) continue;  // before packing
     auto f = flag.find(it.key());
     throw Error(state_path + ": --resume: the checkpoint was written with " +
                 (f != flag.end() ? f->second : it.key()) + " " +
@@ -203,7 +204,20 @@ uint64_t fnv1a64(const std::string& bytes) {
 nlohmann::json resume_fingerprint(const TrainConfig& c, int64_t total_steps) {
   return {{"objective", c.objective}, {"seed", c.seed},           {"batch_tokens", c.batch_tokens},
           {"grad_accum", c.grad_accum}, {"lr", c.lr},             {"warmup", c.warmup},
-          {"total_steps", total_steps}, {"max_len", c.max_len},   {"world_size", c.dist.world_size}};
+          {"total_steps", total_steps}, {"max_len", c.max_len},   {"world_size", c.dist.world_size},
+          {"packing", c.packing}};
+}
+
+bool checkpoint_packing(const std::string& out) {
+  const std::string latest = checkpoint_latest(out);
+  if (latest.empty()) throw Error(out + ": --resume: no checkpoint here (" + kPointer + " missing)");
+  const std::string state_path = (fs::path(latest) / "state.json").string();
+  if (!file_exists(state_path)) throw Error(state_path + ": missing (" + kPointer + " names this checkpoint)");
+  const nlohmann::json state = read_json(state_path);
+  const nlohmann::json& fp = json_local::json_object(state, "fingerprint", state_path);
+  if (!fp.contains("packing")) return false;  // written before packing existed: the per-example form
+  if (!fp["packing"].is_boolean()) throw Error(state_path + ": field \"fingerprint.packing\" must be true or false");
+  return fp["packing"].get<bool>();
 }
 
 void checkpoint_write(const std::string& out, const CheckpointParts& p, const TrainState& st,

@@ -31,6 +31,10 @@ struct CheckpointParts {
 // The settings a resumed run must share with the run it continues (total_steps included).
 nlohmann::json resume_fingerprint(const TrainConfig& config, int64_t total_steps);
 
+// Whether the run whose last checkpoint is in out_dir packed its examples (false for a checkpoint written
+// before packing was recorded). A resumed run trains as it did. Throws Error when there is no checkpoint.
+bool checkpoint_packing(const std::string& out_dir);
+
 // Writes OUT/checkpoint-<step>/ (via a temporary folder and a rename), points OUT/checkpoint.json at it,
 // then removes older checkpoints.
 void checkpoint_write(const std::string& out_dir, const CheckpointParts& parts, const TrainState& state,

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/trace_json.h"
+#include "distill/examples.h"
 
 namespace steper {
 
@@ -38,7 +39,12 @@ std::vector<TokenizedExample> tokenize_examples(const std::vector<StepExample>& 
   std::vector<TokenizedExample> out;
   out.reserve(examples.size());
   TokenizeStats st;
-  for (const auto& e : examples) {
+  uint32_t trace = 0;
+  for (size_t n = 0; n < examples.size(); ++n) {
+    const StepExample& e = examples[n];
+    // a new trace starts where the trace id changes, or where the steps start again (a repeated id)
+    if (n > 0 && (example_trace_id(e.id) != example_trace_id(examples[n - 1].id) || e.step <= examples[n - 1].step))
+      ++trace;
     std::vector<int32_t> prompt = encode(e.prompt, true);
     std::vector<int32_t> target = encode(e.target, false);
     if (opts.bos_id >= 0) prompt.insert(prompt.begin(), opts.bos_id);
@@ -55,6 +61,8 @@ std::vector<TokenizedExample> tokenize_examples(const std::vector<StepExample>& 
     if (cut > 0) ++st.truncated;
     TokenizedExample t;
     t.task = e.task;
+    t.trace = trace;
+    t.step = e.step;
     t.ids.reserve(prompt.size() - cut + target.size());
     t.ids.insert(t.ids.end(), prompt.begin() + static_cast<std::ptrdiff_t>(cut), prompt.end());
     t.target_start = static_cast<int32_t>(t.ids.size());
@@ -82,35 +90,35 @@ void shuffle_indices(std::vector<uint32_t>& v, uint64_t seed) {
 namespace {
 
 // Length-bucketed parts of one task's (or all) examples: sort within shuffled chunks, fill greedily.
-std::vector<Batch> plan_parts(const std::vector<TokenizedExample>& data, std::vector<uint32_t> order, int64_t budget,
+std::vector<Batch> plan_parts(const std::vector<BatchUnit>& data, std::vector<uint32_t> order, int64_t budget,
                               int chunk_batches) {
   std::vector<Batch> out;
   if (order.empty()) return out;
   double mean_len = 0;
-  for (uint32_t i : order) mean_len += data[i].length();
+  for (uint32_t i : order) mean_len += data[i].length;
   mean_len /= static_cast<double>(order.size());
   double per_batch = std::max(1.0, static_cast<double>(budget) / mean_len);
   size_t chunk = static_cast<size_t>(std::max(1.0, per_batch * std::max(1, chunk_batches)));
   for (size_t c0 = 0; c0 < order.size(); c0 += chunk) {
     size_t c1 = std::min(order.size(), c0 + chunk);
     std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(c0), order.begin() + static_cast<std::ptrdiff_t>(c1),
-                     [&](uint32_t a, uint32_t b) { return data[a].length() > data[b].length(); });
+                     [&](uint32_t a, uint32_t b) { return data[a].length > data[b].length; });
     Batch cur;
     cur.parts.emplace_back();
     for (size_t k = c0; k < c1; ++k) {
-      const TokenizedExample& ex = data[order[k]];
+      const BatchUnit& ex = data[order[k]];
       BatchPart& part = cur.parts[0];
-      int32_t new_max = std::max(part.max_len, ex.length());
+      int32_t new_max = std::max(part.max_len, ex.length);
       if (!part.examples.empty() && static_cast<int64_t>(part.examples.size() + 1) * new_max > budget) {
         out.push_back(std::move(cur));
         cur = Batch();
         cur.parts.emplace_back();
-        new_max = ex.length();
+        new_max = ex.length;
       }
       cur.parts[0].examples.push_back(order[k]);
       cur.parts[0].max_len = new_max;
-      cur.tokens += ex.length();
-      cur.target_tokens += ex.target_length();
+      cur.tokens += ex.length;
+      cur.target_tokens += ex.target_length;
     }
     if (!cur.parts[0].examples.empty()) out.push_back(std::move(cur));
   }
@@ -119,10 +127,15 @@ std::vector<Batch> plan_parts(const std::vector<TokenizedExample>& data, std::ve
 
 }  // namespace
 
-std::vector<Batch> plan_epoch(const std::vector<TokenizedExample>& data, int64_t epoch, const BatchOptions& opts) {
+std::vector<BatchUnit> example_units(const std::vector<TokenizedExample>& data) {
+  std::vector<BatchUnit> out;
+  out.reserve(data.size());
+  for (const auto& e : data) out.push_back({e.length(), e.target_length(), static_cast<int>(e.task)});
+  return out;
+}
+
+std::vector<Batch> plan_epoch(const std::vector<BatchUnit>& data, int64_t epoch, const BatchOptions& opts) {
   if (opts.batch_tokens < 1) throw Error("--batch-tokens must be positive");
-  if (opts.world_size < 1 || opts.rank < 0 || opts.rank >= opts.world_size)
-    throw Error("rank " + std::to_string(opts.rank) + " outside world size " + std::to_string(opts.world_size));
   std::vector<Batch> batches;
   if (data.empty()) return batches;
 
@@ -142,10 +155,11 @@ std::vector<Batch> plan_epoch(const std::vector<TokenizedExample>& data, int64_t
     std::vector<uint32_t> by_task[3];
     double task_tokens[3] = {0, 0, 0}, all_tokens = 0;
     for (uint32_t i : order) {
-      int j = static_cast<int>(data[i].task);
+      int j = data[i].task;
+      if (j < 0 || j > 2) throw BugError(__FILE__, __LINE__, "mix_tasks with a unit of several tasks");
       by_task[j].push_back(i);
-      task_tokens[j] += data[i].length();
-      all_tokens += data[i].length();
+      task_tokens[j] += data[i].length;
+      all_tokens += data[i].length;
     }
     auto groups = static_cast<size_t>(std::max(1.0, std::round(all_tokens / static_cast<double>(opts.batch_tokens))));
     batches.resize(groups);
@@ -160,22 +174,22 @@ std::vector<Batch> plan_epoch(const std::vector<TokenizedExample>& data, int64_t
         bool down = k % 2 == 0;
         std::stable_sort(ex.begin() + static_cast<std::ptrdiff_t>(c0), ex.begin() + static_cast<std::ptrdiff_t>(c1),
                          [&](uint32_t a, uint32_t b) {
-                           return down ? data[a].length() > data[b].length() : data[a].length() < data[b].length();
+                           return down ? data[a].length > data[b].length : data[a].length < data[b].length;
                          });
       }
       double cum = 0;
       for (uint32_t i : ex) {
-        const TokenizedExample& e = data[i];
-        double mid = cum + 0.5 * e.length();
-        cum += e.length();
+        const BatchUnit& e = data[i];
+        double mid = cum + 0.5 * e.length;
+        cum += e.length;
         auto g = std::min(groups - 1, static_cast<size_t>(mid * static_cast<double>(groups) / task_tokens[j]));
         Batch& bt = batches[g];
-        if (bt.parts.empty() || static_cast<int>(data[bt.parts.back().examples.front()].task) != j)
+        if (bt.parts.empty() || data[bt.parts.back().examples.front()].task != j)
           bt.parts.emplace_back();
         bt.parts.back().examples.push_back(i);
-        bt.parts.back().max_len = std::max(bt.parts.back().max_len, e.length());
-        bt.tokens += e.length();
-        bt.target_tokens += e.target_length();
+        bt.parts.back().max_len = std::max(bt.parts.back().max_len, e.length);
+        bt.tokens += e.length;
+        bt.target_tokens += e.target_length;
       }
     }
     std::vector<Batch> nonempty;
@@ -188,12 +202,10 @@ std::vector<Batch> plan_epoch(const std::vector<TokenizedExample>& data, int64_t
   std::vector<uint32_t> perm(batches.size());
   for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<uint32_t>(i);
   shuffle_indices(perm, batch_seed);
-  // every rank gets the same number of batches: the last few that do not divide evenly are left out
-  size_t usable = batches.size() - batches.size() % static_cast<size_t>(opts.world_size);
-  std::vector<Batch> mine;
-  for (size_t i = static_cast<size_t>(opts.rank); i < usable; i += static_cast<size_t>(opts.world_size))
-    mine.push_back(std::move(batches[perm[i]]));
-  return mine;
+  std::vector<Batch> ordered;
+  ordered.reserve(batches.size());
+  for (uint32_t i : perm) ordered.push_back(std::move(batches[i]));
+  return ordered;
 }
 
 // ---- the run's stream of micro-batches -------------------------------------------------------------

@@ -1,5 +1,5 @@
 // Training data for the trainer, torch-free: teacher traces in, tokenized examples, and token-budget
-// batches with length bucketing out. Every order is a pure function of (seed, epoch, rank), so a resumed
+// batches with length bucketing out. Every order is a pure function of (seed, epoch), so a resumed
 // run sees exactly the batches an uninterrupted one would.
 #pragma once
 
@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/rng.h"
@@ -33,6 +34,8 @@ struct TokenizedExample {
   std::vector<int32_t> ids;
   int32_t target_start = 0;
   Task task = Task::kAgg;
+  uint32_t trace = 0;  // which trace it came from: examples of one trace share the number, counted from 0
+  int32_t step = 0;    // s (StepExample::step)
   int32_t length() const { return static_cast<int32_t>(ids.size()); }
   int32_t target_length() const { return length() - target_start; }
 };
@@ -59,9 +62,17 @@ std::vector<TokenizedExample> tokenize_examples(const std::vector<StepExample>& 
 
 // ---- batches ---------------------------------------------------------------------------------------
 
+// What batching needs of one row of computation (an example, or a pack of them: distill/packing.h).
+struct BatchUnit {
+  int32_t length = 0;         // tokens computed
+  int32_t target_length = 0;  // tokens scored
+  int task = 0;               // its example's task (0 init, 1 exp, 2 agg); -1 for a pack of several tasks
+};
+std::vector<BatchUnit> example_units(const std::vector<TokenizedExample>& data);
+
 // One padded rectangle: rows of similar length.
 struct BatchPart {
-  std::vector<uint32_t> examples;  // indices into the tokenized examples
+  std::vector<uint32_t> examples;  // indices into the units batched (examples or packs)
   int32_t max_len = 0;             // padded length of every row
   int64_t padded_tokens() const { return static_cast<int64_t>(examples.size()) * max_len; }
 };
@@ -91,24 +102,30 @@ struct BatchOptions {
   uint64_t seed = 0;
   int chunk_batches = 16;       // length sorting happens within shuffled chunks of about this many batches
   bool mix_tasks = true;        // every batch takes from every task, in proportion to the task's tokens
-  int rank = 0, world_size = 1; // each rank takes every world_size-th batch
+                                // (units of one task each only: packs are batched without)
 };
 
-// The batches rank `rank` trains on in epoch `epoch` (0-based), in order.
-std::vector<Batch> plan_epoch(const std::vector<TokenizedExample>& data, int64_t epoch, const BatchOptions& opts);
+// The batches of epoch `epoch` (0-based), in order. Data-parallel workers share this one order
+// (distill/step.h get_batches takes each worker's micro-batches from it).
+std::vector<Batch> plan_epoch(const std::vector<BatchUnit>& data, int64_t epoch, const BatchOptions& opts);
+inline std::vector<Batch> plan_epoch(const std::vector<TokenizedExample>& data, int64_t epoch,
+                                     const BatchOptions& opts) {
+  return plan_epoch(example_units(data), epoch, opts);
+}
 
 // The micro-batches of a whole run, epoch after epoch: micro-batch g (0-based, counted from the start of
 // training) is the same whether the run was interrupted or not. Epochs are planned when first reached.
 class BatchStream {
  public:
-  BatchStream(const std::vector<TokenizedExample>& data, BatchOptions opts) : data_(data), opts_(opts) {}
+  BatchStream(std::vector<BatchUnit> data, BatchOptions opts) : data_(std::move(data)), opts_(opts) {}
+  BatchStream(const std::vector<TokenizedExample>& data, BatchOptions opts) : BatchStream(example_units(data), opts) {}
   // micro-batch g; *epoch (when given) gets its 0-based epoch. Throws Error when an epoch has no batch.
   const Batch& at(int64_t g, int64_t* epoch = nullptr);
   int64_t batches_in_epoch(int64_t e);
 
  private:
   const std::vector<Batch>& plan(int64_t e);
-  const std::vector<TokenizedExample>& data_;
+  std::vector<BatchUnit> data_;
   BatchOptions opts_;
   std::vector<int64_t> ends_;  // cumulative micro-batch counts at the end of each planned epoch
   int64_t cached_epoch_ = -1;

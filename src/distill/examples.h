@@ -19,6 +19,14 @@ std::vector<StepExample> build_step_examples(const Trace& trace);
 // vanilla = true keeps only the agg example of each trace (vanilla KD).
 std::vector<StepExample> build_examples(const std::vector<Trace>& traces, bool vanilla);
 
+// The id of the trace an example was built from: its own id ("<trace id>/<task>/<step>") without the last
+// two parts. Packing (distill/packing.h) groups a trace's examples by it.
+inline std::string example_trace_id(const std::string& example_id) {
+  size_t step = example_id.rfind('/');
+  size_t task = step == std::string::npos || step == 0 ? std::string::npos : example_id.rfind('/', step - 1);
+  return task == std::string::npos ? example_id : example_id.substr(0, task);
+}
+
 // Makes every trace carry its loop options. Traces that record them keep them; a trace made before
 // traces recorded them gets `given` (the command line's loop flags) and its shown passages rebuilt as
 // that loop would have shown them. When `given_explicitly` (the user gave loop flags) and a trace

@@ -68,6 +68,7 @@ nlohmann::json metrics_line(const TrainStepRecord& r) {
           {"sigma_agg", r.sigma[2]},
           {"tokens", r.tokens},
           {"target_tokens", r.target_tokens},
+          {"examples", r.examples},
           {"total_tokens", r.total_tokens},
           {"tokens_per_s", r.tokens_per_s},
           {"padding_share", r.padding_share}};

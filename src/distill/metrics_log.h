@@ -21,7 +21,8 @@ struct TrainStepRecord {
   double lr = 0, loss = 0;
   std::array<double, 3> task_loss{};  // init, exp, agg (NaN when the task was absent from the step)
   std::array<double, 3> sigma{};      // after the step's update
-  int64_t tokens = 0, target_tokens = 0, padded_tokens = 0;  // this step
+  int64_t tokens = 0, target_tokens = 0, padded_tokens = 0;  // this step (tokens: computed)
+  int64_t examples = 0;            // examples this step scored
   int64_t total_tokens = 0;        // processed by the run so far, this step included
   double tokens_per_s = 0;         // this process so far
   double padding_share = 0;        // this step

@@ -94,6 +94,7 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"max_len", c.max_len},
           {"world_size", c.dist.world_size},
           {"bf16", c.bf16},
+          {"packing", c.packing},
           // the loop options assumed for traces that record none (those that do are trained as recorded)
           {"loop_for_old_traces", to_json(c.loop)}};
 }

@@ -44,6 +44,8 @@ struct TrainConfig {
   int threads = 0;                 // --threads: BLAS threads (0 = OPENBLAS_NUM_THREADS or the cores, at most 8)
   int torch_threads = 1;           // torch intra-op threads (1 measured fastest with 2 BLAS threads on 2 cores)
   DistEnv dist;                    // data-parallel position: rank, world size, rendezvous (docs/DESIGN.md section 8)
+  bool packing = true;             // --no-packing turns it off: each trace's examples computed as one row
+                                   // (distill/packing.h); a resumed run keeps what its checkpoint recorded
   bool bf16 = true;                // autocast to bfloat16 on CUDA (CPU always trains in float32)
 
   int64_t stop_after = 0;          // --stop-after: stop (with a checkpoint) after this many steps as if

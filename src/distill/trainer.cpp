@@ -1,13 +1,15 @@
-// The training loop: traces -> examples -> token-budget batches -> AdamW on the chosen objective. Data
-// and batching live in distill/data, checkpoints in distill/checkpoint, the metrics log and plots in
+// The training loop: traces -> examples -> shared-prefix rows -> token-budget batches -> AdamW on the chosen
+// objective. Data and batching live in distill/data, packing in distill/packing, one step's forward and
+// backward in distill/step, checkpoints in distill/checkpoint, the metrics log and plots in
 // distill/metrics_log; this file holds the loop and the helpers it reads through.
 #include "distill/trainer.h"
 
 #include "core/trace_json.h"
 
-#include <ATen/autocast_mode.h>
+#include <ATen/record_function.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -24,6 +26,8 @@
 #include "distill/data_parallel.h"
 #include "distill/examples.h"
 #include "distill/objective.h"
+#include "distill/packing.h"
+#include "distill/step.h"
 #include "model/llama.h"
 #include "model/model.h"
 #include "text/tokenizer.h"
@@ -94,6 +98,9 @@ struct TrainData {
   size_t traces = 0;  // kept
   TokenizeStats token_stats;
   int32_t eos_id = -1;
+  std::vector<Pack> packs;  // the rows computed: packs of a trace's examples, or one example each
+  PackStats pack_stats;
+  StepData step_data() const { return {examples, packs}; }
 };
 
 TrainData load_data(const TrainConfig& cfg, Objective objective, const LlamaConfig& mc) {
@@ -115,6 +122,10 @@ TrainData load_data(const TrainConfig& cfg, Objective objective, const LlamaConf
   if (d.examples.empty())
     throw Error(cfg.traces_path + ": no training examples (" + std::to_string(d.traces) + " kept traces, " +
                 std::to_string(d.token_stats.dropped_too_long) + " examples longer than --max-len)");
+  PackOptions popts;
+  popts.enabled = cfg.packing;
+  popts.limit = static_cast<int32_t>(std::min(cfg.batch_tokens, cfg.max_len));
+  d.packs = build_packs(d.examples, popts, &d.pack_stats);
   return d;
 }
 
@@ -135,10 +146,28 @@ void say_data(const TrainConfig& cfg, Objective objective, const TrainData& d, i
                objective_name(objective), d.traces, d.trace_stats.not_kept, d.examples.size(), k.per_task[0],
                k.per_task[1], k.per_task[2], k.prompt_tokens, k.target_tokens, k.truncated, k.dropped_too_long,
                blas_threads);
+  const PackStats& p = d.pack_stats;
+  if (cfg.packing)
+    std::fprintf(stderr,
+                 "steper train: packing: %zu rows computing %lld tokens (%.2fx fewer than %lld); %zu of %zu "
+                 "traces over %lld tokens fell back (split), %zu steps shared less than their passages\n",
+                 p.rows, static_cast<long long>(p.computed_tokens),
+                 static_cast<double>(p.example_tokens) / static_cast<double>(std::max<int64_t>(1, p.computed_tokens)),
+                 static_cast<long long>(p.example_tokens), p.split_traces, p.traces,
+                 static_cast<long long>(std::min(cfg.batch_tokens, cfg.max_len)), p.unshared_steps);
 }
 
-BatchOptions batch_options(const TrainConfig& cfg) {
+nlohmann::json pack_stats_json(const TrainConfig& cfg, const PackStats& p) {
+  return {{"enabled", cfg.packing},          {"rows", p.rows},
+          {"traces", p.traces},              {"split_traces", p.split_traces},
+          {"unshared_steps", p.unshared_steps}, {"example_tokens", p.example_tokens},
+          {"computed_tokens", p.computed_tokens}};
+}
+
+BatchOptions batch_options(const TrainConfig& cfg, const std::vector<BatchUnit>& units) {
   BatchOptions b;
+  // every batch scores every task when rows hold one task each; packs hold them all already
+  b.mix_tasks = std::all_of(units.begin(), units.end(), [](const BatchUnit& u) { return u.task >= 0; });
   b.batch_tokens = cfg.batch_tokens;
   b.seed = cfg.seed;
   return b;
@@ -156,7 +185,16 @@ void write_run_config(const TrainConfig& cfg, int64_t total_steps, int blas_thre
                 {"prompt_tokens", k.prompt_tokens}, {"target_tokens", k.target_tokens},
                 {"prompts_cut", k.truncated},    {"dropped_too_long", k.dropped_too_long},
                 {"eos_id", d.eos_id}};
+  cj["packing_stats"] = pack_stats_json(cfg, d.pack_stats);
   write_json_atomic((fs::path(cfg.out_dir) / "config.json").string(), cj);
+}
+
+// A resumed run packs as the run it continues did, whatever the flag says now.
+void adopt_recorded_packing(TrainConfig& cfg) {
+  const bool recorded = checkpoint_packing(cfg.out_dir);
+  if (recorded != cfg.packing && !cfg.quiet)
+    std::fprintf(stderr, "steper train: --resume: packing %s, as the checkpoint recorded\n", recorded ? "on" : "off");
+  cfg.packing = recorded;
 }
 
 // ---- model and optimizer ---------------------------------------------------------------------------
@@ -196,105 +234,12 @@ void set_lr(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& g : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
 }
 
-// ---- one step --------------------------------------------------------------------------------------
+// ---- one step (distill/step.h) -------------------------------------------------------------------
 
-// The micro-batches of one optimizer step that this worker computes, and what the whole step (all
-// workers) scores. All workers read one global order of micro-batches, the one a single process reads:
-// step s, accumulation slot a, rank r takes micro-batch ((s-1) * grad_accum + a) * world + r. So N workers
-// equal one worker with N times the accumulation.
-struct StepBatches {
-  std::vector<BatchPart> parts;  // one padded rectangle per forward pass (copies: an epoch's plan may change)
-  StepTotals totals;             // over the whole step, every worker's micro-batches
-  int64_t epoch = 0, tokens = 0, target_tokens = 0, padded_tokens = 0;  // the whole step's too
-};
-
-StepBatches get_batches(BatchStream& stream, const std::vector<TokenizedExample>& data, int64_t step,
-                        int grad_accum, const DistEnv& dist) {
-  StepBatches s;
-  const int64_t per_step = static_cast<int64_t>(grad_accum) * dist.world_size;
-  for (int64_t k = 0; k < per_step; ++k) {
-    int64_t e = 0;
-    const Batch& b = stream.at((step - 1) * per_step + k, &e);
-    if (k == 0) s.epoch = e;
-    const bool mine = k % dist.world_size == dist.rank;
-    for (const BatchPart& part : b.parts) {
-      if (mine) s.parts.push_back(part);
-      for (uint32_t i : part.examples) {
-        s.totals.target_tokens[static_cast<size_t>(data[i].task)] += data[i].target_length();
-        s.totals.examples++;
-      }
-    }
-    s.tokens += b.tokens;
-    s.target_tokens += b.target_tokens;
-    s.padded_tokens += b.padded_tokens();
-  }
-  return s;
-}
-
-// One padded rectangle as tensors: ids [B, T]; positions [N], the flat indices into [B*T] of the hidden
-// states that predict a target token; labels [N]; each scored token's task and its example's length.
-struct MicroBatch {
-  torch::Tensor ids, positions, labels;
-  std::vector<int64_t> task, example_len;
-};
-
-MicroBatch micro_batch(const std::vector<TokenizedExample>& data, const BatchPart& batch, torch::Device device) {
-  MicroBatch mb;
-  const int64_t B = static_cast<int64_t>(batch.examples.size()), T = batch.max_len;
-  std::vector<int64_t> ids(static_cast<size_t>(B * T), 0), pos, labels;
-  for (int64_t b = 0; b < B; ++b) {
-    const TokenizedExample& ex = data[batch.examples[static_cast<size_t>(b)]];
-    for (int32_t t = 0; t < ex.length(); ++t) ids[static_cast<size_t>(b * T + t)] = ex.ids[static_cast<size_t>(t)];
-    for (int32_t t = ex.target_start; t < ex.length(); ++t) {
-      pos.push_back(b * T + t - 1);  // the hidden state at t-1 predicts token t
-      labels.push_back(ex.ids[static_cast<size_t>(t)]);
-      mb.task.push_back(static_cast<int64_t>(ex.task));
-      mb.example_len.push_back(ex.target_length());
-    }
-  }
-  auto n = static_cast<int64_t>(pos.size());
-  mb.ids = torch::from_blob(ids.data(), {B, T}, torch::kLong).clone().to(device);
-  mb.positions = torch::from_blob(pos.data(), {n}, torch::kLong).clone().to(device);
-  mb.labels = torch::from_blob(labels.data(), {n}, torch::kLong).clone().to(device);
-  return mb;
-}
-
-struct StepLoss {
-  double loss = 0;
-  std::array<double, 3> task_loss{};  // NaN for tasks absent from the step
-};
-
-// Forward and backward over this worker's micro-batches of the step; gradients accumulate in the
-// parameters. The prior term of sigma is added once per step (by rank 0).
-StepLoss forward_backward(Trainee& t, Objective objective, const std::vector<TokenizedExample>& data,
-                          const StepBatches& batches, torch::Device device, bool autocast, bool first_rank) {
-  t.optimizer->zero_grad();
-  StepLoss out;
-  torch::Tensor task_sum = torch::zeros({kNumTasks}, torch::kDouble);
-  for (size_t a = 0; a < batches.parts.size(); ++a) {
-    MicroBatch mb = micro_batch(data, batches.parts[a], device);
-    ObjectiveTargets targets = objective_targets(mb.task, mb.example_len, batches.totals, device);
-    if (autocast) {
-      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-      at::autocast::set_enabled(true);
-    }
-    torch::Tensor hidden = t.model->forward_hidden(mb.ids);
-    torch::Tensor picked = hidden.reshape({-1, hidden.size(-1)}).index_select(0, mb.positions);
-    torch::Tensor ce = token_cross_entropy(t.model->logits(picked), mb.labels);
-    if (autocast) {
-      at::autocast::set_enabled(false);
-      at::autocast::clear_cache();
-    }
-    ObjectiveLoss loss = objective_loss(objective, ce, targets, batches.totals, t.weighting->log_var, first_rank && a == 0);
-    loss.loss.backward();
-    out.loss += loss.loss.item<double>();
-    task_sum += loss.task_loss.to(torch::kCPU, torch::kDouble);
-  }
-  auto ts = task_sum.accessor<double, 1>();
-  for (int j = 0; j < kNumTasks; ++j)
-    out.task_loss[static_cast<size_t>(j)] =
-        batches.totals.has_task(j) ? ts[j] : std::numeric_limits<double>::quiet_NaN();
-  return out;
+// Named ranges (steper::...) mark the parts of a step for profilers: bench/distill prints where the time goes.
+void apply_update(Trainee& t) {
+  RECORD_USER_SCOPE("steper::optimizer");
+  t.optimizer->step();
 }
 
 // What every worker trains: the model's parameters, then sigma.
@@ -322,6 +267,7 @@ void all_reduce_step(DataParallel& dp, Trainee& t, StepLoss& loss) {
 
 // The gradient norm of the model's parameters, clipped to `clip` when clip > 0.
 double clip_gradients(const std::vector<torch::Tensor>& params, double clip) {
+  RECORD_USER_SCOPE("steper::clip_and_checks");
   if (clip > 0) return torch::nn::utils::clip_grad_norm_(params, clip);
   double sq = 0;
   for (const auto& p : params)
@@ -350,6 +296,7 @@ std::string non_finite_gradient(const StepLoss& loss, double grad_norm, const Tr
 // The first weight that is not finite, or "": one summed reduction (a double sum of finite floats cannot
 // overflow, so it is finite exactly when every weight is), then a search only when it is not.
 std::string non_finite_weight(Trainee& t) {
+  RECORD_USER_SCOPE("steper::clip_and_checks");
   torch::NoGradGuard no_grad;
   auto named = t.model->hf_named_parameters();
   named.emplace_back("sigma", t.weighting->log_var);
@@ -364,7 +311,7 @@ std::string non_finite_weight(Trainee& t) {
 // ---- bookkeeping -----------------------------------------------------------------------------------
 
 struct RunClock {
-  int64_t tokens = 0;  // processed by this process
+  int64_t tokens = 0, examples = 0;  // processed by this process
   double seconds = 0, cpu_seconds = 0;
   double tokens_per_s() const { return seconds > 0 ? static_cast<double>(tokens) / seconds : 0; }
 };
@@ -381,6 +328,7 @@ TrainStepRecord step_record(int64_t step, int64_t total_steps, double lr, const 
   r.tokens = b.tokens;
   r.target_tokens = b.target_tokens;
   r.padded_tokens = b.padded_tokens;
+  r.examples = b.examples;
   r.total_tokens = st.tokens;
   r.tokens_per_s = clock.tokens_per_s();
   r.padding_share = 1.0 - static_cast<double>(b.tokens) / static_cast<double>(b.padded_tokens);
@@ -406,6 +354,10 @@ TrainResult finish_run(const TrainConfig& cfg, const TrainState& st, int64_t tot
   r.seconds = clock.seconds;
   r.cpu_seconds = clock.cpu_seconds;
   r.tokens_per_s = clock.tokens_per_s();
+  r.examples_seen = clock.examples;
+  r.examples_per_s = clock.seconds > 0 ? static_cast<double>(clock.examples) / clock.seconds : 0;
+  r.packing = cfg.packing;
+  r.pack_stats = data.pack_stats;
   r.padding_share =
       st.padded_tokens > 0 ? 1.0 - static_cast<double>(st.tokens) / static_cast<double>(st.padded_tokens) : 0;
   r.sigma = t.weighting->sigma();
@@ -431,6 +383,9 @@ TrainResult finish_run(const TrainConfig& cfg, const TrainState& st, int64_t tot
                      {"tokens_per_s", r.tokens_per_s},
                      {"cpu_seconds", r.cpu_seconds},
                      {"peak_rss_mb", r.peak_rss_mb},
+                     {"examples_seen", r.examples_seen},
+                     {"examples_per_s", r.examples_per_s},
+                     {"packing", pack_stats_json(cfg, data.pack_stats)},
                      {"sigma", {{"init", r.sigma[0]}, {"exp", r.sigma[1]}, {"agg", r.sigma[2]}}},
                      {"finished", r.finished}});
   return r;
@@ -453,12 +408,15 @@ TrainResult train_run(const TrainConfig& config, const std::function<void(const 
   const int blas_threads = blas_threads_set(cfg.threads);
   torch::manual_seed(cfg.seed);
 
+  if (cfg.resume) adopt_recorded_packing(cfg);
+
   // data, model, optimizer
   Llama model = llama_load(cfg.model_dir, device);
   cfg.max_len = resolved_max_len(cfg, model->config());
   const TrainData data = load_data(cfg, objective, model->config());
   say_data(cfg, objective, data, blas_threads);
-  BatchStream stream(data.examples, batch_options(cfg));
+  const std::vector<BatchUnit> units = pack_units(data.packs, data.examples);
+  BatchStream stream(units, batch_options(cfg, units));
   const int64_t total_steps = plan_total_steps(stream, cfg.grad_accum * cfg.dist.world_size, cfg.epochs,
                                                cfg.train_steps, cfg.train_tokens);
   Trainee t = make_trainee(cfg, objective, std::move(model), device);
@@ -470,7 +428,7 @@ TrainResult train_run(const TrainConfig& config, const std::function<void(const 
   if (cfg.resume) {
     auto replay = [&](int64_t step) {
       TrainState s;
-      while (s.step < step) advance(s, get_batches(stream, data.examples, s.step + 1, cfg.grad_accum, cfg.dist));
+      while (s.step < step) advance(s, get_batches(stream, data.step_data(), s.step + 1, cfg.grad_accum, cfg.dist));
       return s;
     };
     st = checkpoint_read(cfg.out_dir, t.parts(), fingerprint, replay, device);
@@ -499,16 +457,19 @@ TrainResult train_run(const TrainConfig& config, const std::function<void(const 
     const double lr = lr_at_step(step, total_steps, cfg.lr, cfg.warmup, cfg.min_lr_ratio);
     set_lr(*t.optimizer, lr);
 
-    const StepBatches batches = get_batches(stream, data.examples, step, cfg.grad_accum, cfg.dist);
-    loss = forward_backward(t, objective, data.examples, batches, device, autocast, writer);
+    const StepBatches batches = get_batches(stream, data.step_data(), step, cfg.grad_accum, cfg.dist);
+    t.optimizer->zero_grad();
+    loss = forward_backward(t.model, t.weighting->log_var, objective, data.step_data(), batches, device, autocast,
+                            writer);
     if (dp) all_reduce_step(*dp, t, loss);
     const double grad_norm = clip_gradients(t.model_params, cfg.clip);
     stop_if_not_finite(cfg, step, total_steps, non_finite_gradient(loss, grad_norm, t));
-    t.optimizer->step();
+    apply_update(t);
     stop_if_not_finite(cfg, step, total_steps, non_finite_weight(t));
     advance(st, batches);
 
     clock.tokens += batches.tokens;
+    clock.examples += batches.examples;
     clock.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     clock.cpu_seconds += cpu_now() - c0;
     const TrainStepRecord rec = step_record(step, total_steps, lr, batches, loss, t, st, clock);

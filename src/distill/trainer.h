@@ -11,6 +11,7 @@
 #include "core/types.h"
 #include "distill/data.h"
 #include "distill/metrics_log.h"
+#include "distill/packing.h"
 #include "distill/train_config.h"
 
 namespace steper {
@@ -23,6 +24,10 @@ struct TrainResult {
   double tokens_per_s = 0;           // this process's throughput
   double cpu_seconds = 0;            // process CPU time spent in training steps (all threads)
   double padding_share = 0;          // padded / processed - 1, over the whole run
+  int64_t examples_seen = 0;         // examples trained on by this process (an example once per pass)
+  double examples_per_s = 0;         // this process's
+  bool packing = false;              // what the run did (a resumed run: what its checkpoint recorded)
+  PackStats pack_stats;              // how the examples were packed (distill/packing.h)
   std::array<double, 3> sigma{};
   std::array<double, 3> last_task_loss{};
   double last_loss = 0;

@@ -2,6 +2,8 @@
 // attention written as batched matrix products, SwiGLU MLP.
 #include "model/llama.h"
 
+#include <ATen/record_function.h>
+
 #include <cmath>
 #include <mutex>
 
@@ -278,6 +280,48 @@ torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* ca
     x = x + project(torch::silu(gu[0]) * gu[1], b.w_down);
   }
   if (cache) cache->length = Tk;
+  return rms_norm(x, L.final_norm, cfg_.rms_norm_eps);
+}
+
+torch::Tensor LlamaImpl::forward_hidden_packed(const torch::Tensor& ids_in, const torch::Tensor& positions_in,
+                                               const torch::Tensor& allowed_in) {
+  Layers& L = *layers_;
+  const torch::Device device = L.embed.device();
+  TORCH_CHECK(ids_in.dim() == 2, "ids must be [B, T]");
+  torch::Tensor ids = ids_in.to(device, torch::kLong);
+  const int64_t B = ids.size(0), T = ids.size(1);
+  const int64_t H = cfg_.num_attention_heads, KV = cfg_.num_key_value_heads, hd = cfg_.head_dim;
+  TORCH_CHECK(positions_in.sizes() == ids.sizes(), "positions must be [B, T]");
+  TORCH_CHECK(allowed_in.dim() == 3 && allowed_in.size(0) == B && allowed_in.size(1) == T && allowed_in.size(2) == T,
+              "allowed must be [B, T, T]");
+  const auto fopts = torch::TensorOptions().dtype(L.embed.dtype()).device(device);
+  torch::Tensor allowed = allowed_in.to(device, torch::kBool);
+  torch::Tensor mask = torch::zeros({B, T, T}, fopts).masked_fill(allowed.logical_not(), -1e9).view({B, 1, T, 1, T});
+  torch::Tensor freqs = positions_in.to(device, torch::kFloat).unsqueeze(-1) * L.inv_freq.to(torch::kFloat);
+  torch::Tensor cos = freqs.cos().to(fopts.dtype()).unsqueeze(2), sin = freqs.sin().to(fopts.dtype()).unsqueeze(2);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  torch::Tensor cos_q = cos * scale, sin_q = sin * scale;
+
+  // the layers of forward_hidden, without a cache
+  torch::Tensor x = torch::embedding(L.embed, ids);
+  for (const Layers::Block& b : L.blocks) {
+    torch::Tensor h = rms_norm(x, b.input_norm, cfg_.rms_norm_eps);
+    torch::Tensor b_qkv = cfg_.attention_bias ? torch::cat({b.bq, b.bk, b.bv}, 0) : torch::Tensor();
+    torch::Tensor qkv = torch::linear(h, torch::cat({b.wq, b.wk, b.wv}, 0), b_qkv);
+    auto parts = qkv.split({H * hd, KV * hd, KV * hd}, -1);
+    torch::Tensor q = rope_apply(parts[0].view({B, T, H, hd}), cos_q, sin_q);
+    torch::Tensor k = rope_apply(parts[1].view({B, T, KV, hd}), cos, sin).permute({0, 2, 1, 3}).contiguous();
+    torch::Tensor v = parts[2].view({B, T, KV, hd}).permute({0, 2, 1, 3}).contiguous();
+    torch::Tensor att;
+    {
+      RECORD_USER_SCOPE("steper::masked_attention");  // a named range for profilers (bench/distill)
+      att = attention(q, k, v, mask, 0);
+    }
+    x = x + torch::linear(att, b.wo, b.bo);
+    h = rms_norm(x, b.post_norm, cfg_.rms_norm_eps);
+    auto gate_up = torch::linear(h, torch::cat({b.w_gate, b.w_up}, 0)).chunk(2, -1);
+    x = x + torch::linear(torch::silu(gate_up[0]) * gate_up[1], b.w_down);
+  }
   return rms_norm(x, L.final_norm, cfg_.rms_norm_eps);
 }
 

@@ -67,6 +67,11 @@ class LlamaImpl : public torch::nn::Module {
   // positions then count only valid keys. Returns the final-normed hidden states [B, T, D].
   torch::Tensor forward_hidden(const torch::Tensor& ids, KVCache* cache = nullptr,
                                const torch::Tensor& key_valid = {});
+  // The training forward over rows that pack several sequences (distill/packing.h): ids [B, T];
+  // positions [B, T] int64, each token's position in its own sequence; allowed [B, T, T] bool, query t may
+  // see key u (only u <= t: a row is causal in its order). Returns the final-normed hidden states [B, T, D].
+  torch::Tensor forward_hidden_packed(const torch::Tensor& ids, const torch::Tensor& positions,
+                                      const torch::Tensor& allowed);
   // hidden [..., D] -> logits [..., V]. Lets the trainer score only target positions.
   torch::Tensor logits(const torch::Tensor& hidden);
   torch::Tensor forward(const torch::Tensor& ids) { return logits(forward_hidden(ids)); }

@@ -208,25 +208,6 @@ TEST(DistillData, EpochOrderIsDeterministicAndChanges) {
   EXPECT_NE(order(0, 11), order(0, 12));
 }
 
-TEST(DistillData, RanksSplitTheBatches) {
-  auto data = synthetic_data(400, 4);
-  BatchOptions o;
-  o.world_size = 2;
-  std::set<uint32_t> r0, r1;
-  o.rank = 0;
-  auto b0 = plan_epoch(data, 0, o);
-  o.rank = 1;
-  auto b1 = plan_epoch(data, 0, o);
-  EXPECT_EQ(b0.size(), b1.size());
-  for (const auto& b : b0)
-    for (const auto& p : b.parts) r0.insert(p.examples.begin(), p.examples.end());
-  for (const auto& b : b1)
-    for (const auto& p : b.parts) r1.insert(p.examples.begin(), p.examples.end());
-  for (uint32_t i : r0) EXPECT_EQ(r1.count(i), 0u);
-  o.rank = 2;
-  EXPECT_THROW(plan_epoch(data, 0, o), Error);
-}
-
 TEST(DistillData, OversizedExampleGetsItsOwnBatch) {
   auto data = synthetic_data(10, 5);
   data[3].ids.assign(300, 1);

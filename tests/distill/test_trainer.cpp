@@ -296,6 +296,67 @@ TEST(Trainer, ResumeEndsWithTheSameWeights) {
   EXPECT_EQ(checkpoints, 1);
 }
 
+TEST(Trainer, PackedAndUnpackedStepsAgree) {
+  // one batch holding every example: the same loss, task losses and sigma after the update either way;
+  // packing computes fewer tokens, scores the same ones, and records what it did
+  for (const char* objective : {"steper", "uniform", "vanilla"}) {
+    TrainConfig on = base_config(std::string("packed-") + objective), off = base_config(std::string("unpacked-") + objective);
+    on.objective = off.objective = objective;
+    off.packing = false;
+    std::vector<TrainStepRecord> a = one_batch_steps(on, 1), b = one_batch_steps(off, 1);
+    ASSERT_EQ(a.size(), 1u);
+    ASSERT_EQ(b.size(), 1u);
+    for (size_t k = 0; k < 1; ++k) {
+      EXPECT_NEAR(a[k].loss, b[k].loss, 1e-5 * std::abs(b[k].loss)) << objective << " step " << k + 1;
+      for (size_t j = 0; j < 3; ++j) {
+        if (std::isnan(b[k].task_loss[j])) {
+          EXPECT_TRUE(std::isnan(a[k].task_loss[j]));
+          continue;
+        }
+        EXPECT_NEAR(a[k].task_loss[j], b[k].task_loss[j], 1e-5 * b[k].task_loss[j]) << objective << " task " << j;
+        EXPECT_NEAR(a[k].sigma[j], b[k].sigma[j], 1e-6) << objective << " task " << j;
+      }
+      EXPECT_EQ(a[k].target_tokens, b[k].target_tokens);
+      EXPECT_EQ(a[k].examples, b[k].examples);
+      if (std::string(objective) == "vanilla") EXPECT_EQ(a[k].tokens, b[k].tokens);
+      else EXPECT_LT(a[k].tokens * 3, b[k].tokens * 2) << objective;  // 3 examples a trace share their passages
+    }
+    nlohmann::json cfg = read_json(on.out_dir + "/config.json");
+    EXPECT_EQ(cfg["packing"], true);
+    EXPECT_EQ(cfg["packing_stats"]["traces"], 6);
+    EXPECT_EQ(cfg["packing_stats"]["split_traces"], 0);
+    EXPECT_EQ(read_json(off.out_dir + "/config.json")["packing"], false);
+  }
+}
+
+TEST(Trainer, ResumeTrainsAsTheCheckpointRecordedPacking) {
+  // an unpacked run, interrupted, then resumed with packing asked for: it stays unpacked, and ends where
+  // the uninterrupted unpacked run ends
+  TrainConfig a = base_config("unpacked-whole");
+  a.packing = false;
+  a.train_steps = 6;
+  a.batch_tokens = 256;
+  a.write_model = false;
+  train_run(a);
+  TrainConfig b = a;
+  b.out_dir = fixture().root + "/unpacked-pieces";
+  fs::remove_all(b.out_dir);
+  b.stop_after = 3;
+  train_run(b);
+  b.stop_after = 0;
+  b.resume = true;
+  b.packing = true;
+  TrainResult r = train_run(b);
+  EXPECT_EQ(r.steps, 6);
+  EXPECT_EQ(read_json(b.out_dir + "/config.json")["packing"], false);
+  auto ma = metrics(a.out_dir), mb = metrics(b.out_dir);
+  ASSERT_EQ(mb.size(), ma.size());
+  for (size_t i = 0; i < ma.size(); ++i) {
+    EXPECT_EQ(ma[i]["tokens"], mb[i]["tokens"]) << "step " << i + 1;
+    EXPECT_EQ(ma[i]["loss"].get<double>(), mb[i]["loss"].get<double>()) << "step " << i + 1;
+  }
+}
+
 TEST(Trainer, ResumeRefusesAChangedSetting) {
   TrainConfig a = base_config("changed");
   a.train_steps = 4;

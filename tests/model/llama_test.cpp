@@ -150,6 +150,43 @@ TEST(Llama, ForwardMatchesStepByStepReference) {
     }
 }
 
+TEST(Llama, PackedForwardEqualsEachSequenceAlone) {
+  // one row holding a = [5 tokens] and b = a's first 3 tokens then 4 of its own, b's tokens seeing only
+  // a's first 3 and themselves, at positions 3..6; a second row holding c alone, padded
+  const std::vector<int64_t> a = {3, 17, 52, 0, 9}, b = {3, 17, 52, 41, 7, 30, 2}, c = {8, 1, 44};
+  for (bool qwen : {false, true}) {
+    Llama m(toy_config(qwen, false));
+    randomize(m, 5 + qwen);
+    const int64_t T = 9;
+    std::vector<int64_t> ids = {3, 17, 52, 0, 9, 41, 7, 30, 2, 8, 1, 44, 0, 0, 0, 0, 0, 0};
+    std::vector<int64_t> pos = {0, 1, 2, 3, 4, 3, 4, 5, 6, 0, 1, 2, 0, 0, 0, 0, 0, 0};
+    torch::Tensor allowed = torch::zeros({2, T, T}, torch::kBool);
+    for (int64_t t = 0; t < T; ++t) allowed[1][t][t] = true;
+    for (int64_t t = 0; t < 5; ++t) allowed[0][t].narrow(0, 0, t + 1).fill_(true);  // a: causal
+    for (int64_t t = 5; t < 9; ++t) {
+      allowed[0][t].narrow(0, 0, 3).fill_(true);  // b's shared prefix
+      allowed[0][t].narrow(0, 5, t - 4).fill_(true);
+    }
+    for (int64_t t = 0; t < 3; ++t) allowed[1][t].narrow(0, 0, t + 1).fill_(true);
+    torch::Tensor h = m->forward_hidden_packed(torch::tensor(ids).view({2, T}), torch::tensor(pos).view({2, T}),
+                                               allowed);
+    torch::Tensor ha = m->forward_hidden(ids_tensor(a))[0], hb = m->forward_hidden(ids_tensor(b))[0];
+    torch::Tensor hc = m->forward_hidden(ids_tensor(c))[0];
+    auto close = [](const torch::Tensor& x, const torch::Tensor& y) {
+      return (x - y).abs().max().item<double>() / y.abs().max().item<double>();
+    };
+    EXPECT_LT(close(h[0].narrow(0, 0, 5), ha), 1e-5) << "qwen=" << qwen;
+    EXPECT_LT(close(h[0].narrow(0, 5, 4), hb.narrow(0, 3, 4)), 1e-5) << "qwen=" << qwen;
+    EXPECT_LT(close(h[1].narrow(0, 0, 3), hc), 1e-5) << "qwen=" << qwen;
+    // a wrong position moves the hidden state: positions are used, not the row index
+    std::vector<int64_t> shifted = pos;
+    shifted[5] = 5;
+    torch::Tensor hs = m->forward_hidden_packed(torch::tensor(ids).view({2, T}),
+                                                torch::tensor(shifted).view({2, T}), allowed);
+    EXPECT_GT(close(hs[0][5], hb[3]), 1e-3) << "qwen=" << qwen;
+  }
+}
+
 TEST(Llama, ParameterNamesAreHuggingFace) {
   Llama m(toy_config(true, false));
   std::map<std::string, std::vector<int64_t>> names;
