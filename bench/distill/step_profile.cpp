@@ -27,12 +27,12 @@ int category(const char* name, const std::vector<const char*>& ranges) {
   for (const char* r : ranges) {
     if (is(r, "steper::optimizer")) return 3;
     if (is(r, "steper::clip_and_checks")) return 4;
-    if (is(r, "steper::masked_attention")) return 0;
+    if (is(r, "steper::attention")) return 0;
     if (is(r, "steper::forward") || is(r, "steper::backward")) in_step = true;
   }
   if (is(name, "steper::optimizer")) return 3;
   if (is(name, "steper::clip_and_checks")) return 4;
-  if (is(name, "steper::masked_attention")) return 0;
+  if (is(name, "steper::attention")) return 0;
   if (!in_step && !is(name, "steper::forward") && !is(name, "steper::backward")) return 5;
   if (is(name, "aten::bmm") || is(name, "aten::_softmax") || is(name, "aten::_softmax_backward_data")) return 0;
   if (is(name, "aten::mm") || is(name, "aten::addmm")) return 1;

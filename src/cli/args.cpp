@@ -70,6 +70,12 @@ std::shared_ptr<LoopFlags> add_loop_flags(CLI::App* sub, LoopUse use, const Loop
   return f;
 }
 
+void add_adapter_flag(CLI::App* sub, std::string& adapter) {
+  sub->add_option("--adapter", adapter,
+                  "LoRA adapter folder (adapter_config.json, adapter_model.safetensors) trained on --model; merged "
+                  "into it at load");
+}
+
 void add_device_flag(CLI::App* sub, std::string& device) {
   device = "cpu";
   sub->add_option("--device", device, "cpu, cuda or cuda:N")

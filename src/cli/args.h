@@ -38,6 +38,8 @@ std::shared_ptr<LoopFlags> add_loop_flags(CLI::App* sub, LoopUse use, const Loop
 
 // --device: cpu, cuda or cuda:N (checked when parsed).
 void add_device_flag(CLI::App* sub, std::string& device);
+// --adapter: a LoRA adapter folder (PEFT's layout) for the --model base, merged in at load.
+void add_adapter_flag(CLI::App* sub, std::string& adapter);
 // --threads: BLAS threads, 0 = OPENBLAS_NUM_THREADS or the cores.
 void add_threads_flag(CLI::App* sub, int& threads);
 // --bootstrap and --seed of the reported 95% intervals.

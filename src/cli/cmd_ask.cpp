@@ -21,6 +21,7 @@ CommandRegistrar reg({"ask", "Answer one question step by step (retrieval, reaso
   auto data = std::make_shared<std::string>();
   auto id = std::make_shared<std::string>();
   auto device = std::make_shared<std::string>();
+  auto adapter = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   sub->add_option("--model", *model,
                   "model folder, or \"gold\" / \"oracle\" as in eval (need --data and --id: a question with "
@@ -32,6 +33,7 @@ CommandRegistrar reg({"ask", "Answer one question step by step (retrieval, reaso
   sub->add_option("--id", *id, "id of the question in --data");
   auto loop = add_loop_flags(sub, LoopUse::kRun);
   add_device_flag(sub, *device);
+  add_adapter_flag(sub, *adapter);
   sub->add_flag("--json", *json, "print the trace as one JSON object instead");
   return std::function<int()>([=] {
     RagOptions o = loop->resolve();
@@ -68,7 +70,7 @@ CommandRegistrar reg({"ask", "Answer one question step by step (retrieval, reaso
       GoldReader writer(*model == "oracle" ? GoldPolicy::kOracle : GoldPolicy::kRetrieved);
       traces = rag_run({q}, retriever.get(), writer, o);
     } else {
-      std::unique_ptr<TextGenerator> lm = LanguageModel::load(*model, *device);
+      std::unique_ptr<TextGenerator> lm = LanguageModel::load(*model, *device, *adapter);
       LmStepWriter writer(*lm, o);
       traces = rag_run({q}, retriever.get(), writer, o);
     }

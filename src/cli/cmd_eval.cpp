@@ -20,6 +20,7 @@ CommandRegistrar reg({"eval", "Evaluate a model folder (or gold) with multi-step
   auto data = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   auto device = std::make_shared<std::string>();
+  auto adapter = std::make_shared<std::string>();
   auto limit = std::make_shared<int>(0);
   auto cfg = std::make_shared<EvalConfig>();
   sub->add_option("--model", *model,
@@ -34,6 +35,7 @@ CommandRegistrar reg({"eval", "Evaluate a model folder (or gold) with multi-step
   sub->add_option("--limit", *limit, "the first N questions only (0 = all)")->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   add_device_flag(sub, *device);
+  add_adapter_flag(sub, *adapter);
   add_bootstrap_flags(sub, cfg->report.bootstrap_samples, cfg->report.bootstrap_seed);
   sub->add_option("--out", *out, "output folder: predictions.jsonl, metrics.json")->required();
   return std::function<int()>([=] {
@@ -58,7 +60,7 @@ CommandRegistrar reg({"eval", "Evaluate a model folder (or gold) with multi-step
       GoldReader writer(*model == "oracle" ? GoldPolicy::kOracle : GoldPolicy::kRetrieved);
       eval_run(questions, retriever.get(), writer, c);
     } else {
-      std::unique_ptr<TextGenerator> lm = LanguageModel::load(*model, *device);
+      std::unique_ptr<TextGenerator> lm = LanguageModel::load(*model, *device, *adapter);
       LmStepWriter writer(*lm, c.rag);
       eval_run(questions, retriever.get(), writer, c);
     }

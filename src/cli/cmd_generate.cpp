@@ -21,6 +21,7 @@ CommandRegistrar reg({"generate", "continue a prompt with a model folder (greedy
   auto seed = std::make_shared<uint64_t>(0);
   auto json = std::make_shared<bool>(false);
   auto device = std::make_shared<std::string>();
+  auto adapter = std::make_shared<std::string>();
   sub->add_option("--model", *model, "model folder (config.json, model.safetensors, tokenizer.json)")->required();
   sub->add_option("--max-tokens", *max_tokens, "most new tokens")->capture_default_str();
   sub->add_option("--temperature", *temperature, "sampling temperature (0 = greedy)")->capture_default_str();
@@ -28,6 +29,7 @@ CommandRegistrar reg({"generate", "continue a prompt with a model folder (greedy
       ->capture_default_str();
   sub->add_option("--seed", *seed, "sampling seed")->capture_default_str();
   add_device_flag(sub, *device);
+  add_adapter_flag(sub, *adapter);
   sub->add_flag("--json", *json, "print {\"prompt_ids\",\"ids\",\"text\"} instead of the text");
   sub->add_option("prompt", *prompt, "the prompt")->required();
   return std::function<int()>([=] {
@@ -35,7 +37,7 @@ CommandRegistrar reg({"generate", "continue a prompt with a model folder (greedy
     if (*temperature < 0) throw Error("--temperature must be 0 or more, got " + std::to_string(*temperature));
     if (!(*top_p > 0 && *top_p <= 1)) throw Error("--top-p must be in (0, 1], got " + std::to_string(*top_p));
     torch_threads_set(1);
-    auto lm = LanguageModel::load(*model, *device);
+    auto lm = LanguageModel::load(*model, *device, *adapter);
     std::vector<int32_t> prompt_ids = lm->tokenizer().encode(*prompt, true);
     if (prompt_ids.empty()) throw Error("the prompt is empty and the tokenizer adds no start token");
     TokenGenerateOptions opts;

@@ -20,7 +20,7 @@ namespace steper {
 namespace {
 
 struct ServeFlags {
-  std::string model, index, device = "cpu", api_key_env, model_name;
+  std::string model, adapter, index, device = "cpu", api_key_env, model_name;
   ServeOptions serve;
   int max_batch = 16, max_queue = 64, max_tokens = 0, max_prompt_tokens = 0;
   int threads = 1;  // one BLAS thread: the decoder shares the cores with the HTTP threads
@@ -75,7 +75,7 @@ int serve_main(ServeFlags f, const RagOptions& rag) {
   torch_threads_set(1);
   blas_threads_set(f.threads);
 
-  std::unique_ptr<LanguageModel> lm = LanguageModel::load(f.model, f.device);
+  std::unique_ptr<LanguageModel> lm = LanguageModel::load(f.model, f.device, f.adapter);
   std::unique_ptr<Retriever> retriever;
   if (!f.index.empty()) retriever = bm25_open_index(f.index);
   Scheduler scheduler(*lm, f.max_batch, f.max_queue);
@@ -121,6 +121,7 @@ CommandRegistrar reg({"serve", "Serve a model as an OpenAI-compatible server wit
   sub->add_option("--api-key-env", f->api_key_env, "environment variable holding the API key /v1/* requires (401 without it)");
   auto loop = add_loop_flags(sub, LoopUse::kRun);
   add_device_flag(sub, f->device);
+  add_adapter_flag(sub, f->adapter);
   add_threads_flag(sub, f->threads);
   return std::function<int()>([=] { return serve_main(*f, loop->resolve()); });
 }});

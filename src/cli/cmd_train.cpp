@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "distill/dist_env.h"
 #include "distill/trainer.h"
+#include "model/lora_config.h"
 
 namespace steper {
 namespace {
@@ -66,6 +67,17 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
   add_threads_flag(sub, c->threads);
   auto loop = add_loop_flags(sub, LoopUse::kRecorded);
   sub->add_option("--stop-after", *stop_after, "stop after this many steps with a checkpoint (resume later)");
+  auto lora = std::make_shared<LoraConfig>();
+  auto* lora_rank = sub->add_option("--lora-rank", lora->rank,
+                                    "train LoRA adapters of this rank only (the base frozen); the run's model is "
+                                    "an adapter folder in PEFT's layout");
+  sub->add_option("--lora-alpha", lora->alpha, "LoRA scale numerator (scale = alpha / rank)")->capture_default_str();
+  sub->add_option("--lora-dropout", lora->dropout, "dropout on the adapters' input")->capture_default_str();
+  sub->add_option("--lora-targets", lora->targets, "modules to adapt, comma-separated")
+      ->delimiter(',')
+      ->capture_default_str();
+  sub->add_flag("--grad-checkpoint", c->grad_checkpoint,
+                "keep only each layer's input and recompute the layer in the backward pass (less memory)");
   sub->add_option("--nproc", *nproc, "data-parallel workers to start on this machine (each takes its share of "
                                      "every step's micro-batches; gradients are all-reduced)")->capture_default_str();
   auto* rank = sub->add_option("--rank", dist->rank, "this worker's rank when started by another launcher (or RANK)");
@@ -78,6 +90,9 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
     if (*nproc < 1) throw Error("--nproc must be at least 1, got " + std::to_string(*nproc));
     if (*nproc > 1 && std::getenv("RANK") == nullptr) return launch_local_workers(*nproc);
     TrainConfig config = *c;
+    if (lora_rank->count()) config.lora = *lora;
+    else if (sub->count("--lora-alpha") || sub->count("--lora-dropout") || sub->count("--lora-targets"))
+      throw Error("--lora-alpha, --lora-dropout and --lora-targets need --lora-rank");
     // torchrun's variables, then the flags given explicitly
     DistEnv flags = *dist;
     config.dist = dist_env_from_environment(flags);

@@ -110,10 +110,12 @@ void check_fingerprint(const nlohmann::json& recorded, const nlohmann::json& fin
       {"objective", "--objective"},   {"seed", "--seed"},       {"batch_tokens", "--batch-tokens"},
       {"grad_accum", "--grad-accum"}, {"lr", "--lr"},           {"warmup", "--warmup"},
       {"max_len", "--max-len"},       {"world_size", "the world size (--nproc, WORLD_SIZE)"},
-      {"total_steps", "total steps (--epochs/--train-steps/--train-tokens)"}, {"packing", "packing"}};
+      {"total_steps", "total steps (--epochs/--train-steps/--train-tokens)"}, {"packing", "packing"},
+      {"lora", "the LoRA settings (--lora-rank, --lora-alpha, --lora-dropout, --lora-targets)"}};
   for (auto it = fingerprint.begin(); it != fingerprint.end(); ++it) {
     if (recorded.contains(it.key()) && recorded[it.key()] == it.value()) continue;
     if (it.key() == "packing" && !recorded.contains("packing") && it.value() == false) continue;  // before packing
+    if (it.key() == "lora" && !recorded.contains("lora") && it.value().is_null()) continue;  // before LoRA
     auto f = flag.find(it.key());
     throw Error(state_path + ": --resume: the checkpoint was written with " +
                 (f != flag.end() ? f->second : it.key()) + " " +
@@ -163,7 +165,7 @@ void load_weights(const std::string& bytes, const std::string& path, const Check
     require_finite(t, path, name);
     into.copy_(t.to(device));
   };
-  for (auto& np : p.model->hf_named_parameters()) restore(np.first, np.second);
+  for (auto np : p.weights) restore(np.first, np.second);
   restore("steper.log_var", p.weighting->log_var);
   torch::Tensor rng;
   bool found = false;
@@ -202,10 +204,15 @@ uint64_t fnv1a64(const std::string& bytes) {
 }
 
 nlohmann::json resume_fingerprint(const TrainConfig& c, int64_t total_steps) {
+  nlohmann::json lora;
+  if (c.lora) {
+    lora = c.lora->to_peft_json();
+    lora.erase("base_model_name_or_path");  // where the base lies may change; --model's weights may not
+  }
   return {{"objective", c.objective}, {"seed", c.seed},           {"batch_tokens", c.batch_tokens},
           {"grad_accum", c.grad_accum}, {"lr", c.lr},             {"warmup", c.warmup},
           {"total_steps", total_steps}, {"max_len", c.max_len},   {"world_size", c.dist.world_size},
-          {"packing", c.packing}};
+          {"packing", c.packing},       {"lora", lora}};
 }
 
 bool checkpoint_packing(const std::string& out) {
@@ -231,7 +238,7 @@ void checkpoint_write(const std::string& out, const CheckpointParts& p, const Tr
   std::string weights, optimizer;
   {
     torch::serialize::OutputArchive ar;
-    for (auto& np : p.model->hf_named_parameters()) ar.write(np.first, np.second.detach().to(torch::kCPU));
+    for (const auto& np : p.weights) ar.write(np.first, np.second.detach().to(torch::kCPU));
     ar.write("steper.log_var", p.weighting->log_var.detach().to(torch::kCPU));
     auto gen = at::detail::getDefaultCPUGenerator();
     torch::Tensor rng;

@@ -23,7 +23,8 @@ struct TrainState {
 
 // What a checkpoint saves and a resume restores.
 struct CheckpointParts {
-  Llama& model;
+  std::vector<std::pair<std::string, torch::Tensor>> weights;  // what training changes: the model's
+                                                                // parameters, or a LoRA run's adapters
   TaskWeighting& weighting;
   torch::optim::Optimizer& optimizer;
 };

@@ -62,6 +62,7 @@ void train_config_check(const TrainConfig& c) {
   require_at_least(c.torch_threads, 0, "torch_threads");
   require_at_least(c.stop_after, 0, "--stop-after");
   dist_env_check(c.dist);
+  if (c.lora) c.lora->validate();
 
   namespace fs = std::filesystem;
   if (!file_exists((fs::path(c.model_dir) / "config.json").string()))
@@ -93,6 +94,8 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"checkpoint_every", c.checkpoint_every},
           {"max_len", c.max_len},
           {"world_size", c.dist.world_size},
+          {"lora", c.lora ? c.lora->to_peft_json() : nlohmann::json()},
+          {"grad_checkpoint", c.grad_checkpoint},
           {"bf16", c.bf16},
           {"packing", c.packing},
           // the loop options assumed for traces that record none (those that do are trained as recorded)

@@ -10,6 +10,7 @@
 
 #include "core/types.h"
 #include "distill/dist_env.h"
+#include "model/lora_config.h"
 
 namespace steper {
 
@@ -46,6 +47,9 @@ struct TrainConfig {
   DistEnv dist;                    // data-parallel position: rank, world size, rendezvous (docs/DESIGN.md section 8)
   bool packing = true;             // --no-packing turns it off: each trace's examples computed as one row
                                    // (distill/packing.h); a resumed run keeps what its checkpoint recorded
+  std::optional<LoraConfig> lora;  // --lora-rank ...: train LoRA adapters only, the base frozen; the run's
+                                   // model is then an adapter folder in PEFT's layout
+  bool grad_checkpoint = false;    // --grad-checkpoint: recompute each layer in the backward pass
   bool bf16 = true;                // autocast to bfloat16 on CUDA (CPU always trains in float32)
 
   int64_t stop_after = 0;          // --stop-after: stop (with a checkpoint) after this many steps as if

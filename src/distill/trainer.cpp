@@ -29,6 +29,7 @@
 #include "distill/packing.h"
 #include "distill/step.h"
 #include "model/llama.h"
+#include "model/lora.h"
 #include "model/model.h"
 #include "text/tokenizer.h"
 
@@ -199,21 +200,36 @@ void adopt_recorded_packing(TrainConfig& cfg) {
 
 // ---- model and optimizer ---------------------------------------------------------------------------
 
-// What training updates: the model, sigma (as s_j = log sigma_j^2) and AdamW over both, with weight decay
-// on matrices only (sigma, norms and biases undecayed; sigma trained by the steper objective only).
+// What training updates: the model (or, with --lora-rank, only its LoRA adapters: the base frozen), sigma
+// (as s_j = log sigma_j^2) and AdamW over both, with weight decay on matrices only (sigma, norms and
+// biases undecayed; sigma trained by the steper objective only).
 struct Trainee {
   Llama model;
   TaskWeighting weighting;
-  std::vector<torch::Tensor> model_params;
+  std::shared_ptr<LoraAdapters> lora;                          // null: every weight is trained
+  std::vector<std::pair<std::string, torch::Tensor>> trained;  // by name: the model's or the adapters'
+  std::vector<torch::Tensor> model_params;                     // the same tensors
   std::unique_ptr<torch::optim::AdamW> optimizer;
-  CheckpointParts parts() { return {model, weighting, *optimizer}; }
+  CheckpointParts parts() { return {trained, weighting, *optimizer}; }
 };
 
 Trainee make_trainee(const TrainConfig& cfg, Objective objective, Llama model, torch::Device device) {
-  Trainee t{std::move(model), TaskWeighting(), {}, nullptr};
+  Trainee t{std::move(model), TaskWeighting(), nullptr, {}, {}, nullptr};
   t.weighting->to(device);
+  t.model->set_grad_checkpoint(cfg.grad_checkpoint);
+  if (cfg.lora) {
+    LoraConfig lc = *cfg.lora;
+    lc.base_model = cfg.model_dir;
+    t.lora = std::make_shared<LoraAdapters>(t.model->config(), lc, cfg.seed);
+    t.lora->to(device);
+    for (auto& np : t.model->hf_named_parameters()) np.second.set_requires_grad(false);
+    t.model->set_lora(t.lora);
+    t.trained = t.lora->named_tensors();
+  } else {
+    t.trained = t.model->hf_named_parameters();
+  }
   std::vector<torch::Tensor> decay, no_decay;
-  for (auto& np : t.model->hf_named_parameters()) {
+  for (auto& np : t.trained) {
     np.second.set_requires_grad(true);
     t.model_params.push_back(np.second);
     (np.second.dim() >= 2 ? decay : no_decay).push_back(np.second);
@@ -298,7 +314,7 @@ std::string non_finite_gradient(const StepLoss& loss, double grad_norm, const Tr
 std::string non_finite_weight(Trainee& t) {
   RECORD_USER_SCOPE("steper::clip_and_checks");
   torch::NoGradGuard no_grad;
-  auto named = t.model->hf_named_parameters();
+  auto named = t.trained;
   named.emplace_back("sigma", t.weighting->log_var);
   std::vector<torch::Tensor> sums;
   for (const auto& np : named) sums.push_back(np.second.sum(torch::kDouble));
@@ -371,7 +387,8 @@ TrainResult finish_run(const TrainConfig& cfg, const TrainState& st, int64_t tot
   train_write_plots(cfg.out_dir);
   if (r.finished && cfg.write_model) {
     r.model_out = (fs::path(cfg.out_dir) / "model").string();
-    llama_save(t.model, r.model_out, read_file((fs::path(cfg.model_dir) / "tokenizer.json").string()));
+    if (t.lora) t.lora->save(r.model_out);  // an adapter folder in PEFT's layout, for --model's base
+    else llama_save(t.model, r.model_out, read_file((fs::path(cfg.model_dir) / "tokenizer.json").string()));
   }
   write_json_atomic((fs::path(cfg.out_dir) / "summary.json").string(),
                     {{"steps", r.steps},

@@ -8,6 +8,8 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "model/lora.h"
+#include "model/recompute.h"
 
 namespace steper {
 
@@ -200,6 +202,93 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
 
 }  // namespace
 
+// What every layer of one forward pass reads besides its weights: the rotary tables (cos_q/sin_q carry the
+// attention scale; undefined when the fused inference weights carry it), the additive mask
+// [B|1, 1, T, 1, past+T] (undefined: none needed) and the cached length.
+struct LlamaImpl::LayerInputs {
+  torch::Tensor cos, sin, cos_q, sin_q, mask;
+  int64_t past = 0;
+  double scale = 1.0;
+};
+
+// One decoder layer. Inference without adapters uses the fused weights; otherwise the projections are
+// separate (so that autograd reaches every weight) and LoRA adds its deltas.
+torch::Tensor LlamaImpl::layer(size_t l, const torch::Tensor& x_in, const LayerInputs& in, KVCache* cache) {
+  Layers& L = *layers_;
+  const Layers::Block& b = L.blocks[l];
+  const int64_t B = x_in.size(0), T = x_in.size(1);
+  const int64_t H = cfg_.num_attention_heads, KV = cfg_.num_key_value_heads, hd = cfg_.head_dim;
+  const LoraAdapters* lora = lora_.get();
+  const bool train = torch::GradMode::is_enabled();
+  auto adapted = [&](torch::Tensor y, const char* module, const torch::Tensor& input) {
+    return lora && lora->targets(module) ? y + lora->delta(static_cast<int64_t>(l), module, input, train) : y;
+  };
+  torch::Tensor x = x_in;
+  torch::Tensor h = rms_norm(x, b.input_norm, cfg_.rms_norm_eps);
+  torch::Tensor q, k, v, gu;
+  const Layers::Fused* f = lora ? nullptr : L.fused_for(l, in.scale);
+  if (f) {
+    // one rotation for queries (already scaled) and keys together
+    torch::Tensor qkv = project(h, f->w_qkv, f->b_qkv);
+    torch::Tensor qk = rope_apply(qkv.narrow(-1, 0, (H + KV) * hd).view({B, T, H + KV, hd}), in.cos, in.sin);
+    q = qk.narrow(2, 0, H);
+    k = qk.narrow(2, H, KV).permute({0, 2, 1, 3});  // [B,KV,T,hd]
+    v = qkv.narrow(-1, (H + KV) * hd, KV * hd).view({B, T, KV, hd}).permute({0, 2, 1, 3});
+  } else {
+    torch::Tensor w_qkv = torch::cat({b.wq, b.wk, b.wv}, 0);
+    torch::Tensor b_qkv = cfg_.attention_bias ? torch::cat({b.bq, b.bk, b.bv}, 0) : torch::Tensor();
+    auto parts = project(h, w_qkv, b_qkv).split({H * hd, KV * hd, KV * hd}, -1);
+    torch::Tensor cos_q = in.cos_q.defined() ? in.cos_q : in.cos * in.scale;
+    torch::Tensor sin_q = in.sin_q.defined() ? in.sin_q : in.sin * in.scale;
+    q = rope_apply(adapted(parts[0], "q_proj", h).view({B, T, H, hd}), cos_q, sin_q);
+    k = rope_apply(adapted(parts[1], "k_proj", h).view({B, T, KV, hd}), in.cos, in.sin).permute({0, 2, 1, 3});
+    v = adapted(parts[2], "v_proj", h).view({B, T, KV, hd}).permute({0, 2, 1, 3});
+  }
+  if (cache && cache->k[l].defined() && cache->k[l].size(2) > 0) {
+    k = torch::cat({cache->k[l], k}, 2);
+    v = torch::cat({cache->v[l], v}, 2);
+  } else {
+    k = k.contiguous();
+    v = v.contiguous();
+  }
+  if (cache) {
+    cache->k[l] = k;
+    cache->v[l] = v;
+  }
+  torch::Tensor att;
+  {
+    RECORD_USER_SCOPE("steper::attention");  // a named range for profilers (bench/distill)
+    att = attention(q, k, v, in.mask, in.past);  // [B, T, H*hd]
+  }
+  x = x + adapted(project(att, b.wo, b.bo), "o_proj", att);
+  h = rms_norm(x, b.post_norm, cfg_.rms_norm_eps);
+  if (f) {
+    gu = project(h, f->w_gate_up);
+  } else {
+    auto parts = project(h, torch::cat({b.w_gate, b.w_up}, 0)).chunk(2, -1);
+    gu = torch::cat({adapted(parts[0], "gate_proj", h), adapted(parts[1], "up_proj", h)}, -1);
+  }
+  auto gate_up = gu.chunk(2, -1);
+  torch::Tensor act = torch::silu(gate_up[0]) * gate_up[1];
+  return x + adapted(project(act, b.w_down), "down_proj", act);
+}
+
+torch::Tensor LlamaImpl::run_layers(torch::Tensor x, const LayerInputs& in, KVCache* cache) {
+  Layers& L = *layers_;
+  if (cache && cache->k.size() != L.blocks.size()) {
+    cache->k.assign(L.blocks.size(), torch::Tensor());
+    cache->v.assign(L.blocks.size(), torch::Tensor());
+  }
+  const bool recompute = grad_checkpoint_ && !cache && torch::GradMode::is_enabled();
+  for (size_t l = 0; l < L.blocks.size(); ++l) {
+    if (recompute)
+      x = recompute_in_backward([this, l, in](const torch::Tensor& t) { return layer(l, t, in, nullptr); }, x);
+    else
+      x = layer(l, x, in, cache);
+  }
+  return rms_norm(x, L.final_norm, cfg_.rms_norm_eps);
+}
+
 torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* cache, const torch::Tensor& key_valid) {
   Layers& L = *layers_;
   const torch::Device device = L.embed.device();
@@ -208,79 +297,36 @@ torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* ca
   const int64_t B = ids.size(0), T = ids.size(1);
   const int64_t past = cache ? cache->length : 0;
   const int64_t Tk = past + T;
-  const int64_t H = cfg_.num_attention_heads, KV = cfg_.num_key_value_heads, hd = cfg_.head_dim;
   const auto fopts = torch::TensorOptions().dtype(L.embed.dtype()).device(device);
 
   // Positions, rotary tables and the attention mask (additive, [B|1, 1, T, 1, Tk]).
-  torch::Tensor positions, mask;
+  LayerInputs in;
+  in.past = past;
+  torch::Tensor positions;
   if (key_valid.defined()) {
     torch::Tensor kv = key_valid.to(device, torch::kBool);
     TORCH_CHECK(kv.dim() == 2 && kv.size(0) == B && kv.size(1) == Tk, "key_valid must be [B, cache + T]");
     positions = (kv.to(torch::kLong).cumsum(1) - 1).clamp_min(0).narrow(1, past, T);  // [B, T]
     torch::Tensor causal = causal_allowed(T, past, device);
     torch::Tensor allowed = causal.unsqueeze(0).logical_and(kv.unsqueeze(1));  // [B, T, Tk]
-    mask = torch::zeros({B, T, Tk}, fopts).masked_fill(allowed.logical_not(), -1e9).view({B, 1, T, 1, Tk});
+    in.mask = torch::zeros({B, T, Tk}, fopts).masked_fill(allowed.logical_not(), -1e9).view({B, 1, T, 1, Tk});
   } else {
     positions = torch::arange(past, Tk, torch::TensorOptions().dtype(torch::kLong).device(device)).unsqueeze(0);
     if (T > 1) {
       torch::Tensor causal = causal_allowed(T, past, device);
-      mask = torch::zeros({T, Tk}, fopts).masked_fill(causal.logical_not(), -1e9).view({1, 1, T, 1, Tk});
+      in.mask = torch::zeros({T, Tk}, fopts).masked_fill(causal.logical_not(), -1e9).view({1, 1, T, 1, Tk});
     }
   }
   torch::Tensor freqs = positions.to(torch::kFloat).unsqueeze(-1) * L.inv_freq.to(torch::kFloat);  // [B|1, T, hd/2]
-  torch::Tensor cos = freqs.cos().to(fopts.dtype()).unsqueeze(2), sin = freqs.sin().to(fopts.dtype()).unsqueeze(2);
+  in.cos = freqs.cos().to(fopts.dtype()).unsqueeze(2);
+  in.sin = freqs.sin().to(fopts.dtype()).unsqueeze(2);
   // The attention scale: folded into the query's rotation, or (inference) into the fused query weights.
-  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
-  torch::Tensor cos_q, sin_q;
-  if (torch::GradMode::is_enabled()) cos_q = cos * scale, sin_q = sin * scale;
+  in.scale = 1.0 / std::sqrt(static_cast<double>(cfg_.head_dim));
+  if (torch::GradMode::is_enabled()) in.cos_q = in.cos * in.scale, in.sin_q = in.sin * in.scale;
 
-  if (cache && cache->k.size() != L.blocks.size()) {
-    cache->k.assign(L.blocks.size(), torch::Tensor());
-    cache->v.assign(L.blocks.size(), torch::Tensor());
-  }
-
-  torch::Tensor x = torch::embedding(L.embed, ids);  // [B, T, D]
-  for (size_t l = 0; l < L.blocks.size(); ++l) {
-    const Layers::Block& b = L.blocks[l];
-    torch::Tensor h = rms_norm(x, b.input_norm, cfg_.rms_norm_eps);
-    torch::Tensor q, k, v, gate_up;
-    if (const Layers::Fused* f = L.fused_for(l, scale)) {
-      // one rotation for queries (already scaled) and keys together
-      torch::Tensor qkv = project(h, f->w_qkv, f->b_qkv);
-      torch::Tensor qk = rope_apply(qkv.narrow(-1, 0, (H + KV) * hd).view({B, T, H + KV, hd}), cos, sin);
-      q = qk.narrow(2, 0, H);
-      k = qk.narrow(2, H, KV).permute({0, 2, 1, 3});                                   // [B,KV,T,hd]
-      v = qkv.narrow(-1, (H + KV) * hd, KV * hd).view({B, T, KV, hd}).permute({0, 2, 1, 3});
-      gate_up = f->w_gate_up;
-    } else {
-      torch::Tensor w_qkv = torch::cat({b.wq, b.wk, b.wv}, 0);
-      torch::Tensor b_qkv = cfg_.attention_bias ? torch::cat({b.bq, b.bk, b.bv}, 0) : torch::Tensor();
-      torch::Tensor qkv = project(h, w_qkv, b_qkv);
-      auto parts = qkv.split({H * hd, KV * hd, KV * hd}, -1);
-      q = rope_apply(parts[0].view({B, T, H, hd}), cos_q, sin_q);
-      k = rope_apply(parts[1].view({B, T, KV, hd}), cos, sin).permute({0, 2, 1, 3});  // [B,KV,T,hd]
-      v = parts[2].view({B, T, KV, hd}).permute({0, 2, 1, 3});
-      gate_up = torch::cat({b.w_gate, b.w_up}, 0);
-    }
-    if (cache && cache->k[l].defined() && cache->k[l].size(2) > 0) {
-      k = torch::cat({cache->k[l], k}, 2);
-      v = torch::cat({cache->v[l], v}, 2);
-    } else {
-      k = k.contiguous();
-      v = v.contiguous();
-    }
-    if (cache) {
-      cache->k[l] = k;
-      cache->v[l] = v;
-    }
-    torch::Tensor att = attention(q, k, v, mask, past);  // [B, T, H*hd]
-    x = x + project(att, b.wo, b.bo);
-    h = rms_norm(x, b.post_norm, cfg_.rms_norm_eps);
-    auto gu = project(h, gate_up).chunk(2, -1);
-    x = x + project(torch::silu(gu[0]) * gu[1], b.w_down);
-  }
+  torch::Tensor hidden = run_layers(torch::embedding(L.embed, ids), in, cache);  // [B, T, D]
   if (cache) cache->length = Tk;
-  return rms_norm(x, L.final_norm, cfg_.rms_norm_eps);
+  return hidden;
 }
 
 torch::Tensor LlamaImpl::forward_hidden_packed(const torch::Tensor& ids_in, const torch::Tensor& positions_in,
@@ -290,39 +336,20 @@ torch::Tensor LlamaImpl::forward_hidden_packed(const torch::Tensor& ids_in, cons
   TORCH_CHECK(ids_in.dim() == 2, "ids must be [B, T]");
   torch::Tensor ids = ids_in.to(device, torch::kLong);
   const int64_t B = ids.size(0), T = ids.size(1);
-  const int64_t H = cfg_.num_attention_heads, KV = cfg_.num_key_value_heads, hd = cfg_.head_dim;
   TORCH_CHECK(positions_in.sizes() == ids.sizes(), "positions must be [B, T]");
   TORCH_CHECK(allowed_in.dim() == 3 && allowed_in.size(0) == B && allowed_in.size(1) == T && allowed_in.size(2) == T,
               "allowed must be [B, T, T]");
   const auto fopts = torch::TensorOptions().dtype(L.embed.dtype()).device(device);
+  LayerInputs in;
   torch::Tensor allowed = allowed_in.to(device, torch::kBool);
-  torch::Tensor mask = torch::zeros({B, T, T}, fopts).masked_fill(allowed.logical_not(), -1e9).view({B, 1, T, 1, T});
+  in.mask = torch::zeros({B, T, T}, fopts).masked_fill(allowed.logical_not(), -1e9).view({B, 1, T, 1, T});
   torch::Tensor freqs = positions_in.to(device, torch::kFloat).unsqueeze(-1) * L.inv_freq.to(torch::kFloat);
-  torch::Tensor cos = freqs.cos().to(fopts.dtype()).unsqueeze(2), sin = freqs.sin().to(fopts.dtype()).unsqueeze(2);
-  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
-  torch::Tensor cos_q = cos * scale, sin_q = sin * scale;
-
-  // the layers of forward_hidden, without a cache
-  torch::Tensor x = torch::embedding(L.embed, ids);
-  for (const Layers::Block& b : L.blocks) {
-    torch::Tensor h = rms_norm(x, b.input_norm, cfg_.rms_norm_eps);
-    torch::Tensor b_qkv = cfg_.attention_bias ? torch::cat({b.bq, b.bk, b.bv}, 0) : torch::Tensor();
-    torch::Tensor qkv = torch::linear(h, torch::cat({b.wq, b.wk, b.wv}, 0), b_qkv);
-    auto parts = qkv.split({H * hd, KV * hd, KV * hd}, -1);
-    torch::Tensor q = rope_apply(parts[0].view({B, T, H, hd}), cos_q, sin_q);
-    torch::Tensor k = rope_apply(parts[1].view({B, T, KV, hd}), cos, sin).permute({0, 2, 1, 3}).contiguous();
-    torch::Tensor v = parts[2].view({B, T, KV, hd}).permute({0, 2, 1, 3}).contiguous();
-    torch::Tensor att;
-    {
-      RECORD_USER_SCOPE("steper::masked_attention");  // a named range for profilers (bench/distill)
-      att = attention(q, k, v, mask, 0);
-    }
-    x = x + torch::linear(att, b.wo, b.bo);
-    h = rms_norm(x, b.post_norm, cfg_.rms_norm_eps);
-    auto gate_up = torch::linear(h, torch::cat({b.w_gate, b.w_up}, 0)).chunk(2, -1);
-    x = x + torch::linear(torch::silu(gate_up[0]) * gate_up[1], b.w_down);
-  }
-  return rms_norm(x, L.final_norm, cfg_.rms_norm_eps);
+  in.cos = freqs.cos().to(fopts.dtype()).unsqueeze(2);
+  in.sin = freqs.sin().to(fopts.dtype()).unsqueeze(2);
+  in.scale = 1.0 / std::sqrt(static_cast<double>(cfg_.head_dim));
+  in.cos_q = in.cos * in.scale;
+  in.sin_q = in.sin * in.scale;
+  return run_layers(torch::embedding(L.embed, ids), in, nullptr);
 }
 
 torch::Tensor LlamaImpl::logits(const torch::Tensor& hidden) {

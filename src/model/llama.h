@@ -52,6 +52,8 @@ struct LlamaConfig {
 // as Hugging Face's _compute_default_rope_parameters / _compute_llama3_parameters compute them.
 torch::Tensor rope_inv_freq(const LlamaConfig& cfg);
 
+class LoraAdapters;  // model/lora.h
+
 // Per-layer key/value cache for incremental decoding. k[l], v[l]: [B, n_kv_heads, T_cached, head_dim].
 struct KVCache {
   std::vector<torch::Tensor> k, v;
@@ -81,10 +83,21 @@ class LlamaImpl : public torch::nn::Module {
   std::vector<std::pair<std::string, torch::Tensor>> hf_named_parameters();
   const LlamaConfig& config() const { return cfg_; }
 
+  // Training options of the forward passes. LoRA: every targeted projection adds its adapter's delta
+  // (the base weights stay as they are; nullptr removes it). Gradient checkpointing: in grad mode each
+  // layer keeps only its input and is computed again in the backward pass (model/recompute.h).
+  void set_lora(std::shared_ptr<const LoraAdapters> adapters) { lora_ = std::move(adapters); }
+  void set_grad_checkpoint(bool on) { grad_checkpoint_ = on; }
+
  private:
+  struct LayerInputs;
+  torch::Tensor run_layers(torch::Tensor x, const LayerInputs& in, KVCache* cache);
+  torch::Tensor layer(size_t l, const torch::Tensor& x, const LayerInputs& in, KVCache* cache);
   LlamaConfig cfg_;
   struct Layers;
   std::shared_ptr<Layers> layers_;
+  std::shared_ptr<const LoraAdapters> lora_;
+  bool grad_checkpoint_ = false;
 };
 TORCH_MODULE(Llama);
 

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "model/lora.h"
 #include "model/model_impl.h"
 
 namespace steper {
@@ -39,7 +40,8 @@ int blas_threads_set(int requested) {
 // ---------------------------------------------------------------------------------------------
 // loading
 
-std::unique_ptr<LanguageModel> LanguageModel::load(const std::string& dir, const std::string& device) {
+std::unique_ptr<LanguageModel> LanguageModel::load(const std::string& dir, const std::string& device,
+                                                   const std::string& adapter) {
   namespace fs = std::filesystem;
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
@@ -51,6 +53,7 @@ std::unique_ptr<LanguageModel> LanguageModel::load(const std::string& dir, const
   if (impl->device.is_cuda() && !torch::cuda::is_available())
     throw Error("device \"" + device + "\": this build of libtorch sees no CUDA device");
   impl->model = llama_load(dir, impl->device);
+  if (!adapter.empty()) LoraAdapters::load(adapter, impl->model->config(), impl->device).merge_into(impl->model);
   impl->model->eval();
   const std::string tok_path = (fs::path(dir) / "tokenizer.json").string();
   if (!fs::exists(tok_path)) throw Error(dir + ": missing tokenizer.json");

@@ -27,7 +27,9 @@ struct TokenGenerateOptions {
 class LanguageModel : public TextGenerator {
  public:
   // device: "cpu", "cuda", "cuda:0". Throws Error naming the folder/file on bad input.
-  static std::unique_ptr<LanguageModel> load(const std::string& dir, const std::string& device = "cpu");
+  // adapter: a LoRA adapter folder (PEFT's layout) trained on this base, merged into it at load; "" = none.
+  static std::unique_ptr<LanguageModel> load(const std::string& dir, const std::string& device = "cpu",
+                                             const std::string& adapter = "");
   ~LanguageModel() override;
 
   // Generation stops at max_tokens or when prompt and continuation fill the model's context

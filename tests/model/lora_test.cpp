@@ -173,5 +173,31 @@ TEST(Lora, OutOfRangeSettingsNameTheFlag) {
   EXPECT_NE(err(c).find("--lora-targets"), std::string::npos);
 }
 
+TEST(Lora, MergedModelLogitsEqualBasePlusAdapter) {
+  LlamaConfig mc = tiny_config();
+  torch::manual_seed(4);
+  Llama base(mc);
+  LoraConfig lc;
+  lc.rank = 4;
+  lc.alpha = 8;
+  lc.targets = lora_module_names();  // every projection
+  auto adapters = std::make_shared<LoraAdapters>(mc, lc, 4);
+  {
+    torch::NoGradGuard g;
+    for (auto& [name, t] : adapters->named_tensors())
+      if (name.find("lora_B") != std::string::npos) t.normal_(0, 0.05);
+  }
+  torch::Tensor ids = torch::randint(0, mc.vocab_size, {2, 9}, torch::kLong);
+  torch::NoGradGuard no_grad;
+  base->set_lora(adapters);
+  torch::Tensor adapted = base->forward(ids);
+  base->set_lora(nullptr);
+  torch::Tensor plain = base->forward(ids);
+  adapters->merge_into(base);
+  torch::Tensor merged = base->forward(ids);  // the fused inference path over merged weights
+  EXPECT_LT((adapted - merged).abs().max().item<float>(), 1e-5);
+  EXPECT_GT((adapted - plain).abs().max().item<float>(), 1e-3);  // the adapter does change the logits
+}
+
 }  // namespace
 }  // namespace steper
