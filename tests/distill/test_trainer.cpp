@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/trace_json.h"
+#include "distill/checkpoint.h"
 #include "distill/trainer.h"
 #include "model/llama.h"
 #include "text/tokenizer.h"
@@ -355,6 +356,27 @@ TEST(Trainer, ResumeTrainsAsTheCheckpointRecordedPacking) {
     EXPECT_EQ(ma[i]["tokens"], mb[i]["tokens"]) << "step " << i + 1;
     EXPECT_EQ(ma[i]["loss"].get<double>(), mb[i]["loss"].get<double>()) << "step " << i + 1;
   }
+}
+
+TEST(Trainer, ACheckpointFromBeforePackingResumesUnpacked) {
+  // a checkpoint whose fingerprint has no "packing" (written before packing existed) trained unpacked
+  TrainConfig c = base_config("before-packing");
+  c.packing = false;
+  c.train_steps = 4;
+  c.stop_after = 2;
+  c.write_model = false;
+  train_run(c);
+  const std::string state = checkpoint_latest(c.out_dir) + "/state.json";
+  nlohmann::json j = read_json(state);
+  ASSERT_TRUE(j["fingerprint"].contains("packing"));
+  j["fingerprint"].erase("packing");
+  write_json_atomic(state, j);
+  c.stop_after = 0;
+  c.resume = true;
+  c.packing = true;
+  TrainResult r = train_run(c);
+  EXPECT_TRUE(r.finished);
+  EXPECT_FALSE(r.packing);
 }
 
 TEST(Trainer, ResumeRefusesAChangedSetting) {
