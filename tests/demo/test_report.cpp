@@ -3,6 +3,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
+#include "core/io.h"
+#include "demo/report.h"
 #include "demo/stage.h"
 
 namespace steper {
@@ -24,6 +28,57 @@ TEST(Stage, ReusedOnlyWhenTheFingerprintMatches) {
   EXPECT_NE(fingerprint_path(dir), fp1);
   EXPECT_FALSE(stage_done(dir, fingerprint_path(dir)));
   EXPECT_NE(fingerprint_strings({"a", "bc"}), fingerprint_strings({"ab", "c"}));
+}
+
+// One system's multi-step evaluation folder: EM per question (0/1) and the metrics the report reads.
+void write_eval(const std::string& dir, const std::vector<int>& em, double em_2hop, double em_3hop) {
+  std::filesystem::create_directories(dir);
+  double mean = 0;
+  std::string lines;
+  for (size_t i = 0; i < em.size(); ++i) {
+    mean += 100.0 * em[i] / static_cast<double>(em.size());
+    lines += nlohmann::json{{"id", "q" + std::to_string(i)}, {"question", "Q?"}, {"answers", {"a"}},
+                            {"steps", nlohmann::json::array()}, {"em", em[i]}}.dump() + "\n";
+  }
+  write_file_atomic(dir + "/predictions.jsonl", lines);
+  write_json_atomic(dir + "/metrics.json",
+                    nlohmann::json{{"n", em.size()}, {"em", mean}, {"em_ci", {mean, mean}},
+                                   {"by_hops", {{"2", {{"em", em_2hop}, {"n", 2}}}, {"3", {{"em", em_3hop}, {"n", 2}}}}}});
+}
+
+TEST(Report, BothFrameworksSideBySideWithTheSelfAskVerdict) {
+  const std::string out = testing::TempDir() + "/report-test";
+  std::filesystem::remove_all(out);
+  for (const std::string s : {"teacher", "base", "steper", "vanilla"})
+    write_eval(out + "/eval/" + s + "/multi", {1, 0, 1, 0}, 50, 50);
+  write_eval(out + "/eval-self-ask/teacher/multi", {1, 1, 1, 1}, 100, 100);
+  write_eval(out + "/eval-self-ask/base/multi", {0, 0, 0, 0}, 0, 0);
+  write_eval(out + "/eval-self-ask/steper/multi", {1, 1, 1, 0}, 100, 50);
+  write_eval(out + "/eval-self-ask/vanilla/multi", {0, 0, 0, 0}, 0, 0);
+  ReportInputs in;
+  in.out_dir = out;
+  in.systems = {"teacher", "base", "steper", "vanilla"};
+  in.objectives = {"steper", "vanilla"};
+  in.self_ask_systems = in.systems;
+  in.self_ask_objectives = in.objectives;
+  demo_write_report(in);
+  const std::string md = read_file(out + "/report.md");
+  EXPECT_NE(md.find("## IRCoT and Self-Ask side by side"), std::string::npos);
+  EXPECT_NE(md.find("| steper | 50.0 [50.0, 50.0] | 75.0 [75.0, 75.0] | 50.0 / 50.0 | 100.0 / 50.0 |"),
+            std::string::npos)
+      << md;
+  // three of four questions: StepER right where vanilla KD is wrong, never the other way round
+  EXPECT_NE(md.find("StepER beats vanilla KD on multi-step EM under Self-Ask: +75.0 points (paired bootstrap 95% CI "),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("4 test questions; StepER 75.0 vs vanilla KD 0.0)"), std::string::npos);
+  nlohmann::json summary = read_json(out + "/summary.json");
+  EXPECT_DOUBLE_EQ(summary["self_ask"]["steper_vs_vanilla"]["em_diff"].get<double>(), 75.0);
+  EXPECT_DOUBLE_EQ(summary["self_ask"]["results"]["teacher"]["multi"]["em"].get<double>(), 100.0);
+  // without Self-Ask systems there is no such section
+  in.self_ask_systems.clear();
+  demo_write_report(in);
+  EXPECT_EQ(read_file(out + "/report.md").find("Self-Ask"), std::string::npos);
 }
 
 }  // namespace
