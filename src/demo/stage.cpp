@@ -182,7 +182,7 @@ std::optional<TrainJob> train_job(const std::string& out, const std::string& nam
   TrainJob j;
   j.name = name;
   j.dir = out + "/" + name;
-  j.fp = fingerprint_strings({"train-v2", fingerprint_path(from + "/model.safetensors"),
+  j.fp = fingerprint_strings({"train-v3", fingerprint_path(from + "/model.safetensors"),
                               fingerprint_path(traces_path), objective, std::to_string(tokens), std::to_string(lr),
                               std::to_string(batch_tokens), std::to_string(seed), std::to_string(warmup)});
   if (stage_done(j.dir, j.fp)) return std::nullopt;
