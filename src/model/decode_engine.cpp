@@ -1,9 +1,10 @@
 // Continuous batching: one left-padded batch whose rows have their own lengths (key_valid marks each row's
-// real keys), new requests prefilled and merged in at a step, finished rows dropped; the prefix cache of
+// real keys), new requests prefilled one by one and merged in at a step, finished rows dropped; the prefix cache of
 // recent prompts; sampling, stop strings and end-of-sequence handling shared with the reference decoder.
 #include "model/decode_engine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <mutex>
 #include <numeric>
@@ -69,8 +70,13 @@ struct Row {
   std::mt19937_64 rng;
   DecodeResult result;
   size_t text_sent = 0;  // bytes of decoded text already passed to on_token
+  int64_t pending = 0;   // the last token picked, not yet in the cache
   bool done = false;
 };
+
+double seconds_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 bool ends_in_partial_utf8(const std::string& s) {
   return s.size() >= 3 && s.compare(s.size() - 3, 3, "\xEF\xBF\xBD") == 0;  // the replacement character
@@ -246,25 +252,23 @@ struct DecodeEngine::Impl {
   KVCache cache;            // [active, KV, T, hd] per layer
   torch::Tensor valid;      // [active, T] bool: each row's real keys
   int padded = -1;          // whether valid has a false entry (-1: not known since the batch changed)
-  std::vector<int64_t> pending;  // per active row: its last token, not yet in the cache
   PrefixCache prefix;
 
   Impl(LanguageModel::Impl& model, int b) : m(model), max_batch(std::max(1, b)) {
     stats.batch_size_counts.assign(static_cast<size_t>(max_batch) + 1, 0);
   }
 
-  void admit(std::vector<Row>& fresh, std::vector<int64_t>& fresh_tokens, KVCache& fresh_cache,
-             torch::Tensor& fresh_valid);
+  KVCache prefill(Row& row);
+  void admit(std::vector<Row>& fresh, KVCache& fresh_cache, torch::Tensor& fresh_valid);
   void decode_active();
-  void merge(std::vector<Row>& fresh, std::vector<int64_t>& fresh_tokens, KVCache& fresh_cache,
-             torch::Tensor& fresh_valid);
+  void merge(std::vector<Row>& fresh, KVCache& fresh_cache, torch::Tensor& fresh_valid);
   void retire();
   void done(Row& r);
 };
 
 namespace {
 
-// [B, KV, T, hd] left-padded with zero keys up to T columns (dim 2).
+// [B, KV, T', hd] (all columns used) left-padded with zero keys up to T columns (dim 2).
 torch::Tensor pad_left(const torch::Tensor& t, int64_t T) {
   const int64_t pad = T - t.size(2);
   if (pad <= 0) return t;
@@ -290,94 +294,71 @@ void DecodeEngine::Impl::done(Row& r) {
   if (r.req.on_done) r.req.on_done(r.result);
 }
 
-// Prefills the fresh rows together: each row is [pad][reused prefix][pad][rest of the prompt], so the
-// last column holds every row's last prompt token. Picks each row's first token.
-void DecodeEngine::Impl::admit(std::vector<Row>& fresh, std::vector<int64_t>& fresh_tokens, KVCache& fc,
-                               torch::Tensor& fv) {
-  const int64_t B = static_cast<int64_t>(fresh.size());
-  std::vector<std::pair<PrefixEntry*, size_t>> reuse(fresh.size());
-  int64_t Lc = 0, Ln = 0;
-  for (size_t i = 0; i < fresh.size(); ++i) {
-    const auto& p = fresh[i].req.prompt;
-    reuse[i] = prefix.longest(p);
-    reuse[i].second = std::min(reuse[i].second, p.size() - 1);  // at least one token is computed
-    if (reuse[i].second == 0) reuse[i].first = nullptr;
-    Lc = std::max<int64_t>(Lc, reuse[i].second);
-    Ln = std::max<int64_t>(Ln, p.size() - reuse[i].second);
+// Prefills one fresh row alone (no padding: a padded batch of long prompts costs more than the prompts one
+// by one on a CPU), after the longest prefix the prefix cache holds of it; keeps its prompt under its key;
+// picks its first token. Returns its cache [1, KV, prompt, hd] per layer.
+KVCache DecodeEngine::Impl::prefill(Row& row) {
+  const auto& p = row.req.prompt;
+  auto [entry, shared] = prefix.longest(p);
+  const int64_t r = static_cast<int64_t>(std::min(shared, p.size() - 1));  // at least one token is computed
+  KVCache c;
+  if (entry && r > 0) {
+    for (size_t l = 0; l < entry->k.size(); ++l) {
+      c.k.push_back(entry->k[l].narrow(2, 0, r));
+      c.v.push_back(entry->v[l].narrow(2, 0, r));
+    }
+    c.length = r;
   }
-  torch::Tensor ids = torch::full({B, Ln}, m.pad_id, torch::kLong);
-  torch::Tensor valid = torch::zeros({B, Lc + Ln}, torch::kBool);
-  auto acc = ids.accessor<int64_t, 2>();
-  for (int64_t b = 0; b < B; ++b) {
-    const auto& p = fresh[b].req.prompt;
-    const int64_t r = static_cast<int64_t>(reuse[b].second), n = static_cast<int64_t>(p.size()) - r;
-    for (int64_t t = 0; t < n; ++t) acc[b][Ln - n + t] = p[r + t];
-    valid[b].narrow(0, Lc - r, r).fill_(true);
-    valid[b].narrow(0, Lc + Ln - n, n).fill_(true);
-    fresh[b].result.reused_tokens = static_cast<int>(r);
+  row.result.reused_tokens = static_cast<int>(c.length);
+  std::vector<int64_t> rest(p.begin() + c.length, p.end());
+  torch::Tensor ids = torch::tensor(rest, torch::kLong).unsqueeze(0).to(m.device);
+  torch::Tensor cpu = logits_cpu(m, m.model->forward_hidden(ids, &c).select(1, -1));
+  if (prefix.enabled && !row.req.cache_key.empty()) {
+    PrefixEntry e;
+    e.key = row.req.cache_key;
+    e.ids = p;
+    for (size_t l = 0; l < c.k.size(); ++l) {
+      e.k.push_back(c.k[l].narrow(2, 0, c.length));
+      e.v.push_back(c.v[l].narrow(2, 0, c.length));
+    }
+    prefix.put(std::move(e));
+  }
+  const int64_t tok = token_pick(cpu.data_ptr<float>(), cpu.size(1), row.req.opts, row.rng);
+  row.pending = tok;
+  row_take(m, row, tok);
+  return c;
+}
+
+// Prefills the fresh rows and lays their caches out as one left-padded batch (fc, fv).
+void DecodeEngine::Impl::admit(std::vector<Row>& fresh, KVCache& fc, torch::Tensor& fv) {
+  std::vector<KVCache> caches;
+  int64_t T = 0;
+  for (Row& r : fresh) {
+    caches.push_back(prefill(r));
+    T = std::max(T, caches.back().length);
   }
   fc = KVCache();
-  if (Lc > 0) {
-    torch::TensorOptions kv_opts;
-    for (const auto& r : reuse)
-      if (r.first) kv_opts = r.first->k[0].options();
-    const size_t layers = static_cast<size_t>(m.model->config().num_hidden_layers);
-    fc.k.resize(layers);
-    fc.v.resize(layers);
-    for (size_t l = 0; l < layers; ++l) {
-      std::vector<torch::Tensor> ks, vs;
-      for (int64_t b = 0; b < B; ++b) {
-        const PrefixEntry* e = reuse[b].first;
-        const int64_t r = static_cast<int64_t>(reuse[b].second);
-        torch::Tensor k, v;
-        if (e) {
-          k = e->k[l].narrow(2, 0, r);
-          v = e->v[l].narrow(2, 0, r);
-        } else {
-          const auto& cfg = m.model->config();
-          k = torch::zeros({1, cfg.num_key_value_heads, 0, cfg.head_dim}, kv_opts);
-          v = k;
-        }
-        ks.push_back(pad_left(k, Lc));
-        vs.push_back(pad_left(v, Lc));
-      }
-      fc.k[l] = torch::cat(ks, 0);
-      fc.v[l] = torch::cat(vs, 0);
+  fc.length = T;
+  for (size_t l = 0; l < caches[0].k.size(); ++l) {
+    std::vector<torch::Tensor> ks, vs;
+    for (const KVCache& c : caches) {
+      ks.push_back(pad_left(c.k[l].narrow(2, 0, c.length), T));
+      vs.push_back(pad_left(c.v[l].narrow(2, 0, c.length), T));
     }
-    fc.length = Lc;
+    fc.k.push_back(torch::cat(ks, 0));
+    fc.v.push_back(torch::cat(vs, 0));
   }
-  bool dense = true;  // no padding anywhere: positions and the causal mask need no key_valid
-  for (int64_t b = 0; b < B; ++b)
-    dense = dense && reuse[b].second == static_cast<size_t>(Lc) &&
-            static_cast<int64_t>(fresh[b].req.prompt.size()) - Lc == Ln;
-  fv = valid.to(m.device);
-  torch::Tensor hidden = m.model->forward_hidden(ids.to(m.device), &fc, dense ? torch::Tensor() : fv);
-  torch::Tensor cpu = logits_cpu(m, hidden.select(1, -1));
-  if (prefix.enabled) {
-    for (int64_t b = 0; b < B; ++b) {
-      if (fresh[b].req.cache_key.empty()) continue;
-      PrefixEntry e;
-      e.key = fresh[b].req.cache_key;
-      e.ids = fresh[b].req.prompt;
-      torch::Tensor cols = fv[b].nonzero().squeeze(1);
-      for (size_t l = 0; l < fc.k.size(); ++l) {
-        e.k.push_back(fc.k[l].narrow(0, b, 1).index_select(2, cols));
-        e.v.push_back(fc.v[l].narrow(0, b, 1).index_select(2, cols));
-      }
-      prefix.put(std::move(e));
-    }
-  }
-  fresh_tokens.assign(fresh.size(), 0);
-  for (int64_t b = 0; b < B; ++b) {
-    const int64_t tok = token_pick(cpu.data_ptr<float>() + b * cpu.size(1), cpu.size(1), fresh[b].req.opts, fresh[b].rng);
-    fresh_tokens[b] = tok;
-    row_take(m, fresh[b], tok);
-  }
+  std::vector<torch::Tensor> rows;
+  for (const KVCache& c : caches)
+    rows.push_back(pad_left_valid(torch::ones({1, c.length}, torch::TensorOptions().dtype(torch::kBool).device(m.device)), T));
+  fv = torch::cat(rows, 0);
 }
 
 // Feeds every active row its pending token and picks the next one.
 void DecodeEngine::Impl::decode_active() {
   if (active.empty()) return;
+  std::vector<int64_t> pending;
+  for (const Row& r : active) pending.push_back(r.pending);
   torch::Tensor ids = torch::tensor(pending, torch::kLong).unsqueeze(1).to(m.device);
   if (padded < 0) padded = valid.all().item<bool>() ? 0 : 1;
   valid = torch::cat({valid, torch::ones({valid.size(0), 1}, valid.options())}, 1);
@@ -385,7 +366,7 @@ void DecodeEngine::Impl::decode_active() {
   torch::Tensor cpu = logits_cpu(m, hidden.select(1, -1));
   for (size_t i = 0; i < active.size(); ++i) {
     const int64_t tok = token_pick(cpu.data_ptr<float>() + i * cpu.size(1), cpu.size(1), active[i].req.opts, active[i].rng);
-    pending[i] = tok;
+    active[i].pending = tok;
     row_take(m, active[i], tok);
   }
 }
@@ -399,13 +380,8 @@ void DecodeEngine::Impl::retire() {
   }
   if (keep.size() == active.size()) return;
   std::vector<Row> rows;
-  std::vector<int64_t> toks;
-  for (int64_t i : keep) {
-    rows.push_back(std::move(active[i]));
-    toks.push_back(pending[i]);
-  }
+  for (int64_t i : keep) rows.push_back(std::move(active[i]));
   active = std::move(rows);
-  pending = std::move(toks);
   padded = -1;
   if (active.empty()) {
     cache = KVCache();
@@ -432,8 +408,7 @@ void DecodeEngine::Impl::retire() {
 }
 
 // Appends the fresh rows that continue to the running batch, both caches left-padded to one length.
-void DecodeEngine::Impl::merge(std::vector<Row>& fresh, std::vector<int64_t>& fresh_tokens, KVCache& fc,
-                               torch::Tensor& fv) {
+void DecodeEngine::Impl::merge(std::vector<Row>& fresh, KVCache& fc, torch::Tensor& fv) {
   std::vector<int64_t> keep;
   for (size_t i = 0; i < fresh.size(); ++i) {
     if (fresh[i].done) done(fresh[i]);
@@ -455,15 +430,12 @@ void DecodeEngine::Impl::merge(std::vector<Row>& fresh, std::vector<int64_t>& fr
     const int64_t T = std::max(cache.length, fc.length);
     valid = torch::cat({pad_left_valid(valid, T), pad_left_valid(fv, T)}, 0);
     for (size_t l = 0; l < cache.k.size(); ++l) {
-      cache.k[l] = torch::cat({pad_left(cache.k[l], T), pad_left(fc.k[l], T)}, 0);
-      cache.v[l] = torch::cat({pad_left(cache.v[l], T), pad_left(fc.v[l], T)}, 0);
+      cache.k[l] = torch::cat({pad_left(cache.k[l].narrow(2, 0, cache.length), T), pad_left(fc.k[l], T)}, 0);
+      cache.v[l] = torch::cat({pad_left(cache.v[l].narrow(2, 0, cache.length), T), pad_left(fc.v[l], T)}, 0);
     }
     cache.length = T;
   }
-  for (int64_t i : keep) {
-    active.push_back(std::move(fresh[i]));
-    pending.push_back(fresh_tokens[i]);
-  }
+  for (int64_t i : keep) active.push_back(std::move(fresh[i]));
   padded = -1;
 }
 
@@ -514,11 +486,13 @@ int DecodeEngine::step() {
   for (const Row& r : I.active) before += r.result.ids.size();
   for (const Row& r : prefill) before += r.result.ids.size();
   const size_t got_token = I.active.size() + prefill.size();
-  std::vector<int64_t> fresh_tokens;
   KVCache fc;
   torch::Tensor fv;
-  if (!prefill.empty()) I.admit(prefill, fresh_tokens, fc, fv);
+  const double t0 = seconds_now();
+  if (!prefill.empty()) I.admit(prefill, fc, fv);
+  const double t1 = seconds_now();
   I.decode_active();
+  const double t2 = seconds_now();
   uint64_t after = 0;
   for (const Row& r : I.active) after += r.result.ids.size();
   for (const Row& r : prefill) after += r.result.ids.size();
@@ -535,8 +509,11 @@ int DecodeEngine::step() {
     }
   }
   I.retire();
-  I.merge(prefill, fresh_tokens, fc, fv);
+  I.merge(prefill, fc, fv);
   std::lock_guard<std::mutex> lock(I.mu);
+  I.stats.prefill_seconds += t1 - t0;
+  I.stats.decode_seconds += t2 - t1;
+  I.stats.layout_seconds += seconds_now() - t2;
   I.stats.active = static_cast<int>(I.active.size());
   I.stats.kept_prefixes = I.prefix.size();
   return static_cast<int>(I.active.size() + I.waiting.size());

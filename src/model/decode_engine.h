@@ -58,6 +58,9 @@ class DecodeEngine {
     uint64_t steps = 0;             // rounds in which at least one sequence got a token
     uint64_t prompt_tokens = 0, reused_tokens = 0;  // of admitted prompts; reused: from the prefix cache
     size_t kept_prefixes = 0;                       // prompts whose cache the prefix cache holds
+    // seconds spent prefilling admitted prompts, decoding the batch, and laying out the batch's caches
+    // (merging admitted rows in, dropping finished ones)
+    double prefill_seconds = 0, decode_seconds = 0, layout_seconds = 0;
     std::vector<uint64_t> batch_size_counts;  // [n] = rounds in which n sequences got a token; size max_batch + 1
   };
   Stats stats() const;  // thread-safe

@@ -157,6 +157,22 @@ torch::Tensor project(const torch::Tensor& x, const torch::Tensor& w, const torc
   return y.view(shape);
 }
 
+// Writes x [B, KV, T, hd] into the cache buffer at column `past` and returns the buffer's first past + T
+// columns. The buffer grows by a quarter (at least 64 columns) when full, so a decoding step copies only its
+// own keys, not the whole cache.
+torch::Tensor cache_append(torch::Tensor& buf, const torch::Tensor& x, int64_t past) {
+  const int64_t need = past + x.size(2);
+  if (!buf.defined() || buf.size(2) < need || buf.size(0) != x.size(0)) {
+    auto shape = x.sizes().vec();
+    shape[2] = std::max(need + 64, need + need / 4);
+    torch::Tensor grown = torch::empty(shape, x.options());
+    if (past > 0) grown.narrow(2, 0, past).copy_(buf.narrow(2, 0, past));
+    buf = grown;
+  }
+  buf.narrow(2, past, x.size(2)).copy_(x);
+  return buf.narrow(2, 0, need);
+}
+
 torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double eps) {
   return x * torch::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps) * w;
 }
@@ -244,14 +260,17 @@ torch::Tensor LlamaImpl::layer(size_t l, const torch::Tensor& x_in, const LayerI
     k = rope_apply(adapted(parts[1], "k_proj", h).view({B, T, KV, hd}), in.cos, in.sin).permute({0, 2, 1, 3});
     v = adapted(parts[2], "v_proj", h).view({B, T, KV, hd}).permute({0, 2, 1, 3});
   }
-  if (cache && cache->k[l].defined() && cache->k[l].size(2) > 0) {
-    k = torch::cat({cache->k[l], k}, 2);
-    v = torch::cat({cache->v[l], v}, 2);
+  if (cache && !torch::GradMode::is_enabled()) {
+    k = cache_append(cache->k[l], k, in.past);
+    v = cache_append(cache->v[l], v, in.past);
+  } else if (cache && cache->k[l].defined() && in.past > 0) {
+    k = torch::cat({cache->k[l].narrow(2, 0, in.past), k}, 2);
+    v = torch::cat({cache->v[l].narrow(2, 0, in.past), v}, 2);
   } else {
     k = k.contiguous();
     v = v.contiguous();
   }
-  if (cache) {
+  if (cache && torch::GradMode::is_enabled()) {
     cache->k[l] = k;
     cache->v[l] = v;
   }

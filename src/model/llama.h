@@ -54,7 +54,9 @@ torch::Tensor rope_inv_freq(const LlamaConfig& cfg);
 
 class LoraAdapters;  // model/lora.h
 
-// Per-layer key/value cache for incremental decoding. k[l], v[l]: [B, n_kv_heads, T_cached, head_dim].
+// Per-layer key/value cache for incremental decoding. k[l], v[l]: [B, n_kv_heads, capacity, head_dim], of
+// which the first `length` columns hold keys and values (without gradients the buffers have room to grow
+// in place; with gradients capacity == length).
 struct KVCache {
   std::vector<torch::Tensor> k, v;
   int64_t length = 0;

@@ -97,7 +97,9 @@ const Tokenizer& LanguageModel::tokenizer() const { return impl_->tokenizer; }
 namespace {
 
 // Submits every request, steps the engine until all are done; results in request order.
-std::vector<DecodeResult> engine_run(DecodeEngine& engine, std::vector<DecodeRequest> requests) {
+std::vector<DecodeResult> engine_run(LanguageModel::Impl& m, std::vector<DecodeRequest> requests) {
+  std::lock_guard<std::mutex> lock(m.engine_mu);
+  DecodeEngine& engine = *m.engine;
   std::vector<DecodeResult> out(requests.size());
   for (size_t i = 0; i < requests.size(); ++i)
     requests[i].on_done = [&out, i](const DecodeResult& r) { out[i] = r; };
@@ -120,7 +122,7 @@ std::vector<std::vector<int32_t>> LanguageModel::generate_ids(const std::vector<
       requests[i].prompt = prompts[i];
       requests[i].opts = opts;
     }
-    res = engine_run(*impl_->engine, std::move(requests));
+    res = engine_run(*impl_, std::move(requests));
   }
   std::vector<std::vector<int32_t>> out;
   out.reserve(res.size());
@@ -143,7 +145,7 @@ std::vector<GenerateResult> LanguageModel::generate(const std::vector<GenerateRe
     r.opts.stop = g.stop;
     r.cache_key = g.cache_key;
   }
-  std::vector<DecodeResult> res = engine_run(*impl_->engine, std::move(reqs));
+  std::vector<DecodeResult> res = engine_run(*impl_, std::move(reqs));
   std::vector<GenerateResult> out(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {
     out[i].text = std::move(res[i].text);

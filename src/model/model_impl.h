@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@ struct LanguageModel::Impl {
   std::set<int64_t> eos_ids;
   int64_t pad_id = 0;
   std::unique_ptr<DecodeEngine> engine;  // behind generate / generate_ids
+  std::mutex engine_mu;                  // one generate / generate_ids call steps the engine at a time
 };
 
 // Throws Error (naming the model folder) for an empty prompt, a token outside the vocabulary, or a prompt
