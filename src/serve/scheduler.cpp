@@ -64,13 +64,15 @@ std::shared_ptr<ScheduledJob> Scheduler::submit(std::vector<int32_t> prompt, con
   };
   r.on_done = [this, job](const DecodeResult& result) {
     {
+      std::lock_guard<std::mutex> lk(m_);  // the place is free before the waiter wakes
+      --in_flight_;
+    }
+    {
       std::lock_guard<std::mutex> lk(job->m_);
       job->result_ = result;
       job->done_ = true;
     }
     job->cv_.notify_all();
-    std::lock_guard<std::mutex> lk(m_);
-    --in_flight_;
   };
   try {
     engine_.submit(std::move(r));
