@@ -86,10 +86,12 @@ TEST(Scheduler, AFullQueueRefuses) {
   auto a = s.submit(prompt, greedy(400), false);  // decoding
   auto b = s.submit(prompt, greedy(400), false);  // waiting: the queue is full
   EXPECT_THROW(s.submit(prompt, greedy(1), false), QueueFull);
+  b->cancel();  // still waiting: it never decodes
   a->cancel();
-  b->cancel();
   EXPECT_EQ(a->wait().finish_reason, "cancelled");
-  b->wait();
+  EXPECT_LT(a->wait().ids.size(), 400u);
+  EXPECT_EQ(b->wait().finish_reason, "cancelled");
+  EXPECT_TRUE(b->wait().ids.empty());
   EXPECT_NO_THROW(s.submit(prompt, greedy(1), false)->wait());
 }
 
