@@ -20,8 +20,15 @@ const DecodeResult& ScheduledJob::wait() {
 }
 
 void ScheduledJob::cancel() {
-  std::lock_guard<std::mutex> lk(m_);
-  cancelled_ = true;
+  DecodeEngine* engine = nullptr;
+  uint64_t id = 0;
+  {
+    std::lock_guard<std::mutex> lk(m_);
+    cancelled_ = true;  // also seen by on_token, should the engine not know the id yet
+    engine = done_ ? nullptr : engine_;
+    id = id_;
+  }
+  if (engine) engine->cancel(id);
 }
 
 Scheduler::Scheduler(LanguageModel& model, int max_batch, int max_queue)
@@ -64,16 +71,21 @@ std::shared_ptr<ScheduledJob> Scheduler::submit(std::vector<int32_t> prompt, con
   };
   r.on_done = [this, job](const DecodeResult& result) {
     {
+      std::lock_guard<std::mutex> lk(m_);  // the place is free before the waiter wakes
+      --in_flight_;
+    }
+    {
       std::lock_guard<std::mutex> lk(job->m_);
       job->result_ = result;
       job->done_ = true;
     }
     job->cv_.notify_all();
-    std::lock_guard<std::mutex> lk(m_);
-    --in_flight_;
   };
   try {
-    engine_.submit(std::move(r));
+    uint64_t id = engine_.submit(std::move(r));
+    std::lock_guard<std::mutex> lk(job->m_);
+    job->engine_ = &engine_;
+    job->id_ = id;
   } catch (...) {
     std::lock_guard<std::mutex> lk(m_);
     --in_flight_;

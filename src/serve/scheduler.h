@@ -33,7 +33,7 @@ class ScheduledJob {
   // only for jobs submitted with stream = true.
   bool next_piece(std::string& piece);
   const DecodeResult& wait();  // blocks until the end
-  void cancel();               // the client went away: the decoder drops the sequence at its next step
+  void cancel();               // the client went away: the decoder drops the sequence (waiting or decoding)
 
  private:
   friend class Scheduler;
@@ -43,6 +43,8 @@ class ScheduledJob {
   bool stream_ = false;
   bool done_ = false;
   bool cancelled_ = false;
+  DecodeEngine* engine_ = nullptr;  // set once submitted
+  uint64_t id_ = 0;
   DecodeResult result_;
 };
 
