@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/trace_json.h"
+#include "rag/framework.h"
 
 namespace steper {
 
@@ -52,6 +53,12 @@ AskCall parse_ask_call(const json& body, const RagOptions& defaults, bool has_in
   if (mode != "multi" && mode != "single" && mode != "none")
     throw Error(std::string(kWhere) + ": field \"mode\" must be multi, single or none, got \"" + mode + "\"");
   lo.mode = rag_mode_from_string(mode);
+  if (json_find(body, "framework")) {
+    const std::string framework = json_text(body, "framework", kWhere);
+    if (framework != "ircot" && framework != "self-ask")
+      throw Error(std::string(kWhere) + ": field "framework" must be ircot or self-ask, got "" + framework + """);
+    set_framework(lo, framework);
+  }
   lo.k = static_cast<int>(json_int_or(body, "k", kWhere, lo.k, 1, 100));
   lo.max_steps = static_cast<int>(json_int_or(body, "max_steps", kWhere, lo.max_steps, 1, 50));
   lo.max_passages = static_cast<int>(json_int_or(body, "max_passages", kWhere, lo.max_passages, 1, 100));

@@ -127,13 +127,18 @@ TEST(ServeAsk, FieldsAndErrors) {
   EXPECT_EQ(a.rag.loop.k, 3);
   EXPECT_EQ(a.rag.loop.max_steps, 2);
   EXPECT_TRUE(a.stream);
+  EXPECT_EQ(a.rag.loop.framework, "ircot");  // the server's default
   EXPECT_EQ(parse_ask_call(json::parse(R"({"question":"Who?"})"), d, true).rag.loop.k, d.loop.k);
+  AskCall s = parse_ask_call(json::parse(R"({"question":"Who?","framework":"self-ask"})"), d, true);
+  EXPECT_EQ(s.rag.loop.framework, "self-ask");
+  EXPECT_EQ(s.rag.loop.prompt_format, "self-ask-v1");
   auto err = [&](const char* body, bool index = true) {
     return error_of([&] { parse_ask_call(json::parse(body), d, index); });
   };
   EXPECT_NE(err(R"({})").find("\"question\""), std::string::npos);
   EXPECT_NE(err(R"({"question":"  "})").find("\"question\""), std::string::npos);
   EXPECT_NE(err(R"({"question":"a","mode":"deep"})").find("\"mode\""), std::string::npos);
+  EXPECT_NE(err(R"({"question":"a","framework":"react"})").find("field \"framework\""), std::string::npos);
   EXPECT_NE(err(R"({"question":"a","k":0})").find("\"k\""), std::string::npos);
   EXPECT_NE(err(R"({"question":"a","max_steps":1.5})").find("\"max_steps\""), std::string::npos);
   EXPECT_NE(err(R"({"question":"a"})", false).find("no index"), std::string::npos);
