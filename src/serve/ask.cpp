@@ -56,7 +56,7 @@ AskCall parse_ask_call(const json& body, const RagOptions& defaults, bool has_in
   if (json_find(body, "framework")) {
     const std::string framework = json_text(body, "framework", kWhere);
     if (framework != "ircot" && framework != "self-ask")
-      throw Error(std::string(kWhere) + ": field "framework" must be ircot or self-ask, got "" + framework + """);
+      throw Error(std::string(kWhere) + ": field \"framework\" must be ircot or self-ask, got \"" + framework + "\"");
     set_framework(lo, framework);
   }
   lo.k = static_cast<int>(json_int_or(body, "k", kWhere, lo.k, 1, 100));
