@@ -83,6 +83,7 @@ TEST(DataParallel, APeerThatLeavesGivesAnErrorNamingTheRankNotAHang) {
   const int port = free_local_port();
   auto errors = on_ranks(2, [&](int r) {
     DataParallel dp(env_for(r, 2, port, 5));
+    dp.barrier();        // both fully connected (a peer leaving during the rendezvous fails it instead)
     if (r == 1) return;  // leaves: its connections close with the group
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     std::vector<torch::Tensor> ts{torch::ones({4})};
