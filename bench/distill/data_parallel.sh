@@ -10,7 +10,7 @@ steper=${1:-build}/src/cli/steper
 steps=${STEPS:-40}
 work=${WORK:-/tmp/steper-bench-dp}
 rm -rf "$work" && mkdir -p "$work"
-"$steper" world --out "$work/world" --train 400 --dev 10 --test 10 2> /dev/null
+"$steper" world --out "$work/world" --train 400 --dev 20 --test 20 --entities 600 2> /dev/null
 "$steper" index --corpus "$work/world/corpus.jsonl" --index "$work/index" 2> /dev/null
 "$steper" teach --data "$work/world/train.json" --index "$work/index" --teacher gold --out "$work/traces.jsonl" 2> /dev/null
 run() {  # name threads nproc grad_accum
