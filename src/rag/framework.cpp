@@ -89,7 +89,9 @@ bool is_answer_step(const LoopOptions& loop, const std::string& step) {
 std::string answer_of_step(const LoopOptions& loop, const std::string& step) {
   if (framework_of(loop) == Framework::kIrcot) return extract_answer(step);
   if (!is_answer_step(loop, step)) return "";
-  return without_period(trim(step).substr(std::string(kFinalAnswerMarker).size()));
+  // the line starts with the marker, its trailing space not required ("So the final answer is:" alone
+  // answers nothing)
+  return without_period(trim(trim(step).substr(trim(kFinalAnswerMarker).size())));
 }
 
 std::string self_ask_pair(const std::string& follow_up, const std::string& intermediate) {

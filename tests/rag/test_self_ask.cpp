@@ -85,6 +85,8 @@ TEST(SelfAskFramework, PromptAndStepTextsByHand) {
   EXPECT_EQ(self_ask_follow_up_of("So the final answer is: Hee Haw"), "");
   EXPECT_EQ(answer_step(l, "Hee Haw"), "So the final answer is: Hee Haw");
   EXPECT_EQ(answer_of_step(l, "So the final answer is: Hee Haw."), "Hee Haw");
+  EXPECT_EQ(answer_of_step(l, "So the final answer is:"), "");  // a student stopping at the marker
+  EXPECT_EQ(answer_of_step(l, "So the final answer is:Hee Haw."), "Hee Haw");
   EXPECT_TRUE(is_answer_step(l, "So the final answer is: Hee Haw"));
   EXPECT_FALSE(is_answer_step(l, steps[0]));
   EXPECT_FALSE(is_answer_step(l, "So the answer is: Hee Haw."));  // IRCoT's marker is not Self-Ask's
