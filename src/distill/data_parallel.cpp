@@ -30,14 +30,19 @@ std::string where(const DistEnv& env) {
          env.master_addr + ":" + std::to_string(env.master_port) + ")";
 }
 
+// The first line of what c10d or Gloo threw (their messages go on with a C++ stack trace).
+std::string first_line(const std::exception& e) {
+  std::string msg = e.what();
+  return msg.substr(0, msg.find('\n'));
+}
+
 // Runs one collective and waits for it; a peer that went away or a timeout becomes an Error.
 void run_work(const DistEnv& env, const char* what, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) {
   try {
     start()->wait();
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    if (auto nl = msg.find('\n'); nl != std::string::npos) msg = msg.substr(0, nl);
-    throw Error("data parallel " + where(env) + ": " + what + " failed (a worker stopped or is unreachable): " + msg);
+    throw Error("data parallel " + where(env) + ": " + what + " failed (a worker stopped or is unreachable): " +
+                first_line(e));
   }
 }
 
@@ -59,10 +64,8 @@ DataParallel::DataParallel(const DistEnv& env) : env_(env), group_(std::make_uni
     opts->threads = 1;
     group_->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(group_->store, env_.rank, env_.world_size, opts);
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    if (auto nl = msg.find('\n'); nl != std::string::npos) msg = msg.substr(0, nl);
     throw Error("data parallel " + where(env_) + ": rendezvous failed within " + std::to_string(env_.timeout_s) +
-                " s: " + msg);
+                " s: " + first_line(e));
   }
 }
 
