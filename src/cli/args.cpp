@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "core/error.h"
+#include "core/loop_fields.h"
 #include "eval/bootstrap.h"
 #include "rag/framework.h"
 
@@ -27,11 +28,9 @@ LoopOptions LoopFlags::over(LoopOptions base) const {
   for (const CLI::Option* o : options) {
     if (o->count() == 0) continue;
     const std::string n = o->get_name();
-    if (n == "-k") base.k = l.k;
-    else if (n == "--max-steps") base.max_steps = l.max_steps;
-    else if (n == "--max-passages") base.max_passages = l.max_passages;
-    else if (n == "--passage-words") base.passage_words = l.passage_words;
-    else if (n == "--mode") base.mode = rag_mode_from_string(mode);
+    for (const auto& f : loop_int_options())
+      if (n == f.flag) base.*f.member = l.*f.member;
+    if (n == "--mode") base.mode = rag_mode_from_string(mode);
     else if (n == "--framework") set_framework(base, framework);
   }
   validate_loop_options(base);
@@ -53,12 +52,8 @@ std::shared_ptr<LoopFlags> add_loop_flags(CLI::App* sub, LoopUse use, const Loop
   if (use == LoopUse::kRun)
     add(sub->add_option("--mode", f->mode, "multi (retrieve every step), single (retrieve once) or none")
             ->check(CLI::IsMember({"multi", "single", "none"})));
-  add(sub->add_option("-k", l.k, "passages per retrieval" + only_old)->check(CLI::Range(1, 1000)));
-  add(sub->add_option("--max-steps", l.max_steps, "sentences at most" + only_old)->check(CLI::Range(1, 1000)));
-  add(sub->add_option("--max-passages", l.max_passages, "accumulated passages at most" + only_old)
-          ->check(CLI::Range(1, 10000)));
-  add(sub->add_option("--passage-words", l.passage_words, "each passage cut to this many words" + only_old)
-          ->check(CLI::Range(1, 1000000)));
+  for (const auto& o : loop_int_options())
+    add(sub->add_option(o.flag, l.*o.member, o.help + only_old)->check(CLI::Range(o.lo, o.hi)));
   if (!recorded) {
     sub->add_option("--max-sentence-tokens", f->rag.max_sentence_tokens, "tokens per generated sentence at most")
         ->check(CLI::Range(1, 100000))

@@ -1,6 +1,7 @@
 #include "core/trace_json.h"
 
 #include "core/error.h"
+#include "core/loop_fields.h"
 #include "core/io.h"
 
 #include <cmath>
@@ -18,10 +19,20 @@ json to_json(const ScoredPassage& p) {
   return j;
 }
 
+const std::vector<LoopIntOption>& loop_int_options() {
+  static const std::vector<LoopIntOption> options = {
+      {"-k", "k", &LoopOptions::k, 1, 1000, "passages per retrieval"},
+      {"--max-steps", "max_steps", &LoopOptions::max_steps, 1, 1000, "sentences at most"},
+      {"--max-passages", "max_passages", &LoopOptions::max_passages, 1, 10000, "accumulated passages at most"},
+      {"--passage-words", "passage_words", &LoopOptions::passage_words, 1, 1000000,
+       "each passage cut to this many words"}};
+  return options;
+}
+
 json to_json(const LoopOptions& o) {
-  return json{{"framework", o.framework}, {"prompt_format", o.prompt_format}, {"mode", rag_mode_name(o.mode)},
-              {"k", o.k},                 {"max_steps", o.max_steps},         {"max_passages", o.max_passages},
-              {"passage_words", o.passage_words}};
+  json j{{"framework", o.framework}, {"prompt_format", o.prompt_format}, {"mode", rag_mode_name(o.mode)}};
+  for (const auto& f : loop_int_options()) j[f.field] = o.*f.member;
+  return j;
 }
 
 json to_json(const Trace& t) {
@@ -119,10 +130,7 @@ LoopOptions loop_options_from_json(const json& j, const std::string& where) {
   o.framework = json_text(j, "framework", w);
   o.prompt_format = json_text(j, "prompt_format", w);
   std::string mode = json_text(j, "mode", w);
-  o.k = static_cast<int>(json_int(j, "k", w, 1, 1000000));
-  o.max_steps = static_cast<int>(json_int(j, "max_steps", w, 1, 1000000));
-  o.max_passages = static_cast<int>(json_int(j, "max_passages", w, 1, 1000000));
-  o.passage_words = static_cast<int>(json_int(j, "passage_words", w, 1, 100000000));
+  for (const auto& f : loop_int_options()) o.*f.member = static_cast<int>(json_int(j, f.field, w, f.lo, f.hi));
   if (mode != "multi" && mode != "single" && mode != "none")
     throw Error(field_where(w, "mode") + " must be multi, single or none, not \"" + mode + "\"");
   o.mode = rag_mode_from_string(mode);

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "core/loop_fields.h"
 #include "core/evidence.h"
 #include "core/text.h"
 #include "eval/metrics.h"
@@ -17,11 +18,12 @@ namespace steper {
 // ---- Options
 
 void validate_loop_options(const LoopOptions& o) {
-  if (o.k < 1) throw Error("-k must be at least 1, got " + std::to_string(o.k));
-  if (o.max_steps < 1) throw Error("--max-steps must be at least 1, got " + std::to_string(o.max_steps));
-  if (o.max_passages < 1) throw Error("--max-passages must be at least 1, got " + std::to_string(o.max_passages));
-  if (o.passage_words < 1)
-    throw Error("--passage-words must be at least 1, got " + std::to_string(o.passage_words));
+  for (const auto& f : loop_int_options()) {
+    const int v = o.*f.member;
+    if (v < f.lo || v > f.hi)
+      throw Error(std::string(f.flag) + " must be in [" + std::to_string(f.lo) + ", " + std::to_string(f.hi) +
+                  "], got " + std::to_string(v));
+  }
   validate_framework(o);
 }
 

@@ -1,6 +1,7 @@
 #include "serve/ask.h"
 
 #include "core/error.h"
+#include "core/loop_fields.h"
 #include "core/io.h"
 #include "core/trace_json.h"
 #include "rag/framework.h"
@@ -59,10 +60,8 @@ AskCall parse_ask_call(const json& body, const RagOptions& defaults, bool has_in
       throw Error(std::string(kWhere) + ": field \"framework\" must be ircot or self-ask, got \"" + framework + "\"");
     set_framework(lo, framework);
   }
-  lo.k = static_cast<int>(json_int_or(body, "k", kWhere, lo.k, 1, 100));
-  lo.max_steps = static_cast<int>(json_int_or(body, "max_steps", kWhere, lo.max_steps, 1, 50));
-  lo.max_passages = static_cast<int>(json_int_or(body, "max_passages", kWhere, lo.max_passages, 1, 100));
-  lo.passage_words = static_cast<int>(json_int_or(body, "passage_words", kWhere, lo.passage_words, 1, 10000));
+  for (const auto& f : loop_int_options())
+    lo.*f.member = static_cast<int>(json_int_or(body, f.field, kWhere, lo.*f.member, f.lo, f.hi));
   call.stream = json_bool_or(body, "stream", kWhere, false);
   if (lo.mode != RagMode::kNone && !has_index)
     throw Error(std::string(kWhere) + ": field \"mode\" is \"" + mode +

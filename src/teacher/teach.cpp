@@ -78,6 +78,7 @@ class FailureAwareWriter : public StepWriter {
     return written;
   }
   std::string name() const override { return inner_.name(); }
+  void finished(const RagState& state) override { inner_.finished(state); }
 
  private:
   OpenAIGenerator& generator_;

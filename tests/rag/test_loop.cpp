@@ -5,6 +5,8 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "core/trace_json.h"
+#include "../hostile/error_of.h"
 #include "rag/evaluate.h"
 #include "rag/loop.h"
 #include "rag/prompt.h"
@@ -81,6 +83,23 @@ Question Q(const std::string& id, const std::string& text, const std::string& an
 }
 
 // ---- Prompt
+
+// Every reader of the loop's integer options checks the same range and names the flag or the field.
+TEST(RagLoop, OptionRangesAreTheSameForFlagsAndTraces) {
+  auto refused = [](void (*edit)(LoopOptions&)) {
+    LoopOptions o;
+    edit(o);
+    return error_of([&] { validate_loop_options(o); });
+  };
+  EXPECT_EQ(refused([](LoopOptions& o) { o.k = 0; }), "-k must be in [1, 1000], got 0");
+  EXPECT_EQ(refused([](LoopOptions& o) { o.max_passages = 10001; }), "--max-passages must be in [1, 10000], got 10001");
+  EXPECT_EQ(refused([](LoopOptions& o) { o.passage_words = 1000000; }), "");
+  nlohmann::json j = to_json(LoopOptions{});
+  j["max_steps"] = 1001;
+  EXPECT_NE(error_of([&] { loop_options_from_json(j, "t.jsonl:3"); }).find("max_steps"), std::string::npos);
+  j["max_steps"] = 1000;
+  EXPECT_EQ(loop_options_from_json(j, "t.jsonl:3").max_steps, 1000);
+}
 
 TEST(RagPrompt, ExactTextAndPassageCut) {
   std::vector<Passage> ps = {P("1", "Jim Halsey", "Jim  Halsey is a   talent manager who guided Roy Clark."),

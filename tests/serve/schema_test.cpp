@@ -10,20 +10,12 @@
 #include "serve/metrics.h"
 #include "serve/openai_schema.h"
 #include "serve/sse.h"
+#include "../hostile/error_of.h"
 
 namespace steper {
 namespace {
 
 using nlohmann::json;
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 const ApiLimits kLimits{100, 90};
 
@@ -141,6 +133,10 @@ TEST(ServeAsk, FieldsAndErrors) {
   EXPECT_NE(err(R"({"question":"a","framework":"react"})").find("field \"framework\""), std::string::npos);
   EXPECT_NE(err(R"({"question":"a","k":0})").find("\"k\""), std::string::npos);
   EXPECT_NE(err(R"({"question":"a","max_steps":1.5})").find("\"max_steps\""), std::string::npos);
+  // The ranges are the loop's own, the same as the command-line flags' and a trace's.
+  EXPECT_NE(err(R"({"question":"a","k":1001})").find("[1, 1000]"), std::string::npos);
+  EXPECT_NE(err(R"({"question":"a","max_passages":10001})").find("\"max_passages\""), std::string::npos);
+  EXPECT_EQ(err(R"({"question":"a","max_steps":1000,"passage_words":1000000})"), "");
   EXPECT_NE(err(R"({"question":"a"})", false).find("no index"), std::string::npos);
   EXPECT_EQ(err(R"({"question":"a","mode":"none"})", false), "");
 }
