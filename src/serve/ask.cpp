@@ -18,7 +18,7 @@ const char* const kWhere = "request";
 // next write (or the end of the run) is the first moment it can be seen.
 class StepReporter : public StepWriter {
  public:
-  StepReporter(StepWriter& inner, const std::function<void(size_t, const json&)>& on_step)
+  StepReporter(StepWriter& inner, const AskStepSink& on_step)
       : inner_(inner), on_step_(on_step) {}
   std::vector<Written> write(const std::vector<const RagState*>& states) override {
     for (const RagState* s : states) report(s->trace);
@@ -29,12 +29,13 @@ class StepReporter : public StepWriter {
   void report(const Trace& t) {
     if (!on_step_ || t.steps.size() <= sent_) return;
     json steps = to_json(t)["steps"];
-    for (; sent_ < steps.size(); ++sent_) on_step_(sent_, steps[sent_]);
+    for (; sent_ < steps.size(); ++sent_)
+      if (!on_step_(sent_, steps[sent_])) throw AskAbandoned{};
   }
 
  private:
   StepWriter& inner_;
-  const std::function<void(size_t, const json&)>& on_step_;
+  const AskStepSink& on_step_;
   size_t sent_ = 0;
 };
 
@@ -69,8 +70,7 @@ AskCall parse_ask_call(const json& body, const RagOptions& defaults, bool has_in
   return call;
 }
 
-Trace run_ask(const AskCall& call, Retriever* retriever, TextGenerator& generator,
-              const std::function<void(size_t, const json&)>& on_step) {
+Trace run_ask(const AskCall& call, Retriever* retriever, TextGenerator& generator, const AskStepSink& on_step) {
   LmStepWriter writer(generator, call.rag);
   StepReporter reporter(writer, on_step);
   std::vector<Trace> traces = rag_run({call.question}, retriever, reporter, call.rag);

@@ -24,9 +24,13 @@ struct AskCall {
 // retrieves on a server without an index is an Error too.
 AskCall parse_ask_call(const nlohmann::json& body, const RagOptions& defaults, bool has_index);
 
+// What run_ask throws when on_step says the client is gone: the loop stops before its next step.
+struct AskAbandoned {};
+
 // Runs the loop with an LmStepWriter over `generator`; on_step gets each step's JSON (as the trace holds
-// it) once the loop has recorded it, before the next step is written. Returns the loop's trace.
-Trace run_ask(const AskCall& call, Retriever* retriever, TextGenerator& generator,
-              const std::function<void(size_t index, const nlohmann::json& step)>& on_step = {});
+// it) once the loop has recorded it, before the next step is written, and returns false when nobody
+// reads any more (run_ask then throws AskAbandoned). Returns the loop's trace.
+using AskStepSink = std::function<bool(size_t index, const nlohmann::json& step)>;
+Trace run_ask(const AskCall& call, Retriever* retriever, TextGenerator& generator, const AskStepSink& on_step = {});
 
 }  // namespace steper

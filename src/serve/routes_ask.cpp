@@ -30,8 +30,11 @@ void handle_ask(ServeContext& ctx, const httplib::Request& req, httplib::Respons
       ScheduledGenerator generator(c->scheduler);
       Trace trace = run_ask(call, c->retriever, generator, [&](size_t i, const json& step) {
         send(json{{"type", "step"}, {"index", i}, {"step", step}});
+        return open;  // a client that left stops the loop: its remaining steps are not computed
       });
       send(json{{"type", "trace"}, {"trace", to_json(trace)}});
+    } catch (const AskAbandoned&) {
+      return false;
     } catch (const QueueFull& e) {
       send(json{{"type", "error"}, {"status", 503}, {"error", error_json(e.what(), "server_busy")["error"]}});
     } catch (const Error& e) {

@@ -176,6 +176,7 @@ TEST(ServeAsk, StreamsEveryStepTheTraceRecords) {
   Trace t = run_ask(call, &r, gen, [&](size_t i, const json& step) {
     EXPECT_EQ(i, streamed.size());
     streamed.push_back(step);
+    return true;
   });
   ASSERT_EQ(t.steps.size(), 2u);
   EXPECT_EQ(t.answer, "Norland");
@@ -188,6 +189,30 @@ TEST(ServeAsk, StreamsEveryStepTheTraceRecords) {
   // the same question through the loop directly records the same trace
   LmStepWriter writer(gen, call.rag);
   EXPECT_EQ(to_json(rag_run({call.question}, &r, writer, call.rag)[0]), whole);
+}
+
+// A reader that leaves after the first step stops the loop: no further step is written.
+TEST(ServeAsk, AReaderThatLeavesStopsTheLoop) {
+  TableRetriever r;
+  r.table["was Alvar born"] = {{{"p1", "Alvar", "Alvar was born in Harrow."}, 2.5}};
+  AskCall call = parse_ask_call(json::parse(R"({"question":"Where was Alvar born?","mode":"multi","k":1})"), RagOptions{}, true);
+  struct CountingGenerator : StepsGenerator {
+    int calls = 0;
+    std::vector<GenerateResult> generate(const std::vector<GenerateRequest>& requests) override {
+      ++calls;
+      return StepsGenerator::generate(requests);
+    }
+  } gen;
+  size_t seen = 0;
+  bool abandoned = false;
+  try {
+    run_ask(call, &r, gen, [&](size_t, const json&) { return ++seen < 1; });
+  } catch (const AskAbandoned&) {
+    abandoned = true;
+  }
+  EXPECT_TRUE(abandoned);
+  EXPECT_EQ(seen, 1u);
+  EXPECT_EQ(gen.calls, 1);  // the second step was never asked for
 }
 
 TEST(ServeMetrics, PrometheusText) {
