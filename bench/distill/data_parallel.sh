@@ -10,11 +10,10 @@ steper=${1:-build}/src/cli/steper
 steps=${STEPS:-40}
 work=${WORK:-/tmp/steper-bench-dp}
 rm -rf "$work" && mkdir -p "$work"
-"$steper" world --out "$work/world" --train 400 --dev 20 --test 20 --entities 600 2> /dev/null
-"$steper" index --corpus "$work/world/corpus.jsonl" --index "$work/index" 2> /dev/null
-"$steper" teach --data "$work/world/train.json" --index "$work/index" --teacher gold --out "$work/traces.jsonl" 2> /dev/null
+source bench/distill/world_traces.sh
+traces=$(world_traces "$steper" "$work" "--train 400 --dev 20 --test 20 --entities 600")
 run() {  # name threads nproc grad_accum
-  OPENBLAS_NUM_THREADS=$2 "$steper" train --model models/base-tiny --traces "$work/traces.jsonl" --objective steper \
+  OPENBLAS_NUM_THREADS=$2 "$steper" train --model models/base-tiny --traces "$traces" --objective steper \
     --train-steps "$steps" --batch-tokens 2048 --threads "$2" --nproc "$3" --grad-accum "$4" --out "$work/$1" \
     2> "$work/$1.log" || { tail -5 "$work/$1.log"; exit 1; }
 }

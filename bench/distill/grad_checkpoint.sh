@@ -10,14 +10,12 @@ steper=${1:-build}/src/cli/steper
 steps=${STEPS:-10}
 work=${WORK:-/tmp/steper-bench-ckpt}
 rm -rf "$work" && mkdir -p "$work"
-"$steper" world --out "$work/world" --train 200 --dev 20 --test 20 --entities 600 2> /dev/null
-"$steper" index --corpus "$work/world/corpus.jsonl" --index "$work/index" 2> /dev/null
-"$steper" teach --data "$work/world/train.json" --index "$work/index" --teacher gold --max-passages 15 \
-  --out "$work/traces.jsonl" 2> /dev/null
+source bench/distill/world_traces.sh
+traces=$(world_traces "$steper" "$work" "--train 200 --dev 20 --test 20 --entities 600" --max-passages 15)
 "$steper" init --corpus "$work/world/corpus.jsonl" --size small --out "$work/model" 2> /dev/null
 run() {  # name extra-flags...
   local name=$1; shift
-  "$steper" train --model "$work/model" --traces "$work/traces.jsonl" --objective steper --train-steps "$steps" \
+  "$steper" train --model "$work/model" --traces "$traces" --objective steper --train-steps "$steps" \
     --batch-tokens 8192 --no-packing --out "$work/$name" "$@" 2> "$work/$name.log" || { tail -5 "$work/$name.log"; exit 1; }
 }
 run plain

@@ -24,14 +24,9 @@ if [ -z "$traces" ]; then
   if [ ! -f "$traces" ]; then
     steper=$build/src/cli/steper
     [ -x "$steper" ] || { echo "no demo traces ($traces) and no $steper to make them" >&2; exit 1; }
-    traces=$work/world-traces.jsonl
-    if [ ! -f "$traces" ]; then
-      "$steper" world --out "$work/world" --seed 1 --train 2000 --dev 0 --test 0
-      "$steper" index --corpus "$work/world/corpus.jsonl" --index "$work/world-index"
-      "$steper" teach --data "$work/world/train.json" --index "$work/world-index" --teacher gold \
-        -k 4 --max-steps 6 --max-passages 10 --passage-words 60 --out "$traces.tmp"
-      mv "$traces.tmp" "$traces"
-    fi
+    source bench/distill/world_traces.sh
+    traces=$(world_traces "$steper" "$work/world-traces" "--seed 1 --train 2000 --dev 0 --test 0" \
+      -k 4 --max-steps 6 --max-passages 10 --passage-words 60)
   fi
 fi
 echo "traces: $traces; model: $model; CPU: $(lscpu | sed -n 's/^Model name: *//p')"
