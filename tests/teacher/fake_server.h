@@ -86,8 +86,12 @@ class FakeServer {
   }
 
  private:
-  // The teacher: reads the last "Q: ...\nA:" of the prompt and writes the next sentence.
+  // The teacher: reads the last "Q: ...\nA:" of the prompt and writes the next sentence (a Self-Ask
+  // prompt: the next line after its last "Question: ").
   std::string reply_for(const std::string& prompt, std::string* qid) {
+    const std::string header = "\nAre follow up questions needed here: Yes.\n";
+    auto sq = prompt.rfind("Question: ");
+    if (sq != std::string::npos && prompt.find(header, sq) != std::string::npos) return self_ask_reply(prompt, sq, qid);
     auto q = prompt.rfind("Q: ");
     auto a = prompt.find("\nA:", q == std::string::npos ? 0 : q);
     if (q == std::string::npos || a == std::string::npos) return "I do not know.";
@@ -99,6 +103,23 @@ class FakeServer {
       return " " + first_sentence_for(i) + " Then more text that is cut.\nQ: another";
     if (wrong_ && wrong_(i)) return " So the answer is: nothing.";
     return " " + answer_sentence_for(i);
+  }
+
+  // Self-Ask: follow up on the item, then on its box, then the final answer; each intermediate answer is
+  // the passage sentence of the step's follow-up. Every reply runs on past its first line (cut by the writer).
+  std::string self_ask_reply(const std::string& prompt, size_t question_at, std::string* qid) {
+    const std::string rest = prompt.substr(question_at);
+    int i = number_after(rest.substr(0, rest.find('\n')), "item");
+    *qid = "q" + std::to_string(i);
+    size_t pairs = 0;
+    for (size_t p = rest.find("Intermediate answer: "); p != std::string::npos; p = rest.find("Intermediate answer: ", p + 1))
+      ++pairs;
+    const std::string n = std::to_string(i);
+    if (prompt.size() >= 20 && prompt.compare(prompt.size() - 20, 20, "Intermediate answer:") == 0)
+      return pairs == 0 ? " " + first_sentence_for(i) + "\nFollow up: more" : " Box " + n + " holds the code code" + n + ".\n";
+    if (pairs == 0) return " Follow up: Where is item " + n + " stored?\nIntermediate answer: a guess";
+    if (pairs == 1) return " Follow up: What code does box " + n + " hold?\n";
+    return wrong_ && wrong_(i) ? " So the final answer is: nothing\n" : " So the final answer is: code" + n + "\n";
   }
 
   void handle(const httplib::Request& req, httplib::Response& res) {

@@ -15,6 +15,7 @@
 #include "core/io.h"
 #include "data/formats.h"
 #include "fake_server.h"
+#include "rag/framework.h"
 #include "teacher/teach.h"
 
 extern char** environ;
@@ -110,6 +111,48 @@ TEST(Teach, OpenAITeacherSurvivesEveryFaultAndWritesEveryQuestion) {
   EXPECT_EQ(summary["teacher"], "openai");
   EXPECT_EQ(read_teach_traces(c.out).size(), 16u);
   EXPECT_EQ(read_teach_traces(c.out, false).size(), 20u);
+  std::filesystem::remove_all(dir);
+}
+
+// The OpenAI teacher under Self-Ask, end to end: follow-ups retrieve, intermediate answers and the final
+// answer are recorded, the evidence filter and the wrong-answer filter apply as under IRCoT.
+TEST(Teach, OpenAITeacherUnderSelfAsk) {
+  FakeServer server;
+  server.set_wrong([](int i) { return i % 4 == 3; });
+  std::string dir = temp_dir();
+  auto questions = make_questions(8);
+  StubRetriever retriever;
+  TeachConfig c = openai_config(server.url(), dir + "/traces.jsonl");
+  set_framework(c.rag.loop, "self-ask");
+  TeachResources r{&questions, &retriever, nullptr};
+  TeachSummary s = teach_run_with(c, r);
+  EXPECT_EQ(s.finished, 8u);
+  EXPECT_EQ(s.kept, 6u);
+  EXPECT_EQ(s.dropped[kReasonWrongAnswer], 2u);
+  EXPECT_EQ(s.usage.requests, 8 * 5);  // two follow-ups, two intermediate answers, the final answer
+
+  auto out = read_teach_output(c.out);
+  ASSERT_EQ(out.records.size(), 8u);
+  for (const auto& rec : out.records) {
+    const int i = std::stoi(rec.trace.id.substr(1));
+    const std::string n = std::to_string(i);
+    EXPECT_EQ(rec.trace.loop.framework, "self-ask");
+    ASSERT_EQ(rec.trace.steps.size(), 3u) << rec.trace.id;
+    EXPECT_EQ(rec.trace.steps[0].query, "item " + n + " stored");  // the follow-up, cleaned as IRCoT cleans queries
+    EXPECT_EQ(rec.trace.steps[0].sentence,
+              "Follow up: Where is item " + n + " stored?\nIntermediate answer: " + testing_teacher::first_sentence_for(i));
+    EXPECT_EQ(rec.trace.steps[1].retrieved.at(0).passage.title, "Box " + n);
+    EXPECT_EQ(rec.trace.steps[1].sentence,
+              "Follow up: What code does box " + n + " hold?\nIntermediate answer: Box " + n + " holds the code code" + n + ".");
+    if (i % 4 == 3) {
+      EXPECT_FALSE(rec.kept);
+      EXPECT_EQ(rec.reason, kReasonWrongAnswer);
+    } else {
+      EXPECT_TRUE(rec.kept) << rec.trace.id << " " << rec.reason;
+      EXPECT_EQ(rec.trace.steps[2].sentence, "So the final answer is: code" + n);
+      EXPECT_EQ(rec.trace.answer, "code" + n);
+    }
+  }
   std::filesystem::remove_all(dir);
 }
 
