@@ -110,6 +110,44 @@ std::string md_table_to_html(const std::string& md) {
 
 // StepER against vanilla KD on multi-step EM, paired over the questions both answered: the sentence the
 // report states, and its figures in `summary` (nothing when they were not both evaluated).
+// The first test questions where StepER and vanilla KD differ, then others (four in all), each with
+// every system's multi-step reasoning side by side.
+std::string example_traces(const std::map<std::string, SystemMode>& multi, const std::vector<std::string>& systems) {
+  if (!multi.count("steper")) return "";
+  const SystemMode& st = multi.at("steper");
+  const SystemMode* vanilla = multi.count("vanilla") ? &multi.at("vanilla") : nullptr;
+  std::vector<std::string> ids;
+  for (const auto& id : st.order) {
+    if (ids.size() >= 3 || !vanilla) break;
+    auto v = vanilla->by_id.find(id);
+    if (v != vanilla->by_id.end() && st.by_id.at(id).value("em", 0.0) != v->second.value("em", 0.0)) ids.push_back(id);
+  }
+  for (const auto& id : st.order) {
+    if (ids.size() >= 4) break;
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  std::string md;
+  for (const auto& id : ids) {
+    const json& q = st.by_id.at(id);
+    md += "**" + md_escape(q.value("question", "")) + "** (gold: " +
+          md_escape(q.contains("answers") && !q["answers"].empty() ? q["answers"][0].get<std::string>() : "") +
+          ")\n\n| system | reasoning (multi-step) | EM |\n|---|---|---|\n";
+    for (const auto& s : systems) {
+      auto sm = multi.find(s);
+      if (sm == multi.end()) continue;
+      auto it = sm->second.by_id.find(id);
+      if (it == sm->second.by_id.end()) continue;
+      std::string chain;
+      for (const auto& stp : it->second.value("steps", json::array())) chain += stp.value("sentence", "") + " ";
+      std::replace(chain.begin(), chain.end(), '\n', ' ');  // a Self-Ask step is two lines
+      if (chain.size() > 400) chain = chain.substr(0, 400) + "...";  // degenerate repetition, cut for reading
+      md += "| " + s + " | " + md_escape(chain) + " | " + fmt(it->second.value("em", 0.0), 0) + " |\n";
+    }
+    md += "\n";
+  }
+  return md;
+}
+
 std::string steper_vs_vanilla(const SystemMode& a, const SystemMode& b, const std::string& under, json& summary) {
   std::vector<double> ea, eb;
   for (const auto& id : a.order) {
@@ -188,8 +226,8 @@ void demo_write_report(const ReportInputs& in) {
 
   // The same comparison under Self-Ask, and both frameworks side by side (multi-step)
   std::string self_ask_verdict;
+  std::map<std::string, SystemMode> sa;  // the Self-Ask systems, multi-step
   if (!in.self_ask_systems.empty()) {
-    std::map<std::string, SystemMode> sa;
     for (const auto& s : in.self_ask_systems) sa[s] = read_eval(out + "/eval-self-ask/" + s + "/multi");
     json figures;
     self_ask_verdict = steper_vs_vanilla(sa["steper"], sa["vanilla"], " under Self-Ask", figures);
@@ -399,36 +437,12 @@ void demo_write_report(const ReportInputs& in) {
     sections.push_back({"Training", md, svgs});
   }
 
-  // Example traces side by side: the first test questions where StepER and vanilla KD differ, then others.
+  // Example traces side by side, under each framework that ran
   {
-    std::string md;
-    const SystemMode& st = ev["steper"]["multi"];
-    std::vector<std::string> ids;
-    for (const auto& id : st.order) {
-      auto v = ev["vanilla"]["multi"].by_id.find(id);
-      if (v != ev["vanilla"]["multi"].by_id.end() && st.by_id.at(id).value("em", 0.0) != v->second.value("em", 0.0))
-        ids.push_back(id);
-      if (ids.size() >= 3) break;
-    }
-    for (const auto& id : st.order) {
-      if (ids.size() >= 4) break;
-      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-    }
-    for (const auto& id : ids) {
-      const json& q = st.by_id.at(id);
-      md += "**" + md_escape(q.value("question", "")) + "** (gold: " +
-            md_escape(q.contains("answers") && !q["answers"].empty() ? q["answers"][0].get<std::string>() : "") +
-            ")\n\n| system | reasoning (multi-step) | EM |\n|---|---|---|\n";
-      for (const std::string s : {"teacher", "steper", "uniform", "vanilla", "base"}) {
-        auto it = ev[s]["multi"].by_id.find(id);
-        if (it == ev[s]["multi"].by_id.end()) continue;
-        std::string chain;
-        for (const auto& stp : it->second.value("steps", json::array())) chain += stp.value("sentence", "") + " ";
-        if (chain.size() > 400) chain = chain.substr(0, 400) + "...";  // degenerate repetition, cut for reading
-        md += "| " + s + " | " + md_escape(chain) + " | " + fmt(it->second.value("em", 0.0), 0) + " |\n";
-      }
-      md += "\n";
-    }
+    std::map<std::string, SystemMode> multi;
+    for (const auto& s : in.systems) multi[s] = ev[s]["multi"];
+    std::string md = example_traces(multi, {"teacher", "steper", "uniform", "vanilla", "base"});
+    if (!sa.empty()) md += "Under Self-Ask:\n\n" + example_traces(sa, in.self_ask_systems);
     sections.push_back({"Example traces", md, ""});
   }
 

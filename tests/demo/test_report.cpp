@@ -31,14 +31,17 @@ TEST(Stage, ReusedOnlyWhenTheFingerprintMatches) {
 }
 
 // One system's multi-step evaluation folder: EM per question (0/1) and the metrics the report reads.
-void write_eval(const std::string& dir, const std::vector<int>& em, double em_2hop, double em_3hop) {
+void write_eval(const std::string& dir, const std::vector<int>& em, double em_2hop, double em_3hop,
+                const std::string& sentence = "") {
   std::filesystem::create_directories(dir);
   double mean = 0;
   std::string lines;
   for (size_t i = 0; i < em.size(); ++i) {
     mean += 100.0 * em[i] / static_cast<double>(em.size());
-    lines += nlohmann::json{{"id", "q" + std::to_string(i)}, {"question", "Q?"}, {"answers", {"a"}},
-                            {"steps", nlohmann::json::array()}, {"em", em[i]}}.dump() + "\n";
+    nlohmann::json steps = nlohmann::json::array();
+    if (!sentence.empty()) steps.push_back({{"sentence", sentence}});
+    lines += nlohmann::json{{"id", "q" + std::to_string(i)}, {"question", "Q" + std::to_string(i) + "?"},
+                            {"answers", {"a"}}, {"steps", steps}, {"em", em[i]}}.dump() + "\n";
   }
   write_file_atomic(dir + "/predictions.jsonl", lines);
   write_json_atomic(dir + "/metrics.json",
@@ -53,7 +56,7 @@ TEST(Report, BothFrameworksSideBySideWithTheSelfAskVerdict) {
     write_eval(out + "/eval/" + s + "/multi", {1, 0, 1, 0}, 50, 50);
   write_eval(out + "/eval-self-ask/teacher/multi", {1, 1, 1, 1}, 100, 100);
   write_eval(out + "/eval-self-ask/base/multi", {0, 0, 0, 0}, 0, 0);
-  write_eval(out + "/eval-self-ask/steper/multi", {1, 1, 1, 0}, 100, 50);
+  write_eval(out + "/eval-self-ask/steper/multi", {1, 1, 1, 0}, 100, 50, "Follow up: where?\nIntermediate answer: x");
   write_eval(out + "/eval-self-ask/vanilla/multi", {0, 0, 0, 0}, 0, 0);
   ReportInputs in;
   in.out_dir = out;
@@ -72,6 +75,11 @@ TEST(Report, BothFrameworksSideBySideWithTheSelfAskVerdict) {
             std::string::npos)
       << md;
   EXPECT_NE(md.find("4 test questions; StepER 75.0 vs vanilla KD 0.0)"), std::string::npos);
+  // example traces under both frameworks; a Self-Ask step's two lines stay in one table row
+  const size_t under = md.find("Under Self-Ask:");
+  ASSERT_NE(under, std::string::npos) << md;
+  EXPECT_NE(md.find("| steper | Follow up: where? Intermediate answer: x  | 1 |", under), std::string::npos) << md;
+  EXPECT_LT(md.find("## Example traces"), under);
   nlohmann::json summary = read_json(out + "/summary.json");
   EXPECT_DOUBLE_EQ(summary["self_ask"]["steper_vs_vanilla"]["em_diff"].get<double>(), 75.0);
   EXPECT_DOUBLE_EQ(summary["self_ask"]["results"]["teacher"]["multi"]["em"].get<double>(), 100.0);
