@@ -31,8 +31,6 @@ using nlohmann::json;
 
 // ---- presets
 
-LoopOptions demo_loop_default() { return demo_loop(4, 6, 10, 60); }
-
 LoopOptions demo_self_ask_loop(const LoopOptions& loop) {
   LoopOptions l = loop;
   set_framework(l, "self-ask");

@@ -22,8 +22,6 @@
 
 namespace steper {
 
-// The demo's loop options unless flags change them.
-LoopOptions demo_loop_default();
 // The same options under the Self-Ask framework.
 LoopOptions demo_self_ask_loop(const LoopOptions& loop);
 

@@ -24,7 +24,7 @@ struct BaseRecipe {
   double lr = 2e-3;
   int64_t batch_tokens = 1024;
   int64_t warmup = 50;
-  LoopOptions loop = demo_loop(4, 6, 10, 60);  // the loop of the gold-evidence traces it reads
+  LoopOptions loop = demo_loop_default();  // the loop of the gold-evidence traces it reads
   uint64_t seed = 1;
 };
 

@@ -110,12 +110,12 @@ StageTimer::~StageTimer() {
 
 void say(const std::string& line) { std::fprintf(stderr, "demo: %s\n", line.c_str()); }
 
-LoopOptions demo_loop(int k, int max_steps, int max_passages, int passage_words) {
+LoopOptions demo_loop_default() {
   LoopOptions l;
-  l.k = k;
-  l.max_steps = max_steps;
-  l.max_passages = max_passages;
-  l.passage_words = passage_words;
+  l.k = 4;
+  l.max_steps = 6;
+  l.max_passages = 10;
+  l.passage_words = 60;
   return l;
 }
 

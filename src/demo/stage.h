@@ -37,8 +37,9 @@ struct StageTimer {
 
 void say(const std::string& line);  // "demo: <line>" on standard error
 
-// The loop options the demo teaches and evaluates with.
-LoopOptions demo_loop(int k, int max_steps, int max_passages, int passage_words);
+// The demo's loop options unless flags change them (teaching, evaluation, and the base student's
+// traces): k 4, 6 steps, 10 passages of 60 words.
+LoopOptions demo_loop_default();
 
 // A world's corpus and training questions with their answer sentences: the text a tokenizer is trained on.
 std::vector<std::string> world_texts(const std::string& dir);
