@@ -76,6 +76,9 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
   sub->add_option("--lora-targets", lora->targets, "modules to adapt, comma-separated")
       ->delimiter(',')
       ->capture_default_str();
+  sub->add_flag("--lora-base-bf16", c->lora_base_bf16,
+                "hold the frozen base's projection weights in bfloat16 (half their memory; the adapters and "
+                "their optimizer stay float32)");
   sub->add_flag("--grad-checkpoint", c->grad_checkpoint,
                 "keep only each layer's input and recompute the layer in the backward pass (less memory)");
   sub->add_option("--nproc", *nproc, "data-parallel workers to start on this machine (each takes its share of "
@@ -91,8 +94,9 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
     if (*nproc > 1 && std::getenv("RANK") == nullptr) return launch_local_workers(*nproc);
     TrainConfig config = *c;
     if (lora_rank->count()) config.lora = *lora;
-    else if (sub->count("--lora-alpha") || sub->count("--lora-dropout") || sub->count("--lora-targets"))
-      throw Error("--lora-alpha, --lora-dropout and --lora-targets need --lora-rank");
+    else if (sub->count("--lora-alpha") || sub->count("--lora-dropout") || sub->count("--lora-targets") ||
+             sub->count("--lora-base-bf16"))
+      throw Error("--lora-alpha, --lora-dropout, --lora-targets and --lora-base-bf16 need --lora-rank");
     // torchrun's variables, then the flags given explicitly
     DistEnv flags = *dist;
     config.dist = dist_env_from_environment(flags);

@@ -223,6 +223,7 @@ Trainee make_trainee(const TrainConfig& cfg, Objective objective, Llama model, t
     t.lora = std::make_shared<LoraAdapters>(t.model->config(), lc, cfg.seed);
     t.lora->to(device);
     for (auto& np : t.model->hf_named_parameters()) np.second.set_requires_grad(false);
+    if (cfg.lora_base_bf16) lora_hold_base_in_bfloat16(t.model);
     t.model->set_lora(t.lora);
     t.trained = t.lora->named_tensors();
   } else {
