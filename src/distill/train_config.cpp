@@ -95,6 +95,7 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"checkpoint_every", c.checkpoint_every},
           {"max_len", c.max_len},
           {"world_size", c.dist.world_size},
+          {"dist_backend", c.dist.backend},
           {"lora", c.lora ? c.lora->to_peft_json() : nlohmann::json()},
           {"lora_base_bf16", c.lora_base_bf16},
           {"grad_checkpoint", c.grad_checkpoint},
