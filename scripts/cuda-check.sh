@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds steper's Llama (model_check) against the libtorch inside a pip PyTorch (CUDA or CPU) and
-# compares its logits and greedy tokens with transformers (scripts/cuda_check.py).
+# compares its logits and greedy tokens with transformers (scripts/cuda_check.py); then builds
+# train_check and compares training with transformers, PEFT and c10d workers (scripts/cuda_train_check.py:
+# float32 and bfloat16 steps, LoRA with a float32 and a bfloat16 base, 2 NCCL workers with 2 GPUs).
+# Prints PASS/FAIL/SKIP per check and a summary; exit 0 when nothing failed.
 #
 #   scripts/cuda-check.sh [--device cuda|cpu] [--build-dir DIR]
 #
@@ -8,7 +11,8 @@
 # of the `nlohmann` folder under $NLOHMANN_INCLUDE or .cache/nlohmann-include). CMake is used when present
 # (-DSTEPER_TORCH_ONLY=ON); without CMake, or when CMake cannot configure (a CUDA libtorch wants a CUDA
 # toolkit for find_package(Torch)), the few sources are compiled directly: no CUDA code is compiled,
-# the CUDA kernels come with libtorch.
+# the CUDA kernels come with libtorch. The training checks need the CMake build (they are skipped
+# without it); NCCL is used when the libtorch has it and nccl.h is found (a pip wheel's nvidia.nccl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -47,17 +51,28 @@ for d in "${NLOHMANN_INCLUDE:-}" "$root/.cache/nlohmann-include" /usr/include /u
 done
 [ -n "$json_inc" ] || { echo "cuda-check: nlohmann/json.hpp not found (set NLOHMANN_INCLUDE)" >&2; exit 1; }
 
+# nccl.h of a pip wheel (nvidia-nccl-cu*), for ProcessGroupNCCL.
+nccl_inc=$("$PY" -c 'import os, nvidia.nccl as n; print(os.path.join(list(n.__path__)[0], "include"))' 2>/dev/null || true)
+
 jobs=$(nproc 2>/dev/null || echo 4)
 bin=""
+train_bin=""
 mkdir -p "$build"
 if command -v cmake >/dev/null; then
   gen=()
   command -v ninja >/dev/null && gen=(-G Ninja)
   if cmake -S . -B "$build/cmake" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DSTEPER_TORCH_ONLY=ON \
        -DSTEPER_BUILD_TESTS=OFF -DSTEPER_MODEL_CHECK=ON -DCMAKE_PREFIX_PATH="$prefix" \
+       -DSTEPER_NCCL_INCLUDE_DIR="$nccl_inc" \
        -DCMAKE_CXX_FLAGS="-D_GLIBCXX_USE_CXX11_ABI=$abi -I$json_inc" >"$build/cmake.log" 2>&1 &&
      cmake --build "$build/cmake" --target model_check -j "$jobs" >>"$build/cmake.log" 2>&1; then
     bin="$build/cmake/bench/model/model_check"
+    grep -m1 "steper: c10d" "$build/cmake.log" || true
+    if cmake --build "$build/cmake" --target train_check -j "$jobs" >"$build/train-build.log" 2>&1; then
+      train_bin="$build/cmake/bench/model/train_check"
+    else
+      echo "cuda-check: train_check did not build (see $build/train-build.log)" >&2
+    fi
   else
     echo "cuda-check: the CMake build failed (see $build/cmake.log); compiling directly" >&2
   fi
@@ -86,4 +101,17 @@ if [ -z "$bin" ]; then
 fi
 
 echo "cuda-check: built $bin"
-"$PY" scripts/cuda_check.py --check-bin "$bin" --device "$device"
+status=0
+if "$PY" scripts/cuda_check.py --check-bin "$bin" --device "$device"; then logits=PASS; else logits=FAIL; status=1; fi
+if [ -z "$train_bin" ]; then
+  training="SKIP (no CMake build of train_check)"
+elif ! "$PY" -c 'import transformers, safetensors' 2>/dev/null; then
+  training="SKIP (python cannot import transformers and safetensors)"
+elif "$PY" scripts/cuda_train_check.py --train-bin "$train_bin" --device "$device"; then
+  training=PASS
+else
+  training=FAIL
+  status=1
+fi
+echo "cuda-check: summary: logits and greedy tokens $logits; training $training (device $device)"
+exit "$status"

@@ -76,6 +76,9 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
   sub->add_option("--lora-targets", lora->targets, "modules to adapt, comma-separated")
       ->delimiter(',')
       ->capture_default_str();
+  sub->add_flag("--lora-base-bf16", c->lora_base_bf16,
+                "hold the frozen base's projection weights in bfloat16 (half their memory; the adapters and "
+                "their optimizer stay float32)");
   sub->add_flag("--grad-checkpoint", c->grad_checkpoint,
                 "keep only each layer's input and recompute the layer in the backward pass (less memory)");
   sub->add_option("--nproc", *nproc, "data-parallel workers to start on this machine (each takes its share of "
@@ -86,17 +89,23 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
   auto* port = sub->add_option("--master-port", dist->master_port, "rank 0's rendezvous port (or MASTER_PORT)");
   sub->add_option("--dist-timeout", dist->timeout_s, "seconds a worker waits for the others before failing")
       ->capture_default_str();
+  sub->add_option("--dist-backend", dist->backend,
+                  "c10d backend of the workers: auto (NCCL on CUDA when this build has it, else Gloo), gloo "
+                  "or nccl")->capture_default_str();
   return std::function<int()>([=] {
     if (*nproc < 1) throw Error("--nproc must be at least 1, got " + std::to_string(*nproc));
+    dist_env_check(*dist);  // before any worker starts: e.g. --dist-backend nccl in a build without it
     if (*nproc > 1 && std::getenv("RANK") == nullptr) return launch_local_workers(*nproc);
     TrainConfig config = *c;
     if (lora_rank->count()) config.lora = *lora;
-    else if (sub->count("--lora-alpha") || sub->count("--lora-dropout") || sub->count("--lora-targets"))
-      throw Error("--lora-alpha, --lora-dropout and --lora-targets need --lora-rank");
+    else if (sub->count("--lora-alpha") || sub->count("--lora-dropout") || sub->count("--lora-targets") ||
+             sub->count("--lora-base-bf16"))
+      throw Error("--lora-alpha, --lora-dropout, --lora-targets and --lora-base-bf16 need --lora-rank");
     // torchrun's variables, then the flags given explicitly
     DistEnv flags = *dist;
     config.dist = dist_env_from_environment(flags);
     config.dist.timeout_s = flags.timeout_s;
+    config.dist.backend = flags.backend;
     if (rank->count()) config.dist.rank = flags.rank;
     if (world->count()) config.dist.world_size = flags.world_size;
     if (addr->count()) config.dist.master_addr = flags.master_addr;

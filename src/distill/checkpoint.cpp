@@ -111,11 +111,13 @@ void check_fingerprint(const nlohmann::json& recorded, const nlohmann::json& fin
       {"grad_accum", "--grad-accum"}, {"lr", "--lr"},           {"warmup", "--warmup"},
       {"max_len", "--max-len"},       {"world_size", "the world size (--nproc, WORLD_SIZE)"},
       {"total_steps", "total steps (--epochs/--train-steps/--train-tokens)"}, {"packing", "packing"},
-      {"lora", "the LoRA settings (--lora-rank, --lora-alpha, --lora-dropout, --lora-targets)"}};
+      {"lora", "the LoRA settings (--lora-rank, --lora-alpha, --lora-dropout, --lora-targets)"},
+      {"lora_base_bf16", "--lora-base-bf16"}};
   for (auto it = fingerprint.begin(); it != fingerprint.end(); ++it) {
     if (recorded.contains(it.key()) && recorded[it.key()] == it.value()) continue;
     if (it.key() == "packing" && !recorded.contains("packing") && it.value() == false) continue;  // before packing
     if (it.key() == "lora" && !recorded.contains("lora") && it.value().is_null()) continue;  // before LoRA
+    if (it.key() == "lora_base_bf16" && !recorded.contains(it.key()) && it.value() == false) continue;  // before it
     auto f = flag.find(it.key());
     throw Error(state_path + ": --resume: the checkpoint was written with " +
                 (f != flag.end() ? f->second : it.key()) + " " +
@@ -212,7 +214,7 @@ nlohmann::json resume_fingerprint(const TrainConfig& c, int64_t total_steps) {
   return {{"objective", c.objective}, {"seed", c.seed},           {"batch_tokens", c.batch_tokens},
           {"grad_accum", c.grad_accum}, {"lr", c.lr},             {"warmup", c.warmup},
           {"total_steps", total_steps}, {"max_len", c.max_len},   {"world_size", c.dist.world_size},
-          {"packing", c.packing},       {"lora", lora}};
+          {"packing", c.packing},       {"lora", lora},           {"lora_base_bf16", c.lora_base_bf16}};
 }
 
 bool checkpoint_packing(const std::string& out) {

@@ -1,29 +1,20 @@
 #include "distill/data_parallel.h"
 
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
-#include <cstdlib>
 
 #include "core/error.h"
+#include "distill/c10d_backends.h"
 
 namespace steper {
 
 struct DataParallel::Group {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+  c10::intrusive_ptr<C10dGroup> pg;
 };
 
 namespace {
-
-std::shared_ptr<::gloo::transport::Device> gloo_device(const DistEnv& env) {
-  if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"))
-    return c10d::ProcessGroupGloo::createDeviceForInterface(ifname);
-  if (env.master_addr == "127.0.0.1" || env.master_addr == "localhost")
-    return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
-  return c10d::ProcessGroupGloo::createDefaultDevice();
-}
 
 std::string where(const DistEnv& env) {
   return "rank " + std::to_string(env.rank) + " of " + std::to_string(env.world_size) + " (rendezvous " +
@@ -46,9 +37,28 @@ void run_work(const DistEnv& env, const char* what, const std::function<c10::int
   }
 }
 
+// The group for `backend`, from the translation unit compiled for it (dist_env_check refused the others).
+c10::intrusive_ptr<C10dGroup> make_group(const std::string& backend, const c10::intrusive_ptr<c10d::Store>& store,
+                                         const DistEnv& env, std::chrono::milliseconds timeout) {
+#ifdef STEPER_HAS_NCCL
+  if (backend == "nccl") return c10d_nccl_group(store, env, timeout);
+#endif
+#ifdef STEPER_HAS_GLOO
+  if (backend == "gloo") return c10d_gloo_group(store, env, timeout);
+#endif
+  throw Error("--dist-backend " + backend + ": not in this build of steper");
+}
+
+torch::Device comm_device(const std::string& backend, torch::Device device, const DistEnv& env) {
+  if (backend != "nccl") return torch::kCPU;
+  return device.has_index() ? device : torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
+}
+
 }  // namespace
 
-DataParallel::DataParallel(const DistEnv& env) : env_(env), group_(std::make_unique<Group>()) {
+DataParallel::DataParallel(const DistEnv& env, torch::Device device)
+    : env_(env), backend_(dist_backend_resolve(env.backend, device.is_cuda())),
+      comm_device_(comm_device(backend_, device, env)), group_(std::make_unique<Group>()) {
   dist_env_check(env_);
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(env_.timeout_s) * 1000);
   try {
@@ -59,10 +69,7 @@ DataParallel::DataParallel(const DistEnv& env) : env_(env), group_(std::make_uni
     so.waitWorkers = true;
     so.timeout = timeout;
     group_->store = c10::make_intrusive<c10d::TCPStore>(env_.master_addr, so);
-    auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
-    opts->devices.push_back(gloo_device(env_));
-    opts->threads = 1;
-    group_->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(group_->store, env_.rank, env_.world_size, opts);
+    group_->pg = make_group(backend_, group_->store, env_, timeout);
   } catch (const std::exception& e) {
     throw Error("data parallel " + where(env_) + ": rendezvous failed within " + std::to_string(env_.timeout_s) +
                 " s: " + first_line(e));
@@ -77,7 +84,7 @@ void DataParallel::all_reduce_sum(const std::vector<torch::Tensor>& tensors, int
   auto flush = [&] {
     if (bucket.empty()) return;
     std::vector<torch::Tensor> flat_parts;
-    for (const auto& t : bucket) flat_parts.push_back(t.detach().to(torch::kCPU).reshape({-1}));
+    for (const auto& t : bucket) flat_parts.push_back(t.detach().to(comm_device_).reshape({-1}));
     std::vector<torch::Tensor> buf{torch::cat(flat_parts)};
     run_work(env_, "all-reduce", [&] { return group_->pg->allreduce(buf); });
     int64_t off = 0;
@@ -102,7 +109,7 @@ void DataParallel::all_reduce_sum(const std::vector<torch::Tensor>& tensors, int
 void DataParallel::broadcast(const std::vector<torch::Tensor>& tensors, int root) {
   for (const auto& t : tensors) {
     if (!t.defined()) continue;
-    std::vector<torch::Tensor> buf{t.detach().to(torch::kCPU).contiguous().clone()};
+    std::vector<torch::Tensor> buf{t.detach().to(comm_device_).contiguous().clone()};
     c10d::BroadcastOptions o;
     o.rootRank = root;
     run_work(env_, "broadcast", [&] { return group_->pg->broadcast(buf, o); });

@@ -53,6 +53,37 @@ void dist_env_check(const DistEnv& env) {
     throw Error("MASTER_PORT (--master-port) must lie in 1..65535, got " + std::to_string(env.master_port));
   if (env.master_addr.empty()) throw Error("MASTER_ADDR (--master-addr) must not be empty");
   if (env.timeout_s < 1) throw Error("--dist-timeout must be at least 1 second, got " + std::to_string(env.timeout_s));
+  if (env.backend != "auto" && env.backend != "gloo" && env.backend != "nccl")
+    throw Error("--dist-backend must be auto, gloo or nccl, got '" + env.backend + "'");
+  if (env.backend == "nccl" && !dist_nccl_built())
+    throw Error("--dist-backend nccl: this steper was built against a libtorch without NCCL (a CUDA libtorch has it)");
+  if (env.backend == "gloo" && !dist_gloo_built())
+    throw Error("--dist-backend gloo: this steper was built against a libtorch without Gloo");
+}
+
+bool dist_gloo_built() {
+#ifdef STEPER_HAS_GLOO
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool dist_nccl_built() {
+#ifdef STEPER_HAS_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::string dist_backend_resolve(const std::string& backend, bool cuda) {
+  if (backend == "nccl" && !cuda) throw Error("--dist-backend nccl needs a CUDA --device");
+  if (backend == "nccl" || backend == "gloo") return backend;
+  if (cuda && dist_nccl_built()) return "nccl";
+  if (!dist_gloo_built()) throw Error("--dist-backend: this steper has no c10d backend for a " +
+                                      std::string(cuda ? "CUDA" : "CPU") + " device");
+  return "gloo";
 }
 
 void fault_kill_if_asked(int rank, int64_t step) {

@@ -16,6 +16,7 @@ struct DistEnv {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   int timeout_s = 60;  // a collective that waits longer than this on a peer fails (a dead worker)
+  std::string backend = "auto";  // --dist-backend: auto (NCCL on CUDA when built with it, else Gloo), gloo, nccl
   bool distributed() const { return world_size > 1; }
 };
 
@@ -24,8 +25,17 @@ struct DistEnv {
 // a number or out of range (rank outside [0, world size), port outside 1..65535).
 DistEnv dist_env_from_environment(DistEnv base, const std::function<const char*(const char*)>& get = {});
 
-// Throws Error naming the flag or variable when env cannot make sense.
+// Throws Error naming the flag or variable when env cannot make sense (a --dist-backend this build lacks
+// included).
 void dist_env_check(const DistEnv& env);
+
+// Whether this build has c10d's ProcessGroupGloo / ProcessGroupNCCL (NCCL only against a CUDA libtorch
+// built with it; src/distill/CMakeLists.txt detects both).
+bool dist_gloo_built();
+bool dist_nccl_built();
+// The backend a group on a CUDA (`cuda`) or CPU device uses: "gloo" or "nccl" (auto: NCCL on CUDA when
+// built, else Gloo). Throws Error naming --dist-backend when the choice cannot run (NCCL needs CUDA).
+std::string dist_backend_resolve(const std::string& backend, bool cuda);
 
 // Starts `nproc` copies of `argv` (argv[0] an executable path) with RANK, WORLD_SIZE, LOCAL_RANK,
 // MASTER_ADDR=127.0.0.1 and MASTER_PORT=`port` set, and waits for them. When a worker fails, the others

@@ -63,6 +63,7 @@ void train_config_check(const TrainConfig& c) {
   require_at_least(c.stop_after, 0, "--stop-after");
   dist_env_check(c.dist);
   if (c.lora) c.lora->validate();
+  if (c.lora_base_bf16 && !c.lora) throw Error("--lora-base-bf16 needs --lora-rank");
 
   namespace fs = std::filesystem;
   if (!file_exists((fs::path(c.model_dir) / "config.json").string()))
@@ -94,7 +95,9 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"checkpoint_every", c.checkpoint_every},
           {"max_len", c.max_len},
           {"world_size", c.dist.world_size},
+          {"dist_backend", c.dist.backend},
           {"lora", c.lora ? c.lora->to_peft_json() : nlohmann::json()},
+          {"lora_base_bf16", c.lora_base_bf16},
           {"grad_checkpoint", c.grad_checkpoint},
           {"bf16", c.bf16},
           {"packing", c.packing},

@@ -49,6 +49,8 @@ struct TrainConfig {
                                    // (distill/packing.h); a resumed run keeps what its checkpoint recorded
   std::optional<LoraConfig> lora;  // --lora-rank ...: train LoRA adapters only, the base frozen; the run's
                                    // model is then an adapter folder in PEFT's layout
+  bool lora_base_bf16 = false;     // --lora-base-bf16: hold the frozen base's projections in bfloat16
+                                   // (model/lora.h); needs --lora-rank
   bool grad_checkpoint = false;    // --grad-checkpoint: recompute each layer in the backward pass
   bool bf16 = true;                // autocast to bfloat16 on CUDA (CPU always trains in float32)
 

@@ -80,6 +80,12 @@ torch::Device device_from_flag(const std::string& name) {
   return device;
 }
 
+// One GPU per worker: a plain --device cuda of a data-parallel worker is cuda:LOCAL_RANK.
+torch::Device worker_device(torch::Device device, const DistEnv& dist) {
+  if (!device.is_cuda() || device.has_index() || !dist.distributed()) return device;
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist.local_rank));
+}
+
 // Progress lines off for this thread while a quiet run lasts, however it ends.
 struct QuietScope {
   bool on;
@@ -223,6 +229,7 @@ Trainee make_trainee(const TrainConfig& cfg, Objective objective, Llama model, t
     t.lora = std::make_shared<LoraAdapters>(t.model->config(), lc, cfg.seed);
     t.lora->to(device);
     for (auto& np : t.model->hf_named_parameters()) np.second.set_requires_grad(false);
+    if (cfg.lora_base_bf16) lora_hold_base_in_bfloat16(t.model);
     t.model->set_lora(t.lora);
     t.trained = t.lora->named_tensors();
   } else {
@@ -417,9 +424,10 @@ TrainResult train_run(const TrainConfig& config, const std::function<void(const 
   train_config_check(cfg);
   const bool writer = cfg.dist.rank == 0;  // rank 0 writes the run folder; the others only compute
   if (!writer) cfg.quiet = true;
-  std::unique_ptr<DataParallel> dp = cfg.dist.distributed() ? std::make_unique<DataParallel>(cfg.dist) : nullptr;
   const Objective objective = objective_from_name(cfg.objective);
-  const torch::Device device = device_from_flag(cfg.device);
+  const torch::Device device = worker_device(device_from_flag(cfg.device), cfg.dist);
+  std::unique_ptr<DataParallel> dp =
+      cfg.dist.distributed() ? std::make_unique<DataParallel>(cfg.dist, device) : nullptr;
   const bool autocast = device.is_cuda() && cfg.bf16;
   torch::set_num_threads(std::max(1, cfg.torch_threads));
   const int blas_threads = blas_threads_set(cfg.threads);

@@ -148,7 +148,13 @@ namespace {
 // x [..., K] times w [N, K] transposed, plus b. A single row without gradients goes through a
 // matrix-vector product: OpenBLAS's GEMM packs (copies) all of w even for one row, which costs as much as
 // the product itself (most of a batch-1 decoding step).
+// A weight held in another dtype than the activations (a bfloat16 base under LoRA, model/lora.h) is
+// multiplied in its own dtype, the result returned in the activations' dtype.
 torch::Tensor project(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b = {}) {
+  if (w.scalar_type() != x.scalar_type()) {
+    torch::Tensor y = torch::linear(x.to(w.scalar_type()), w).to(x.scalar_type());
+    return b.defined() ? y + b : y;
+  }
   if (x.numel() != x.size(-1) || torch::GradMode::is_enabled()) return torch::linear(x, w, b);
   auto shape = x.sizes().vec();
   shape.back() = w.size(0);

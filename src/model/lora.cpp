@@ -150,6 +150,17 @@ void LoraAdapters::merge_into(Llama& model) const {
   }
 }
 
+void lora_hold_base_in_bfloat16(Llama& model) {
+  torch::NoGradGuard no_grad;
+  for (auto& [name, p] : model->hf_named_parameters()) {
+    const bool projection = name.rfind("model.layers.", 0) == 0 && name.size() > 12 &&
+                            name.compare(name.size() - 12, 12, "_proj.weight") == 0;
+    if (!projection) continue;
+    if (p.requires_grad()) throw BugError(__FILE__, __LINE__, "lora_hold_base_in_bfloat16: " + name + " is not frozen");
+    p.set_data(p.to(torch::kBFloat16));  // every holder of this weight (the layer's own handles) sees it
+  }
+}
+
 }  // namespace steper
 
 namespace steper {

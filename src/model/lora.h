@@ -51,6 +51,13 @@ class LoraAdapters {
   std::map<std::pair<int64_t, std::string>, Pair> pairs_;
 };
 
+// Holds the frozen base's projection matrices (the q/k/v/o/gate/up/down weights of every layer, adapted
+// or not) in bfloat16, about halving the base's memory; embeddings, lm_head, norms and biases stay float32,
+// as do the adapters (and what trains them). The forward then computes each base projection in bfloat16
+// (its input rounded to bfloat16, its output back in float32) and the LoRA path in float32. For a LoRA
+// run only: the base's gradients are not needed (call after freezing it).
+void lora_hold_base_in_bfloat16(Llama& model);
+
 // PEFT's name of a LoRA tensor: base_model.model.model.layers.<l>.<self_attn|mlp>.<module>.lora_<A|B>.weight
 std::string lora_tensor_name(int64_t layer, const std::string& module, char which);
 

@@ -74,5 +74,31 @@ TEST(LaunchWorkers, AFailedWorkerIsNamedAndTheOthersStopped) {
   EXPECT_EQ(why, "worker rank 1 exited with status 3");
 }
 
+TEST(DistEnv, ABackendThisBuildLacksIsAOneLineErrorNamingTheFlag) {
+  DistEnv e;
+  auto error_of = [](const DistEnv& env) {
+    try {
+      dist_env_check(env);
+    } catch (const Error& err) {
+      return std::string(err.what());
+    }
+    return std::string("(accepted)");
+  };
+  e.backend = "mpi";
+  EXPECT_EQ(error_of(e), "--dist-backend must be auto, gloo or nccl, got 'mpi'");
+  e.backend = "nccl";
+  if (dist_nccl_built()) {
+    EXPECT_EQ(error_of(e), "(accepted)");
+  } else {
+    EXPECT_EQ(error_of(e), "--dist-backend nccl: this steper was built against a libtorch without NCCL (a CUDA "
+                           "libtorch has it)");
+  }
+  e.backend = "auto";
+  EXPECT_EQ(error_of(e), "(accepted)");
+  EXPECT_EQ(dist_backend_resolve("auto", false), "gloo");
+  EXPECT_EQ(dist_backend_resolve("auto", true), dist_nccl_built() ? "nccl" : "gloo");
+  EXPECT_THROW(dist_backend_resolve("nccl", false), Error);  // NCCL needs a CUDA device
+}
+
 }  // namespace
 }  // namespace steper

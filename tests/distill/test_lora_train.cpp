@@ -1,6 +1,7 @@
 // Training LoRA adapters (the base frozen) and training with gradient checkpointing.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "core/io.h"
@@ -74,6 +75,27 @@ TEST(LoraTrain, ResumeEndsWithTheSameAdapters) {
   other.lora->rank = 8;
   const std::string err = train_error(other);
   EXPECT_NE(err.find("the LoRA settings"), std::string::npos) << err;
+}
+
+TEST(LoraTrain, Bfloat16BaseIsRecordedAndKeptOnResume) {
+  TrainConfig c = lora_config("lora-bf16");
+  c.lora_base_bf16 = true;
+  c.checkpoint_every = 3;
+  c.stop_after = 3;
+  EXPECT_FALSE(train_run(c).finished);
+  EXPECT_EQ(read_json(c.out_dir + "/config.json")["lora_base_bf16"], true);
+  TrainConfig other = c;  // a resume that would hold the base in float32 is refused, naming the flag
+  other.resume = true;
+  other.stop_after = 0;
+  other.lora_base_bf16 = false;
+  const std::string err = train_error(other);
+  EXPECT_NE(err.find("--lora-base-bf16"), std::string::npos) << err;
+  c.resume = true;
+  c.stop_after = 0;
+  TrainResult r = train_run(c);
+  ASSERT_TRUE(r.finished);
+  EXPECT_TRUE(std::isfinite(r.last_loss));
+  EXPECT_EQ(adapter_tensors(r.model_out).size(), 2u * 3 * 2);  // float32 PEFT tensors (load checks F32)
 }
 
 TEST(GradCheckpointTrain, TrainsTheSameModel) {

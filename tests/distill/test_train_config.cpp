@@ -116,6 +116,11 @@ TEST(TrainConfigCheck, AFolderWithoutConfigIsNotAModel) {
   EXPECT_EQ(refused([](TrainConfig& c) { c.model_dir = "/nonexistent-model-dir"; }), "/nonexistent-model-dir: --model: not a model folder (no config.json)");
 }
 
+TEST(TrainConfigCheck, ABfloat16BaseNeedsLora) {
+  EXPECT_EQ(refused([](TrainConfig& c) { c.lora_base_bf16 = true; }), "--lora-base-bf16 needs --lora-rank");
+  EXPECT_EQ(refused([](TrainConfig& c) { c.lora_base_bf16 = true, c.lora = LoraConfig(); }), "(accepted)");
+}
+
 TEST(TrainConfigCheck, TheRecordedConfigLeavesAnUnsetBudgetNull) {
   TrainConfig c = valid();
   c.train_steps = 7;
