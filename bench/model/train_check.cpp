@@ -19,11 +19,12 @@
 #include <string>
 #include <vector>
 
-#include <ATen/autocast_mode.h>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "distill/adamw.h"
 #include "distill/data_parallel.h"
+#include "model/bf16_autocast.h"
 #include "model/llama.h"
 #include "model/lora.h"
 
@@ -39,14 +40,10 @@ std::vector<float> to_floats(const torch::Tensor& t) {
 // Mean next-token cross-entropy over every token of the whole step (all micro-batches): this part's sum
 // divided by the step's token count.
 torch::Tensor part_loss(steper::Llama& model, const torch::Tensor& ids, int64_t step_tokens, bool autocast) {
-  if (autocast) {
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-    at::autocast::set_enabled(true);
-  }
-  torch::Tensor logits = model->forward(ids.narrow(1, 0, ids.size(1) - 1));
-  if (autocast) {
-    at::autocast::set_enabled(false);
-    at::autocast::clear_cache();
+  torch::Tensor logits;
+  {
+    steper::Bf16Autocast bf16(autocast);
+    logits = model->forward(ids.narrow(1, 0, ids.size(1) - 1));
   }
   torch::Tensor labels = ids.narrow(1, 1, ids.size(1) - 1).reshape({-1});
   torch::Tensor ce = torch::nn::functional::cross_entropy(
@@ -55,20 +52,14 @@ torch::Tensor part_loss(steper::Llama& model, const torch::Tensor& ids, int64_t 
   return ce / static_cast<double>(step_tokens);
 }
 
+// The trainer's optimizer (distill/adamw.h) over what trains.
 std::unique_ptr<torch::optim::AdamW> adamw(const std::vector<torch::Tensor>& trained, const nlohmann::json& spec) {
   std::vector<torch::Tensor> decay, no_decay;
-  for (const auto& t : trained) (t.dim() >= 2 ? decay : no_decay).push_back(t);
-  auto opts = [&](double wd) {
-    return std::make_unique<torch::optim::AdamWOptions>(
-        torch::optim::AdamWOptions(spec.at("lr").get<double>())
-            .betas({spec.at("betas")[0].get<double>(), spec.at("betas")[1].get<double>()})
-            .eps(spec.at("eps").get<double>())
-            .weight_decay(wd));
-  };
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  if (!decay.empty()) groups.emplace_back(decay, opts(spec.at("weight_decay").get<double>()));
-  if (!no_decay.empty()) groups.emplace_back(no_decay, opts(0.0));
-  return std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(spec.at("lr").get<double>()));
+  steper::split_decay(trained, decay, no_decay);
+  return steper::make_adamw(decay, no_decay,
+                            {spec.at("lr").get<double>(), spec.at("betas")[0].get<double>(),
+                             spec.at("betas")[1].get<double>(), spec.at("eps").get<double>(),
+                             spec.at("weight_decay").get<double>()});
 }
 
 struct Trainee {

@@ -1,9 +1,10 @@
 #include "distill/step.h"
 
-#include <ATen/autocast_mode.h>
 #include <ATen/record_function.h>
 
 #include <limits>
+
+#include "model/bf16_autocast.h"
 
 namespace steper {
 
@@ -106,18 +107,11 @@ StepLoss forward_backward(Llama& model, const torch::Tensor& log_var, Objective 
     torch::Tensor ce;
     {
       RECORD_USER_SCOPE("steper::forward");
-      if (autocast) {
-        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-        at::autocast::set_enabled(true);
-      }
+      Bf16Autocast bf16(autocast);
       torch::Tensor hidden = mb.packed ? model->forward_hidden_packed(mb.ids, mb.positions, mb.allowed)
                                        : model->forward_hidden(mb.ids);
       torch::Tensor picked = hidden.reshape({-1, hidden.size(-1)}).index_select(0, mb.predict);
       ce = token_cross_entropy(model->logits(picked), mb.labels);
-      if (autocast) {
-        at::autocast::set_enabled(false);
-        at::autocast::clear_cache();
-      }
     }
     ObjectiveLoss loss = objective_loss(objective, ce, targets, batches.totals, log_var, add_prior && a == 0);
     {

@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/progress.h"
+#include "distill/adamw.h"
 #include "distill/checkpoint.h"
 #include "distill/data_parallel.h"
 #include "distill/examples.h"
@@ -235,21 +236,14 @@ Trainee make_trainee(const TrainConfig& cfg, Objective objective, Llama model, t
   } else {
     t.trained = t.model->hf_named_parameters();
   }
-  std::vector<torch::Tensor> decay, no_decay;
   for (auto& np : t.trained) {
     np.second.set_requires_grad(true);
     t.model_params.push_back(np.second);
-    (np.second.dim() >= 2 ? decay : no_decay).push_back(np.second);
   }
+  std::vector<torch::Tensor> decay, no_decay;
+  split_decay(t.model_params, decay, no_decay);
   if (objective == Objective::kSteper) no_decay.push_back(t.weighting->log_var);
-  auto adamw = [&](double wd) {
-    return std::make_unique<torch::optim::AdamWOptions>(
-        torch::optim::AdamWOptions(cfg.lr).betas({cfg.beta1, cfg.beta2}).eps(cfg.adam_eps).weight_decay(wd));
-  };
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, adamw(cfg.weight_decay));
-  groups.emplace_back(no_decay, adamw(0.0));
-  t.optimizer = std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(cfg.lr));
+  t.optimizer = make_adamw(decay, no_decay, {cfg.lr, cfg.beta1, cfg.beta2, cfg.adam_eps, cfg.weight_decay});
   return t;
 }
 
