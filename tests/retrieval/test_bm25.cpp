@@ -317,4 +317,32 @@ TEST(Bm25Build, RebuildReplacesTheIndexAndLeavesNoTemporaries) {
   EXPECT_EQ(entries, std::vector<std::string>{"index"});
 }
 
+TEST(Bm25Build, PassagesAreReturnedByteForByte) {
+  TempDir dir("bytes");
+  // Colons, digits, separators and a NUL where a length-prefixed record could be misread.
+  Passage odd{"12:34", std::string("3:Title\n with: colons") + '\0', std::string("7:text 0:") + '\0' + " zebra quagga"};
+  bm25_build_index({odd, {"plain", "Plain", "Nothing odd here."}}, dir.sub("index"), quiet());
+  auto r = bm25_open_index(dir.sub("index"))->search("zebra quagga", 4);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].passage.id, odd.id);
+  EXPECT_EQ(r[0].passage.title, odd.title);
+  EXPECT_EQ(r[0].passage.text, odd.text);
+}
+
+TEST(Bm25Build, IndexOfTheJsonFormatIsRefusedWithRebuild) {
+  TempDir dir("format1");
+  bm25_build_index(kCorpus, dir.sub("index"), quiet());
+  {  // what a build before the length-prefixed records wrote: format 1 metadata
+    Xapian::WritableDatabase db(dir.sub("index"), Xapian::DB_OPEN | Xapian::DB_NO_TERMLIST);
+    db.set_metadata("steper_index", R"({"format": 1, "passages": 6})");
+    db.commit();
+  }
+  std::string msg = error_of([&] { bm25_open_index(dir.sub("index")); });
+  EXPECT_NE(msg.find(dir.sub("index") + ": index format 1 is not readable by this steper (it reads format 2)"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("rebuild it with steper index"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+}
+
 }  // namespace steper
