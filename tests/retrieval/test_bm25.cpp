@@ -191,6 +191,20 @@ TEST(Bm25Dedup, SameTextUnderTwoTitlesIsReturnedOnce) {
   EXPECT_EQ(ids[1], "c");
 }
 
+TEST(Bm25Dedup, DuplicatesFillingTheTopKAreReplacedByTheNextPassages) {
+  TempDir dir("dedup-widen");
+  // Five copies of one text rank first for the query; k = 2 must still return two different texts.
+  std::vector<Passage> corpus;
+  for (int i = 0; i < 5; ++i)
+    corpus.push_back({"copy" + std::to_string(i), "Gate " + std::to_string(i), "Zorvath guards the gate."});
+  corpus.push_back({"other", "Other", "Zorvath sleeps far from any wall."});
+  corpus.push_back({"unrelated", "Unrelated", "Nothing here."});
+  bm25_build_index(corpus, dir.sub("index"), quiet());
+  auto r = bm25_open_index(dir.sub("index"));
+  EXPECT_EQ(ids_of(r->search("Zorvath gate", 2)), (std::vector<std::string>{"copy0", "other"}));
+  EXPECT_EQ(ids_of(r->search("Zorvath gate", 1)), std::vector<std::string>{"copy0"});
+}
+
 TEST_F(Bm25Small, KLimitsResults) {
   EXPECT_EQ(retriever_->search("boats", 1).size(), 1u);
   EXPECT_EQ(retriever_->search("boats", 2).size(), 2u);
