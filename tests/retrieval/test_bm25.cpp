@@ -343,7 +343,7 @@ TEST(Bm25Build, PassagesAreReturnedByteForByte) {
   EXPECT_EQ(r[0].passage.text, odd.text);
 }
 
-TEST(Bm25Build, IndexOfTheJsonFormatIsRefusedWithRebuild) {
+TEST(Bm25Build, IndexOfTheJsonFormatIsRefusedAndRebuilt) {
   TempDir dir("format1");
   bm25_build_index(kCorpus, dir.sub("index"), quiet());
   {  // what a build before the length-prefixed records wrote: format 1 metadata
@@ -357,6 +357,9 @@ TEST(Bm25Build, IndexOfTheJsonFormatIsRefusedWithRebuild) {
       << msg;
   EXPECT_NE(msg.find("rebuild it with steper index"), std::string::npos) << msg;
   EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  // ... and rebuilding it, as the message says, replaces it.
+  bm25_build_index(kCorpus, dir.sub("index"), quiet());
+  EXPECT_EQ(bm25_open_index(dir.sub("index"))->size(), 6u);
 }
 
 }  // namespace steper
