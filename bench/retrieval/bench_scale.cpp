@@ -135,12 +135,24 @@ std::vector<std::vector<uint64_t>> xapian_ranked(Retriever& r, const std::vector
   return out;
 }
 
-// Times one pass of `run` over `n` queries; returns queries/s.
-double queries_per_s(size_t n, const std::function<void()>& run) {
+double process_cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// Times one pass of `run` over `n` queries: queries per second of wall time and per second of this
+// process's CPU time (on one thread the latter does not count time lost to other processes on a
+// shared machine).
+struct QueryRate {
+  double per_s = 0, per_cpu_s = 0;
+};
+QueryRate queries_per_s(size_t n, const std::function<void()>& run) {
   auto t0 = std::chrono::steady_clock::now();
+  double c0 = process_cpu_seconds();
   run();
-  double s = seconds_since(t0);
-  return s > 0 ? n / s : 0;
+  double s = seconds_since(t0), c = process_cpu_seconds() - c0;
+  return {s > 0 ? n / s : 0, c > 0 ? n / c : 0};
 }
 
 }  // namespace
@@ -227,8 +239,14 @@ int scale_main(int argc, char** argv) {
     auto all = bm25_open_index(xapian_dir, threads);
     auto one = bm25_open_index(xapian_dir, 1);
     all->search_batch(warm, 4);
-    j["queries_per_s_k4_1_thread"] = queries_per_s(texts_1.size(), [&] { one->search_batch(texts_1, 4); });
-    j["queries_per_s_k4_all_threads"] = queries_per_s(texts.size(), [&] { all->search_batch(texts, 4); });
+    QueryRate single = queries_per_s(texts_1.size(), [&] { one->search_batch(texts_1, 4); });
+    j["queries_per_s_k4_1_thread"] = single.per_s;
+    j["queries_per_cpu_s_k4_1_thread"] = single.per_cpu_s;
+    QueryRate many = queries_per_s(texts.size(), [&] { all->search_batch(texts, 4); });
+    j["queries_per_s_k4_all_threads"] = many.per_s;
+    // Cores the search had on all threads (CPU time over wall time): below `threads` when the machine
+    // is shared or the search waits (on disk, on a lock).
+    j["cores_used_all_threads"] = many.per_cpu_s > 0 ? many.per_s / many.per_cpu_s : 0;
     auto ranked = xapian_ranked(*all, texts, 10);
     recall_fields(j, "all_queries_", ranked, qs);
     ranked.resize(n_fts5);
@@ -240,8 +258,11 @@ int scale_main(int argc, char** argv) {
     fts5_search(fts5_path, std::vector<std::string>(warm.begin(), warm.begin() + std::min<size_t>(20, warm.size())), 4,
                 threads);
     const std::vector<std::string> timed(texts_f.begin(), texts_f.begin() + n_fts5_timed);
-    j["queries_per_s_k4_1_thread"] = queries_per_s(timed.size(), [&] { fts5_search(fts5_path, timed, 4, 1); });
-    j["queries_per_s_k4_all_threads"] = queries_per_s(timed.size(), [&] { fts5_search(fts5_path, timed, 4, threads); });
+    QueryRate single = queries_per_s(timed.size(), [&] { fts5_search(fts5_path, timed, 4, 1); });
+    j["queries_per_s_k4_1_thread"] = single.per_s;
+    j["queries_per_cpu_s_k4_1_thread"] = single.per_cpu_s;
+    j["queries_per_s_k4_all_threads"] =
+        queries_per_s(timed.size(), [&] { fts5_search(fts5_path, timed, 4, threads); }).per_s;
     auto rows = fts5_search(fts5_path, texts_f, 10, threads);
     std::vector<std::vector<uint64_t>> ranked(rows.size());
     for (size_t i = 0; i < rows.size(); ++i)
@@ -257,6 +278,7 @@ int scale_main(int argc, char** argv) {
     j["index_passages_per_s"] = n / index.result["seconds"].get<double>();
     j["index_peak_rss_mb"] = index.peak_rss_mb;
     j["index_cpu_seconds"] = index.cpu_seconds;
+    j["index_cpu_ms_per_passage"] = 1000.0 * index.cpu_seconds / n;
     j["search_peak_rss_mb"] = search.peak_rss_mb;
     j["index_size_mb"] = size_on_disk_mb(files);
     return j;
@@ -285,19 +307,21 @@ int scale_main(int argc, char** argv) {
               n_queries, n_fts5, threads, result["cpu"].get<std::string>().c_str());
   std::printf("%-34s %14s %14s\n", "", "xapian bm25", "sqlite fts5");
   auto row = [&](const char* name, const std::string& key, const char* fmt) {
-    char a[64], b[64];
-    std::snprintf(a, sizeof a, fmt, x[key].get<double>());
-    std::snprintf(b, sizeof b, fmt, f[key].get<double>());
+    char a[64] = "-", b[64] = "-";  // "-": not in a stage result reused from an older run
+    if (x.contains(key)) std::snprintf(a, sizeof a, fmt, x[key].get<double>());
+    if (f.contains(key)) std::snprintf(b, sizeof b, fmt, f[key].get<double>());
     std::printf("%-34s %14s %14s\n", name, a, b);
   };
   const char* const rows[][3] = {{"index time (s)", "index_seconds", "%.0f"},
                                  {"  of which generating passages (s)", "index_generating_seconds", "%.0f"},
                                  {"index CPU time, all threads (s)", "index_cpu_seconds", "%.0f"},
+                                 {"index CPU a passage (ms)", "index_cpu_ms_per_passage", "%.3f"},
                                  {"index passages/s", "index_passages_per_s", "%.0f"},
                                  {"index peak RSS (MB)", "index_peak_rss_mb", "%.0f"},
                                  {"index size on disk (MB)", "index_size_mb", "%.0f"},
                                  {"search process peak RSS (MB)", "search_peak_rss_mb", "%.0f"},
                                  {"queries/s k=4, 1 thread", "queries_per_s_k4_1_thread", "%.1f"},
+                                 {"queries/CPU-s k=4, 1 thread", "queries_per_cpu_s_k4_1_thread", "%.1f"},
                                  {"queries/s k=4, all threads", "queries_per_s_k4_all_threads", "%.1f"},
                                  {"recall@1 (%)", "recall@1", "%.2f"},
                                  {"recall@4 (%)", "recall@4", "%.2f"},

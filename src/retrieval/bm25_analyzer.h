@@ -13,7 +13,8 @@ namespace steper {
 
 // Metadata key marking a folder as a steper index; its value is JSON {"format", "passages", ...}.
 extern const char* const kIndexMetadataKey;
-constexpr int kIndexFormat = 1;
+// Format 2 stores passages length-prefixed (bm25_record.h); format 1 stored them as JSON.
+constexpr int kIndexFormat = 2;
 
 // BM25 parameters (Elasticsearch/Lucene defaults, which IRCoT used): k1 = 1.2, b = 0.75; k2 = 0
 // (no extra length term), k3 = 1 (query term frequency), Xapian's minimum normalised length 0.5.

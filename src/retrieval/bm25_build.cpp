@@ -26,6 +26,7 @@
 #include "core/progress.h"
 #include "retrieval/bm25_analyzer.h"
 #include "retrieval/bm25_folder.h"
+#include "retrieval/bm25_record.h"
 #include "retrieval/retriever.h"
 
 namespace steper {
@@ -97,7 +98,7 @@ Xapian::Document passage_document(Bm25Analyzer& analyzer, const Passage& p) {
   // The title again under its own prefix with wdf 0 (searchable as a filter, no effect on lengths).
   analyzer.analyzer_index(doc, p.title, 0, kTitlePrefix);
   if (!p.id.empty() && p.id.size() < 200) doc.add_boolean_term(kIdPrefix + p.id);
-  doc.set_data(nlohmann::json{{"id", p.id}, {"title", p.title}, {"text", p.text}}.dump());
+  doc.set_data(passage_record_encode(p));
   return doc;
 }
 

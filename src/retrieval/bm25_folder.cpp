@@ -27,7 +27,7 @@ void index_folder_check_replaceable(const fs::path& dir) {
   if (fs::is_empty(dir, ec)) return;
   Xapian::Database db;
   try {
-    index_folder_open(dir.string(), db);
+    index_folder_open(dir.string(), db, true);  // an index of an older format is replaced too
   } catch (const Error& e) {
     throw Error(dir.string() + " exists and is not a steper index; refusing to replace it (" + e.what() + ")");
   }
@@ -61,8 +61,9 @@ const char* const kStubFile = "XAPIANDB";
 
 namespace {
 
-// The steper metadata of an opened database; errors name `name`.
-nlohmann::json metadata_check(const std::string& name, const Xapian::Database& db) {
+// The steper metadata of an opened database; errors name `name`. With `any_format`, an index of a
+// format this build does not read passes.
+nlohmann::json metadata_check(const std::string& name, const Xapian::Database& db, bool any_format = false) {
   std::string raw;
   try {
     raw = db.get_metadata(kIndexMetadataKey);
@@ -74,7 +75,7 @@ nlohmann::json metadata_check(const std::string& name, const Xapian::Database& d
   if (meta.is_discarded() || !meta.is_object() || !meta.contains("format") || !meta["format"].is_number_integer())
     throw Error(name + " is not a steper index (malformed " + kIndexMetadataKey + " metadata)");
   int format = meta["format"].get<int>();
-  if (format != kIndexFormat)
+  if (format != kIndexFormat && !any_format)
     throw Error(name + ": index format " + std::to_string(format) +
                 " is not readable by this steper (it reads format " + std::to_string(kIndexFormat) +
                 "); rebuild it with steper index");
@@ -99,7 +100,7 @@ std::vector<std::string> stub_shards(const fs::path& stub, const std::string& di
 
 }  // namespace
 
-nlohmann::json index_folder_open(const std::string& dir, Xapian::Database& db) {
+nlohmann::json index_folder_open(const std::string& dir, Xapian::Database& db, bool any_format) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) throw Error("index folder " + dir + " does not exist (build it with: steper index)");
   if (!fs::is_directory(dir, ec)) throw Error(dir + " is not a steper index (not a folder)");
@@ -119,7 +120,7 @@ nlohmann::json index_folder_open(const std::string& dir, Xapian::Database& db) {
       } catch (const Xapian::Error& e) {
         throw Error("index " + dir + ": shard " + path + " is damaged (" + e.get_description() + ")");
       }
-      nlohmann::json meta = metadata_check("index " + dir + ": shard " + path, sub);
+      nlohmann::json meta = metadata_check("index " + dir + ": shard " + path, sub, any_format);
       if (s == 0) first = meta;
       db.add_database(sub);
     }
@@ -130,7 +131,7 @@ nlohmann::json index_folder_open(const std::string& dir, Xapian::Database& db) {
   } catch (const Xapian::Error& e) {
     throw Error(dir + " is not a steper index (no Xapian database: " + e.get_msg() + ")");
   }
-  return metadata_check(dir, db);
+  return metadata_check(dir, db, any_format);
 }
 
 // ---- index specs

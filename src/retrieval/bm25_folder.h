@@ -32,8 +32,9 @@ extern const char* const kStubFile;
 
 // Opens DIR (one database or a sharded folder, whose shards are added to `db` in order) and returns
 // the steper metadata of its first database. Throws Error naming DIR (or the shard) when it is
-// missing, is not a Xapian database, has no steper metadata, or has a format this build does not read.
-nlohmann::json index_folder_open(const std::string& dir, Xapian::Database& db);
+// missing, is not a Xapian database, has no steper metadata, or has a format this build does not read
+// (unless `any_format`: for replacing an index built by an older steper).
+nlohmann::json index_folder_open(const std::string& dir, Xapian::Database& db, bool any_format = false);
 
 // One item of an index spec.
 struct IndexPart {

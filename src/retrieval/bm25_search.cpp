@@ -7,15 +7,16 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 
-#include <nlohmann/json.hpp>
 #include <xapian.h>
 
 #include "core/error.h"
 #include "retrieval/bm25_analyzer.h"
 #include "retrieval/bm25_folder.h"
+#include "retrieval/bm25_record.h"
 #include "retrieval/retriever.h"
 
 namespace steper {
@@ -65,24 +66,20 @@ class Bm25Searcher {
     parts.reserve(terms.size());
     for (auto& [term, wqf] : terms) parts.emplace_back(term, wqf);
     enquire_.set_query(Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end()));
-    // Fetch a few extra so that removing duplicates still leaves k; fetch more when it does not.
-    Xapian::doccount want = static_cast<Xapian::doccount>(k) + 8;
+    // Fetch k; only when removing duplicates left fewer than k, fetch twice as many (a larger top
+    // set lowers the matcher's score threshold, so fetching extra up front slows every query).
+    Xapian::doccount want = static_cast<Xapian::doccount>(k);
     for (;;) {
       Xapian::MSet mset = enquire_.get_mset(0, want);
       out.clear();
       std::unordered_set<std::string> seen;
       for (auto it = mset.begin(); it != mset.end() && static_cast<int>(out.size()) < k; ++it) {
-        nlohmann::json j = nlohmann::json::parse(it.get_document().get_data(), nullptr, false);
-        if (!j.is_object() || !j["id"].is_string() || !j["title"].is_string() || !j["text"].is_string())
+        std::optional<Passage> p = passage_record_decode(it.get_document().get_data());
+        if (!p)
           throw Error("index " + name_ + ": document " + std::to_string(*it) +
                       " holds no stored passage (a damaged index? rebuild it with steper index)");
-        ScoredPassage sp;
-        sp.passage.id = j["id"].get<std::string>();
-        sp.passage.title = j["title"].get<std::string>();
-        sp.passage.text = j["text"].get<std::string>();
-        sp.score = it.get_weight();
-        if (!seen.insert(passage_dedup_key(sp.passage)).second) continue;
-        out.push_back(std::move(sp));
+        if (!seen.insert(passage_dedup_key(*p)).second) continue;
+        out.push_back({std::move(*p), it.get_weight()});
       }
       if (static_cast<int>(out.size()) >= k || mset.size() < want) return out;
       want *= 2;

@@ -191,6 +191,20 @@ TEST(Bm25Dedup, SameTextUnderTwoTitlesIsReturnedOnce) {
   EXPECT_EQ(ids[1], "c");
 }
 
+TEST(Bm25Dedup, DuplicatesFillingTheTopKAreReplacedByTheNextPassages) {
+  TempDir dir("dedup-widen");
+  // Five copies of one text rank first for the query; k = 2 must still return two different texts.
+  std::vector<Passage> corpus;
+  for (int i = 0; i < 5; ++i)
+    corpus.push_back({"copy" + std::to_string(i), "Gate " + std::to_string(i), "Zorvath guards the gate."});
+  corpus.push_back({"other", "Other", "Zorvath sleeps far from any wall."});
+  corpus.push_back({"unrelated", "Unrelated", "Nothing here."});
+  bm25_build_index(corpus, dir.sub("index"), quiet());
+  auto r = bm25_open_index(dir.sub("index"));
+  EXPECT_EQ(ids_of(r->search("Zorvath gate", 2)), (std::vector<std::string>{"copy0", "other"}));
+  EXPECT_EQ(ids_of(r->search("Zorvath gate", 1)), std::vector<std::string>{"copy0"});
+}
+
 TEST_F(Bm25Small, KLimitsResults) {
   EXPECT_EQ(retriever_->search("boats", 1).size(), 1u);
   EXPECT_EQ(retriever_->search("boats", 2).size(), 2u);
@@ -315,6 +329,37 @@ TEST(Bm25Build, RebuildReplacesTheIndexAndLeavesNoTemporaries) {
   std::vector<std::string> entries;
   for (auto& e : fs::directory_iterator(dir.path())) entries.push_back(e.path().filename().string());
   EXPECT_EQ(entries, std::vector<std::string>{"index"});
+}
+
+TEST(Bm25Build, PassagesAreReturnedByteForByte) {
+  TempDir dir("bytes");
+  // Colons, digits, separators and a NUL where a length-prefixed record could be misread.
+  Passage odd{"12:34", std::string("3:Title\n with: colons") + '\0', std::string("7:text 0:") + '\0' + " zebra quagga"};
+  bm25_build_index({odd, {"plain", "Plain", "Nothing odd here."}}, dir.sub("index"), quiet());
+  auto r = bm25_open_index(dir.sub("index"))->search("zebra quagga", 4);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].passage.id, odd.id);
+  EXPECT_EQ(r[0].passage.title, odd.title);
+  EXPECT_EQ(r[0].passage.text, odd.text);
+}
+
+TEST(Bm25Build, IndexOfTheJsonFormatIsRefusedAndRebuilt) {
+  TempDir dir("format1");
+  bm25_build_index(kCorpus, dir.sub("index"), quiet());
+  {  // what a build before the length-prefixed records wrote: format 1 metadata
+    Xapian::WritableDatabase db(dir.sub("index"), Xapian::DB_OPEN | Xapian::DB_NO_TERMLIST);
+    db.set_metadata("steper_index", R"({"format": 1, "passages": 6})");
+    db.commit();
+  }
+  std::string msg = error_of([&] { bm25_open_index(dir.sub("index")); });
+  EXPECT_NE(msg.find(dir.sub("index") + ": index format 1 is not readable by this steper (it reads format 2)"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("rebuild it with steper index"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  // ... and rebuilding it, as the message says, replaces it.
+  bm25_build_index(kCorpus, dir.sub("index"), quiet());
+  EXPECT_EQ(bm25_open_index(dir.sub("index"))->size(), 6u);
 }
 
 }  // namespace steper
