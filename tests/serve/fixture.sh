@@ -4,11 +4,11 @@
 set -euo pipefail
 fail() { echo "FAIL: $*" >&2; [ -f "$work/server.log" ] && tail -20 "$work/server.log" >&2; exit 1; }
 
-make_fixture() {
-  mkdir -p "$work"
-  [ -d "$work/world" ] || "$steper" world --out "$work/world" --train 40 --dev 0 --test 10 --seed 5 >/dev/null
-  [ -d "$work/index" ] || "$steper" index --corpus "$work/world/corpus.jsonl" --index "$work/index" >/dev/null 2>&1
-  [ -d "$work/model" ] || "$steper" init --corpus "$work/world/corpus.jsonl" --out "$work/model" --size tiny --seed 7 >/dev/null
+make_fixture() {  # made afresh: what an earlier build left may be of an older format
+  rm -rf "$work" && mkdir -p "$work"
+  "$steper" world --out "$work/world" --train 40 --dev 0 --test 10 --seed 5 >/dev/null
+  "$steper" index --corpus "$work/world/corpus.jsonl" --index "$work/index" >/dev/null 2>&1
+  "$steper" init --corpus "$work/world/corpus.jsonl" --out "$work/model" --size tiny --seed 7 >/dev/null
 }
 
 server_pid=""
