@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "model/attention_kernels.h"
 #include "model/lora.h"
 #include "model/recompute.h"
 
@@ -190,6 +191,29 @@ torch::Tensor causal_allowed(int64_t T, int64_t past, torch::Device device) {
   return torch::arange(past + T, opts).unsqueeze(0) <= (torch::arange(T, opts) + past).unsqueeze(1);
 }
 
+// Attention for one query position (decoding) with the CPU kernel, which reads the keys where the cache
+// holds them: float32 on the CPU without gradients, keys and values laid out alike. Undefined otherwise.
+torch::Tensor attention_one_query(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                  const torch::Tensor& mask) {
+  const int64_t B = q.size(0), H = q.size(2), hd = q.size(3), KV = k.size(1), keys = k.size(2);
+  const bool floats = q.scalar_type() == torch::kFloat && k.scalar_type() == torch::kFloat &&
+                      v.scalar_type() == torch::kFloat;
+  if (q.size(1) != 1 || torch::GradMode::is_enabled() || !q.device().is_cpu() || !floats ||
+      !one_query_attention_supported(hd) || q.stride(3) != 1 || q.stride(2) != hd || k.stride(3) != 1 ||
+      k.stride(2) != hd || v.strides() != k.strides())
+    return {};
+  torch::Tensor m = mask.defined() ? mask.to(torch::kFloat).contiguous() : mask;  // [B|1, 1, 1, 1, keys]
+  OneQueryAttention a;
+  a.kv_heads = KV, a.group = H / KV, a.head_dim = hd, a.keys = keys;
+  a.q = q.data_ptr<float>(), a.q_row = q.stride(0);
+  a.k = k.data_ptr<float>(), a.v = v.data_ptr<float>(), a.kv_row = k.stride(0), a.kv_head = k.stride(1);
+  if (m.defined()) a.mask = m.data_ptr<float>(), a.mask_row = m.size(0) == 1 ? 0 : keys;
+  torch::Tensor out = torch::empty({B, 1, H * hd}, q.options());
+  a.out = out.data_ptr<float>();
+  at::parallel_for(0, B, 1, [&](int64_t r0, int64_t r1) { one_query_attention(a, r0, r1); });
+  return out;
+}
+
 // Causal attention, grouped-query without repeating keys: the G query heads that share a key head are stacked
 // time-major into one product. Long sequences go in query blocks, each against only the keys it can see, which
 // skips most of the masked upper triangle (about 3/8 of the attention work with four blocks).
@@ -197,6 +221,10 @@ torch::Tensor causal_allowed(int64_t T, int64_t past, torch::Device device) {
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const torch::Tensor& mask, int64_t past) {
   const int64_t B = q.size(0), T = q.size(1), H = q.size(2), hd = q.size(3), KV = k.size(1), G = H / KV;
+  if (T == 1) {
+    torch::Tensor one = attention_one_query(q, k, v, mask);
+    if (one.defined()) return one;
+  }
   torch::Tensor qg = q.view({B, T, KV, G, hd}).permute({0, 2, 1, 3, 4}).reshape({B, KV, T * G, hd});
   const int64_t blocks = T >= 256 ? 4 : T >= 128 ? 2 : 1;
   std::vector<torch::Tensor> outs;

@@ -37,6 +37,12 @@ int blas_threads_set(int requested) {
   return n;
 }
 
+int blas_threads_get() {
+  using GetFn = int (*)();
+  static const auto fn = reinterpret_cast<GetFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return fn ? fn() : 0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // loading
 
