@@ -50,9 +50,11 @@ struct LlamaImpl::Layers {
   torch::Tensor inv_freq;
 
   // Inference only (no gradients): each block's q/k/v and gate/up weights concatenated once, the query rows
-  // scaled by 1/sqrt(head_dim), rebuilt when a source weight changes (storage or version).
+  // scaled by 1/sqrt(head_dim), rebuilt when a source weight changes (storage or version). Held transposed,
+  // [in, out] (o_proj and down_proj too): OpenBLAS multiplies a few rows by an untransposed right-hand
+  // matrix without copying it first (bench/rag/decode_step: a decoding step's products take less than half).
   struct Fused {
-    torch::Tensor w_qkv, b_qkv, w_gate_up;
+    torch::Tensor w_qkv_t, b_qkv, w_o_t, w_gate_up_t, w_down_t;
     std::vector<std::pair<const void*, int64_t>> made_from;
   };
   std::vector<Fused> fused;
@@ -63,7 +65,7 @@ struct LlamaImpl::Layers {
 
 std::vector<std::pair<const void*, int64_t>> LlamaImpl::Layers::weights_signature(const Block& b) {
   std::vector<std::pair<const void*, int64_t>> sig;
-  for (const torch::Tensor* t : {&b.wq, &b.wk, &b.wv, &b.bq, &b.bk, &b.bv, &b.w_gate, &b.w_up})
+  for (const torch::Tensor* t : {&b.wq, &b.wk, &b.wv, &b.bq, &b.bk, &b.bv, &b.wo, &b.w_gate, &b.w_up, &b.w_down})
     sig.emplace_back(t->defined() ? t->data_ptr() : nullptr,
                      t->defined() && !t->is_inference() ? t->_version() : 0);  // inference tensors keep no version
   return sig;
@@ -76,12 +78,14 @@ const LlamaImpl::Layers::Fused* LlamaImpl::Layers::fused_for(size_t l, double q_
   const Block& b = blocks[l];
   Fused& f = fused[l];
   auto sig = weights_signature(b);
-  if (f.w_qkv.defined() && f.made_from == sig) return &f;
+  if (f.w_qkv_t.defined() && f.made_from == sig) return &f;
   c10::InferenceMode normal_tensors(false);  // usable outside inference mode too
   torch::NoGradGuard no_grad;
-  f.w_qkv = torch::cat({b.wq * q_scale, b.wk, b.wv}, 0);
+  f.w_qkv_t = torch::cat({b.wq * q_scale, b.wk, b.wv}, 0).t().contiguous();
   f.b_qkv = b.bq.defined() ? torch::cat({b.bq * q_scale, b.bk, b.bv}, 0) : torch::Tensor();
-  f.w_gate_up = torch::cat({b.w_gate, b.w_up}, 0);
+  f.w_o_t = b.wo.t().contiguous();
+  f.w_gate_up_t = torch::cat({b.w_gate, b.w_up}, 0).t().contiguous();
+  f.w_down_t = b.w_down.t().contiguous();
   f.made_from = std::move(sig);
   return &f;
 }
@@ -155,6 +159,21 @@ torch::Tensor project(const torch::Tensor& x, const torch::Tensor& w, const torc
   shape.back() = w.size(0);
   torch::Tensor y = torch::mv(w, x.reshape({-1}));
   if (b.defined()) y.add_(b);
+  return y.view(shape);
+}
+
+// x [..., K] times wt [K, N] (a transposed weight), plus b; a single row through a matrix-vector product.
+torch::Tensor project_t(const torch::Tensor& x, const torch::Tensor& wt, const torch::Tensor& b = {}) {
+  auto shape = x.sizes().vec();
+  shape.back() = wt.size(1);
+  torch::Tensor y;
+  if (x.numel() == x.size(-1)) {
+    y = torch::mv(wt.t(), x.reshape({-1}));
+    if (b.defined()) y.add_(b);
+  } else {
+    torch::Tensor rows = x.reshape({-1, x.size(-1)});
+    y = b.defined() ? torch::addmm(b, rows, wt) : torch::mm(rows, wt);
+  }
   return y.view(shape);
 }
 
@@ -273,7 +292,7 @@ torch::Tensor LlamaImpl::layer(size_t l, const torch::Tensor& x_in, const LayerI
   const Layers::Fused* f = lora ? nullptr : L.fused_for(l, in.scale);
   if (f) {
     // one rotation for queries (already scaled) and keys together
-    torch::Tensor qkv = project(h, f->w_qkv, f->b_qkv);
+    torch::Tensor qkv = project_t(h, f->w_qkv_t, f->b_qkv);
     torch::Tensor qk = rope_apply(qkv.narrow(-1, 0, (H + KV) * hd).view({B, T, H + KV, hd}), in.cos, in.sin);
     q = qk.narrow(2, 0, H);
     k = qk.narrow(2, H, KV).permute({0, 2, 1, 3});  // [B,KV,T,hd]
@@ -307,17 +326,17 @@ torch::Tensor LlamaImpl::layer(size_t l, const torch::Tensor& x_in, const LayerI
     RECORD_USER_SCOPE("steper::attention");  // a named range for profilers (bench/distill)
     att = attention(q, k, v, in.mask, in.past);  // [B, T, H*hd]
   }
-  x = x + adapted(project(att, b.wo, b.bo), "o_proj", att);
+  x = x + (f ? project_t(att, f->w_o_t, b.bo) : adapted(project(att, b.wo, b.bo), "o_proj", att));
   h = rms_norm(x, b.post_norm, cfg_.rms_norm_eps);
   if (f) {
-    gu = project(h, f->w_gate_up);
+    gu = project_t(h, f->w_gate_up_t);
   } else {
     auto parts = project(h, torch::cat({b.w_gate, b.w_up}, 0)).chunk(2, -1);
     gu = torch::cat({adapted(parts[0], "gate_proj", h), adapted(parts[1], "up_proj", h)}, -1);
   }
   auto gate_up = gu.chunk(2, -1);
   torch::Tensor act = torch::silu(gate_up[0]) * gate_up[1];
-  return x + adapted(project(act, b.w_down), "down_proj", act);
+  return x + (f ? project_t(act, f->w_down_t) : adapted(project(act, b.w_down), "down_proj", act));
 }
 
 torch::Tensor LlamaImpl::run_layers(torch::Tensor x, const LayerInputs& in, KVCache* cache) {
