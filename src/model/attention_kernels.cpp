@@ -24,18 +24,62 @@ STEPER_AVX2 inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// The sums of eight vectors' lanes, in order.
+STEPER_AVX2 inline __m256 hsum8(const __m256* a) {
+  const __m256 h0123 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+  const __m256 h4567 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+  return _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20), _mm256_permute2f128_ps(h0123, h4567, 0x31));
+}
+
+// exp(x) for x <= 0 (within 2 ulp; below -87.3 it gives exp(-87.3)): x = n ln2 + r, Cephes' expf
+// polynomial for exp(r), times 2^n.
+STEPER_AVX2 inline __m256 exp8(__m256 x) {
+  x = _mm256_max_ps(x, _mm256_set1_ps(-87.3f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  for (float c : {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f})
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
+  p = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
 // One query head against the keys of its key head: the softmax weights s[t] (before normalising; masked
-// keys skipped, weight 0, unless `all`); returns their sum. NV = head_dim / 8 (0: nv).
+// keys skipped, weight 0, unless `all`); returns their sum. Keys go eight at a time (a block whose keys
+// are all skipped is not read), the rest one by one. NV = head_dim / 8 (0: nv_rt).
 template <int NV>
 STEPER_AVX2 float scores_softmax(const float* q, const float* k, int64_t keys, int64_t nv_rt, const float* mask,
                                  bool all, float* s) {
-  const int64_t nv = NV > 0 ? NV : nv_rt, hd = nv * 8;
+  const int64_t nv = NV > 0 ? NV : nv_rt, hd = nv * 8, blocks = keys / 8 * 8;
+  const bool skipping = mask && !all;
   __m256 qv[32];
   for (int64_t i = 0; i < nv; ++i) qv[i] = _mm256_loadu_ps(q + 8 * i);
-  auto skipped = [&](int64_t t) { return mask && mask[t] <= kMasked && !all; };
+  const __m256 masked = _mm256_set1_ps(kMasked);
+  __m256 vmax = _mm256_set1_ps(-INFINITY);
+  for (int64_t t = 0; t < blocks; t += 8) {
+    const __m256 m = mask ? _mm256_loadu_ps(mask + t) : _mm256_setzero_ps();
+    if (skipping && _mm256_movemask_ps(_mm256_cmp_ps(m, masked, _CMP_LE_OQ)) == 0xFF) {
+      _mm256_storeu_ps(s + t, m);
+      continue;
+    }
+    __m256 acc[8];
+    for (int j = 0; j < 8; ++j) {
+      const float* kt = k + (t + j) * hd;
+      acc[j] = _mm256_mul_ps(qv[0], _mm256_loadu_ps(kt));
+      for (int64_t i = 1; i < nv; ++i) acc[j] = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(kt + 8 * i), acc[j]);
+    }
+    const __m256 st = _mm256_add_ps(hsum8(acc), m);
+    _mm256_storeu_ps(s + t, st);
+    vmax = _mm256_max_ps(vmax, st);  // masked keys (mask + score, about -1e9) win only when all are masked
+  }
+  float lanes[8];
+  _mm256_storeu_ps(lanes, vmax);
   float mx = -INFINITY;
-  for (int64_t t = 0; t < keys; ++t) {
-    if (skipped(t)) continue;
+  for (float x : lanes) mx = std::max(mx, x);
+  for (int64_t t = blocks; t < keys; ++t) {
     const float m = mask ? mask[t] : 0.0f;
     const float* kt = k + t * hd;
     __m256 acc = _mm256_mul_ps(qv[0], _mm256_loadu_ps(kt));
@@ -43,8 +87,16 @@ STEPER_AVX2 float scores_softmax(const float* q, const float* k, int64_t keys, i
     s[t] = hsum(acc) + m;
     mx = std::max(mx, s[t]);
   }
-  float sum = 0;
-  for (int64_t t = 0; t < keys; ++t) sum += s[t] = skipped(t) ? 0.0f : std::exp(s[t] - mx);
+  const __m256 vmx = _mm256_set1_ps(mx);
+  __m256 vsum = _mm256_setzero_ps();
+  for (int64_t t = 0; t < blocks; t += 8) {
+    __m256 w = exp8(_mm256_sub_ps(_mm256_loadu_ps(s + t), vmx));
+    if (skipping) w = _mm256_andnot_ps(_mm256_cmp_ps(_mm256_loadu_ps(mask + t), masked, _CMP_LE_OQ), w);
+    _mm256_storeu_ps(s + t, w);
+    vsum = _mm256_add_ps(vsum, w);
+  }
+  float sum = hsum(vsum);
+  for (int64_t t = blocks; t < keys; ++t) sum += s[t] = skipping && mask[t] <= kMasked ? 0.0f : std::exp(s[t] - mx);
   return sum;
 }
 

@@ -104,10 +104,10 @@ TEST(LlamaInference, DecodingAPaddedBatchEqualsTheTrainingPath) {
 }
 
 // The kernel alone against softmax(q k^T + mask) v, with keys read from buffers longer than the keys
-// (as the cache holds them), a masked key between valid ones, and a row whose keys are all masked (a
-// plain softmax then weighs them all alike).
+// (as the cache holds them), masked keys between valid ones, and a row whose keys are all masked (a plain
+// softmax then weighs them all alike).
 TEST(LlamaInference, OneQueryAttentionKernelEqualsAPlainSoftmax) {
-  const int64_t B = 3, KV = 2, G = 3, hd = 16, keys = 9, capacity = 12;
+  const int64_t B = 3, KV = 2, G = 3, hd = 16, keys = 21, capacity = 24;  // two blocks of eight keys and five
   if (!one_query_attention_supported(hd)) GTEST_SKIP() << "no AVX2/FMA on this CPU";
   torch::manual_seed(5);
   torch::Tensor q = torch::randn({B, KV * G, hd}), kbuf = torch::randn({B, KV, capacity, hd});
@@ -115,7 +115,7 @@ TEST(LlamaInference, OneQueryAttentionKernelEqualsAPlainSoftmax) {
   torch::Tensor k = kbuf.narrow(2, 0, keys), v = vbuf.narrow(2, 0, keys);
   torch::Tensor mask = torch::zeros({B, keys});
   mask[0][3] = -1e9;
-  mask[1].narrow(0, 0, 4).fill_(-1e9);
+  mask[1].narrow(0, 0, 9).fill_(-1e9);  // a block not read at all, and one key of the next
   mask[2].fill_(-1e9);
   OneQueryAttention a;
   a.kv_heads = KV, a.group = G, a.head_dim = hd, a.keys = keys;
