@@ -8,7 +8,7 @@
 #include <mutex>
 
 #include "core/error.h"
-#include "model/attention_kernels.h"
+#include "model/inference_kernels.h"
 #include "model/lora.h"
 #include "model/recompute.h"
 
@@ -193,7 +193,15 @@ torch::Tensor cache_append(torch::Tensor& buf, const torch::Tensor& x, int64_t p
   return buf.narrow(2, 0, need);
 }
 
+// Without gradients, float32 on the CPU: the one-pass kernel (inference_kernels.h), the same formula.
 torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double eps) {
+  if (!torch::GradMode::is_enabled() && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
+      w.scalar_type() == torch::kFloat && x.is_contiguous() && w.is_contiguous() && inference_kernels_available()) {
+    torch::Tensor out = torch::empty_like(x);
+    rms_norm_rows(x.data_ptr<float>(), w.data_ptr<float>(), x.numel() / x.size(-1), x.size(-1),
+                  static_cast<float>(eps), out.data_ptr<float>());
+    return out;
+  }
   return x * torch::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps) * w;
 }
 
@@ -373,8 +381,8 @@ torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* ca
     torch::Tensor kv = key_valid.to(device, torch::kBool);
     TORCH_CHECK(kv.dim() == 2 && kv.size(0) == B && kv.size(1) == Tk, "key_valid must be [B, cache + T]");
     positions = (kv.to(torch::kLong).cumsum(1) - 1).clamp_min(0).narrow(1, past, T);  // [B, T]
-    torch::Tensor causal = causal_allowed(T, past, device);
-    torch::Tensor allowed = causal.unsqueeze(0).logical_and(kv.unsqueeze(1));  // [B, T, Tk]
+    torch::Tensor allowed = kv.unsqueeze(1);  // [B, T, Tk]; a single query (decoding) sees every valid key
+    if (T > 1) allowed = causal_allowed(T, past, device).unsqueeze(0).logical_and(allowed);
     in.mask = torch::zeros({B, T, Tk}, fopts).masked_fill(allowed.logical_not(), -1e9).view({B, 1, T, 1, Tk});
   } else {
     positions = torch::arange(past, Tk, torch::TensorOptions().dtype(torch::kLong).device(device)).unsqueeze(0);

@@ -4,7 +4,7 @@
 // the attention kernel against a plain softmax.
 #include <gtest/gtest.h>
 
-#include "model/attention_kernels.h"
+#include "model/inference_kernels.h"
 #include "model/llama.h"
 
 namespace steper {

@@ -1,6 +1,8 @@
-// Decoding attention on the CPU: one query position per row against that row's cached keys, read in place
-// (no copies, no per-row matrix products, keys the mask rules out never read). Torch-free: raw float
-// pointers with strides; llama.cpp decides when it applies and falls back to matrix products otherwise.
+// CPU kernels (AVX2) of the decoder's inference path, where a decoding step's small tensors make libtorch's
+// operators cost more in dispatch and copies than in arithmetic: attention of one query position per row
+// against that row's cached keys, read in place (no copies, no per-row matrix products, keys the mask rules
+// out never read), and RMSNorm in one pass. Torch-free: raw float pointers; llama.cpp decides when they
+// apply and uses libtorch's operators otherwise.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +20,13 @@ struct OneQueryAttention {
   float* out = nullptr;  // head h of row r at out + (r * kv_heads * group + h) * head_dim
 };
 
-// Whether this CPU and head_dim suit the kernel (AVX2 and FMA; head_dim a multiple of 8, at most 256).
+// Whether this CPU has AVX2 and FMA.
+bool inference_kernels_available();
+
+// rows x [rows, dim] (contiguous) -> out: x * rsqrt(mean(x^2) + eps) * w, as llama.cpp's rms_norm.
+void rms_norm_rows(const float* x, const float* w, int64_t rows, int64_t dim, float eps, float* out);
+
+// Whether this CPU and head_dim suit the attention kernel (AVX2 and FMA; head_dim a multiple of 8, at most 256).
 bool one_query_attention_supported(int64_t head_dim);
 // Softmax attention for rows [row_begin, row_end). A key whose mask is -1e8 or lower is skipped (its
 // weight underflows to zero anyway) unless every key of the row is.

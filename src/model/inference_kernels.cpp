@@ -1,4 +1,4 @@
-#include "model/attention_kernels.h"
+#include "model/inference_kernels.h"
 
 #include <cmath>
 #include <vector>
@@ -137,18 +137,47 @@ STEPER_AVX2 void attend_rows(const OneQueryAttention& a, int64_t r0, int64_t r1)
   }
 }
 
+STEPER_AVX2 void rms_norm_avx2(const float* x, const float* w, int64_t rows, int64_t dim, float eps, float* out) {
+  const int64_t vec = dim / 8 * 8;
+  for (int64_t r = 0; r < rows; ++r, x += dim, out += dim) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < vec; i += 8) {
+      const __m256 xi = _mm256_loadu_ps(x + i);
+      acc = _mm256_fmadd_ps(xi, xi, acc);
+    }
+    float ss = hsum(acc);
+    for (int64_t i = vec; i < dim; ++i) ss += x[i] * x[i];
+    const float scale = 1.0f / std::sqrt(ss / static_cast<float>(dim) + eps);
+    const __m256 s8 = _mm256_set1_ps(scale);
+    for (int64_t i = 0; i < vec; i += 8)
+      _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), s8), _mm256_loadu_ps(w + i)));
+    for (int64_t i = vec; i < dim; ++i) out[i] = x[i] * scale * w[i];
+  }
+}
+
 #endif
 
 }  // namespace
 
-bool one_query_attention_supported(int64_t head_dim) {
+bool inference_kernels_available() {
 #if defined(__x86_64__)
   static const bool cpu = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return cpu && head_dim > 0 && head_dim % 8 == 0 && head_dim <= 256;
+  return cpu;
 #else
-  (void)head_dim;
   return false;
 #endif
+}
+
+void rms_norm_rows(const float* x, const float* w, int64_t rows, int64_t dim, float eps, float* out) {
+#if defined(__x86_64__)
+  rms_norm_avx2(x, w, rows, dim, eps, out);
+#else
+  (void)x, (void)w, (void)rows, (void)dim, (void)eps, (void)out;
+#endif
+}
+
+bool one_query_attention_supported(int64_t head_dim) {
+  return inference_kernels_available() && head_dim > 0 && head_dim % 8 == 0 && head_dim <= 256;
 }
 
 void one_query_attention(const OneQueryAttention& a, int64_t row_begin, int64_t row_end) {
