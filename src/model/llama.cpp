@@ -49,7 +49,8 @@ struct LlamaImpl::Layers {
   std::vector<std::pair<std::string, torch::Tensor>> named;  // Hugging Face names, in their order
   torch::Tensor inv_freq;
 
-  // Inference only (no gradients): each block's q/k/v and gate/up weights concatenated once, the query rows
+  // Inference only (InferenceMode; not the gradient-free forward of a recomputed layer, which must equal
+  // the forward its backward recomputes): each block's q/k/v and gate/up weights concatenated once, the query rows
   // scaled by 1/sqrt(head_dim), rebuilt when a source weight changes (storage or version). Held transposed,
   // [in, out] (o_proj and down_proj too, so a model that infers holds every layer weight twice): OpenBLAS
   // multiplies a few rows by an untransposed right-hand matrix in its small-matrix kernel, without packing
@@ -73,7 +74,7 @@ std::vector<std::pair<const void*, int64_t>> LlamaImpl::Layers::weights_signatur
 }
 
 const LlamaImpl::Layers::Fused* LlamaImpl::Layers::fused_for(size_t l, double q_scale) {
-  if (torch::GradMode::is_enabled()) return nullptr;
+  if (!c10::InferenceMode::is_enabled()) return nullptr;
   std::lock_guard<std::mutex> lock(fused_mu);
   if (fused.size() != blocks.size()) fused.assign(blocks.size(), Fused());
   const Block& b = blocks[l];
@@ -194,9 +195,9 @@ torch::Tensor cache_append(torch::Tensor& buf, const torch::Tensor& x, int64_t p
   return buf.narrow(2, 0, need);
 }
 
-// Without gradients, float32 on the CPU: the one-pass kernel (inference_kernels.h), the same formula.
+// In InferenceMode, float32 on the CPU: the one-pass kernel (inference_kernels.h), the same formula.
 torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double eps) {
-  if (!torch::GradMode::is_enabled() && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
+  if (c10::InferenceMode::is_enabled() && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
       w.scalar_type() == torch::kFloat && x.is_contiguous() && w.is_contiguous() && inference_kernels_available()) {
     torch::Tensor out = torch::empty_like(x);
     rms_norm_rows(x.data_ptr<float>(), w.data_ptr<float>(), x.numel() / x.size(-1), x.size(-1),
@@ -220,13 +221,13 @@ torch::Tensor causal_allowed(int64_t T, int64_t past, torch::Device device) {
 }
 
 // Attention for one query position (decoding) with the CPU kernel, which reads the keys where the cache
-// holds them: float32 on the CPU without gradients, keys and values laid out alike. Undefined otherwise.
+// holds them: float32 on the CPU in InferenceMode, keys and values laid out alike. Undefined otherwise.
 torch::Tensor attention_one_query(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                   const torch::Tensor& mask) {
   const int64_t B = q.size(0), H = q.size(2), hd = q.size(3), KV = k.size(1), keys = k.size(2);
   const bool floats = q.scalar_type() == torch::kFloat && k.scalar_type() == torch::kFloat &&
                       v.scalar_type() == torch::kFloat;
-  if (q.size(1) != 1 || torch::GradMode::is_enabled() || !q.device().is_cpu() || !floats ||
+  if (q.size(1) != 1 || !c10::InferenceMode::is_enabled() || !q.device().is_cpu() || !floats ||
       !one_query_attention_supported(hd) || q.stride(3) != 1 || q.stride(2) != hd || k.stride(3) != 1 ||
       k.stride(2) != hd || v.strides() != k.strides())
     return {};
