@@ -23,7 +23,7 @@ struct OneQueryAttention {
 // Whether this CPU has AVX2 and FMA.
 bool inference_kernels_available();
 
-// rows x [rows, dim] (contiguous) -> out: x * rsqrt(mean(x^2) + eps) * w, as llama.cpp's rms_norm.
+// rows x [rows, dim] (contiguous) -> out: x * rsqrt(mean(x^2) + eps) * w, the training path's RMSNorm.
 void rms_norm_rows(const float* x, const float* w, int64_t rows, int64_t dim, float eps, float* out);
 
 // Whether this CPU and head_dim suit the attention kernel (AVX2 and FMA; head_dim a multiple of 8, at most 256).
