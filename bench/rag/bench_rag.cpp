@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/blas_kernels.h"
 #include "core/io.h"
 #include "core/progress.h"
 #include "data/world.h"
@@ -139,6 +140,8 @@ void print_stats(const RunStats& s) {
 
 int main(int argc, char** argv) {
   using namespace steper;
+  blas_reexec_if_generic(argv);             // the kernels and
+  setenv("OPENBLAS_NUM_THREADS", "2", 0);  // the threads `steper eval` runs with (src/cli/main.cpp)
   int n_questions = 48, steps = 5, batch = 16, sentence_tokens = 32, reps = 3;
   std::string size = "tiny", device = "cpu", work = "/tmp/steper-bench-rag";
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -125,6 +125,23 @@ void row_finish(const LanguageModel::Impl& m, Row& r) {
   if (r.result.finish_reason.empty()) r.result.finish_reason = "length";
 }
 
+// One BLAS thread while it lives (when on): a decoding step's products (a row per sequence) are too small to split
+// between threads, and a split product waits for its slower half, which on a busy machine is often off the CPU.
+class OneBlasThread {
+ public:
+  explicit OneBlasThread(bool on) : before_(on ? blas_threads_get() : 0) {
+    if (before_ > 1) blas_threads_set(1);
+  }
+  ~OneBlasThread() {
+    if (before_ > 1) blas_threads_set(before_);
+  }
+  OneBlasThread(const OneBlasThread&) = delete;
+  OneBlasThread& operator=(const OneBlasThread&) = delete;
+
+ private:
+  int before_;
+};
+
 torch::Tensor logits_cpu(LanguageModel::Impl& m, const torch::Tensor& hidden_last) {
   return m.model->logits(hidden_last).to(torch::kCPU, torch::kFloat).contiguous();
 }
@@ -360,6 +377,7 @@ void DecodeEngine::Impl::decode_active() {
   std::vector<int64_t> pending;
   for (const Row& r : active) pending.push_back(r.pending);
   torch::Tensor ids = torch::tensor(pending, torch::kLong).unsqueeze(1).to(m.device);
+  OneBlasThread one_thread(m.device.is_cpu());
   if (padded < 0) padded = valid.all().item<bool>() ? 0 : 1;
   valid = torch::cat({valid, torch::ones({valid.size(0), 1}, valid.options())}, 1);
   torch::Tensor hidden = m.model->forward_hidden(ids, &cache, padded ? valid : torch::Tensor());

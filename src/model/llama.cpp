@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "model/inference_kernels.h"
 #include "model/lora.h"
 #include "model/recompute.h"
 
@@ -48,10 +49,14 @@ struct LlamaImpl::Layers {
   std::vector<std::pair<std::string, torch::Tensor>> named;  // Hugging Face names, in their order
   torch::Tensor inv_freq;
 
-  // Inference only (no gradients): each block's q/k/v and gate/up weights concatenated once, the query rows
-  // scaled by 1/sqrt(head_dim), rebuilt when a source weight changes (storage or version).
+  // Inference only (InferenceMode; not the gradient-free forward of a recomputed layer, which must equal
+  // the forward its backward recomputes): each block's q/k/v and gate/up weights concatenated once, the query rows
+  // scaled by 1/sqrt(head_dim), rebuilt when a source weight changes (storage or version). Held transposed,
+  // [in, out] (o_proj and down_proj too, so a model that infers holds every layer weight twice): OpenBLAS
+  // multiplies a few rows by an untransposed right-hand matrix in its small-matrix kernel, without packing
+  // (copying) the weight first; the transposed products take 2.5x less time at a decoding step's 16 rows.
   struct Fused {
-    torch::Tensor w_qkv, b_qkv, w_gate_up;
+    torch::Tensor w_qkv_t, b_qkv, w_o_t, w_gate_up_t, w_down_t;
     std::vector<std::pair<const void*, int64_t>> made_from;
   };
   std::vector<Fused> fused;
@@ -62,25 +67,27 @@ struct LlamaImpl::Layers {
 
 std::vector<std::pair<const void*, int64_t>> LlamaImpl::Layers::weights_signature(const Block& b) {
   std::vector<std::pair<const void*, int64_t>> sig;
-  for (const torch::Tensor* t : {&b.wq, &b.wk, &b.wv, &b.bq, &b.bk, &b.bv, &b.w_gate, &b.w_up})
+  for (const torch::Tensor* t : {&b.wq, &b.wk, &b.wv, &b.bq, &b.bk, &b.bv, &b.wo, &b.w_gate, &b.w_up, &b.w_down})
     sig.emplace_back(t->defined() ? t->data_ptr() : nullptr,
                      t->defined() && !t->is_inference() ? t->_version() : 0);  // inference tensors keep no version
   return sig;
 }
 
 const LlamaImpl::Layers::Fused* LlamaImpl::Layers::fused_for(size_t l, double q_scale) {
-  if (torch::GradMode::is_enabled()) return nullptr;
+  if (!c10::InferenceMode::is_enabled()) return nullptr;
   std::lock_guard<std::mutex> lock(fused_mu);
   if (fused.size() != blocks.size()) fused.assign(blocks.size(), Fused());
   const Block& b = blocks[l];
   Fused& f = fused[l];
   auto sig = weights_signature(b);
-  if (f.w_qkv.defined() && f.made_from == sig) return &f;
+  if (f.w_qkv_t.defined() && f.made_from == sig) return &f;
   c10::InferenceMode normal_tensors(false);  // usable outside inference mode too
   torch::NoGradGuard no_grad;
-  f.w_qkv = torch::cat({b.wq * q_scale, b.wk, b.wv}, 0);
+  f.w_qkv_t = torch::cat({b.wq * q_scale, b.wk, b.wv}, 0).t().contiguous();
   f.b_qkv = b.bq.defined() ? torch::cat({b.bq * q_scale, b.bk, b.bv}, 0) : torch::Tensor();
-  f.w_gate_up = torch::cat({b.w_gate, b.w_up}, 0);
+  f.w_o_t = b.wo.t().contiguous();
+  f.w_gate_up_t = torch::cat({b.w_gate, b.w_up}, 0).t().contiguous();
+  f.w_down_t = b.w_down.t().contiguous();
   f.made_from = std::move(sig);
   return &f;
 }
@@ -163,6 +170,21 @@ torch::Tensor project(const torch::Tensor& x, const torch::Tensor& w, const torc
   return y.view(shape);
 }
 
+// x [..., K] times wt [K, N] (a transposed weight), plus b; a single row through a matrix-vector product.
+torch::Tensor project_t(const torch::Tensor& x, const torch::Tensor& wt, const torch::Tensor& b = {}) {
+  auto shape = x.sizes().vec();
+  shape.back() = wt.size(1);
+  torch::Tensor y;
+  if (x.numel() == x.size(-1)) {
+    y = torch::mv(wt.t(), x.reshape({-1}));
+    if (b.defined()) y.add_(b);
+  } else {
+    torch::Tensor rows = x.reshape({-1, x.size(-1)});
+    y = b.defined() ? torch::addmm(b, rows, wt) : torch::mm(rows, wt);
+  }
+  return y.view(shape);
+}
+
 // Writes x [B, KV, T, hd] into the cache buffer at column `past` and returns the buffer's first past + T
 // columns. The buffer grows by a quarter (at least 64 columns) when full, so a decoding step copies only its
 // own keys, not the whole cache.
@@ -179,7 +201,15 @@ torch::Tensor cache_append(torch::Tensor& buf, const torch::Tensor& x, int64_t p
   return buf.narrow(2, 0, need);
 }
 
+// In InferenceMode, float32 on the CPU: the one-pass kernel (inference_kernels.h), the same formula.
 torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double eps) {
+  if (c10::InferenceMode::is_enabled() && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
+      w.scalar_type() == torch::kFloat && x.is_contiguous() && w.is_contiguous() && inference_kernels_available()) {
+    torch::Tensor out = torch::empty_like(x);
+    rms_norm_rows(x.data_ptr<float>(), w.data_ptr<float>(), x.numel() / x.size(-1), x.size(-1),
+                  static_cast<float>(eps), out.data_ptr<float>());
+    return out;
+  }
   return x * torch::rsqrt(x.pow(2).mean(-1, /*keepdim=*/true) + eps) * w;
 }
 
@@ -196,6 +226,29 @@ torch::Tensor causal_allowed(int64_t T, int64_t past, torch::Device device) {
   return torch::arange(past + T, opts).unsqueeze(0) <= (torch::arange(T, opts) + past).unsqueeze(1);
 }
 
+// Attention for one query position (decoding) with the CPU kernel, which reads the keys where the cache
+// holds them: float32 on the CPU in InferenceMode, keys and values laid out alike. Undefined otherwise.
+torch::Tensor attention_one_query(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                  const torch::Tensor& mask) {
+  const int64_t B = q.size(0), H = q.size(2), hd = q.size(3), KV = k.size(1), keys = k.size(2);
+  const bool floats = q.scalar_type() == torch::kFloat && k.scalar_type() == torch::kFloat &&
+                      v.scalar_type() == torch::kFloat;
+  if (q.size(1) != 1 || !c10::InferenceMode::is_enabled() || !q.device().is_cpu() || !floats ||
+      !one_query_attention_supported(hd) || q.stride(3) != 1 || q.stride(2) != hd || k.stride(3) != 1 ||
+      k.stride(2) != hd || v.strides() != k.strides())
+    return {};
+  torch::Tensor m = mask.defined() ? mask.to(torch::kFloat).contiguous() : mask;  // [B|1, 1, 1, 1, keys]
+  OneQueryAttention a;
+  a.kv_heads = KV, a.group = H / KV, a.head_dim = hd, a.keys = keys;
+  a.q = q.data_ptr<float>(), a.q_row = q.stride(0);
+  a.k = k.data_ptr<float>(), a.v = v.data_ptr<float>(), a.kv_row = k.stride(0), a.kv_head = k.stride(1);
+  if (m.defined()) a.mask = m.data_ptr<float>(), a.mask_row = m.size(0) == 1 ? 0 : keys;
+  torch::Tensor out = torch::empty({B, 1, H * hd}, q.options());
+  a.out = out.data_ptr<float>();
+  at::parallel_for(0, B, 1, [&](int64_t r0, int64_t r1) { one_query_attention(a, r0, r1); });
+  return out;
+}
+
 // Causal attention, grouped-query without repeating keys: the G query heads that share a key head are stacked
 // time-major into one product. Long sequences go in query blocks, each against only the keys it can see, which
 // skips most of the masked upper triangle (about 3/8 of the attention work with four blocks).
@@ -203,6 +256,10 @@ torch::Tensor causal_allowed(int64_t T, int64_t past, torch::Device device) {
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const torch::Tensor& mask, int64_t past) {
   const int64_t B = q.size(0), T = q.size(1), H = q.size(2), hd = q.size(3), KV = k.size(1), G = H / KV;
+  if (T == 1) {
+    torch::Tensor one = attention_one_query(q, k, v, mask);
+    if (one.defined()) return one;
+  }
   torch::Tensor qg = q.view({B, T, KV, G, hd}).permute({0, 2, 1, 3, 4}).reshape({B, KV, T * G, hd});
   const int64_t blocks = T >= 256 ? 4 : T >= 128 ? 2 : 1;
   std::vector<torch::Tensor> outs;
@@ -251,7 +308,7 @@ torch::Tensor LlamaImpl::layer(size_t l, const torch::Tensor& x_in, const LayerI
   const Layers::Fused* f = lora ? nullptr : L.fused_for(l, in.scale);
   if (f) {
     // one rotation for queries (already scaled) and keys together
-    torch::Tensor qkv = project(h, f->w_qkv, f->b_qkv);
+    torch::Tensor qkv = project_t(h, f->w_qkv_t, f->b_qkv);
     torch::Tensor qk = rope_apply(qkv.narrow(-1, 0, (H + KV) * hd).view({B, T, H + KV, hd}), in.cos, in.sin);
     q = qk.narrow(2, 0, H);
     k = qk.narrow(2, H, KV).permute({0, 2, 1, 3});  // [B,KV,T,hd]
@@ -285,17 +342,17 @@ torch::Tensor LlamaImpl::layer(size_t l, const torch::Tensor& x_in, const LayerI
     RECORD_USER_SCOPE("steper::attention");  // a named range for profilers (bench/distill)
     att = attention(q, k, v, in.mask, in.past);  // [B, T, H*hd]
   }
-  x = x + adapted(project(att, b.wo, b.bo), "o_proj", att);
+  x = x + (f ? project_t(att, f->w_o_t, b.bo) : adapted(project(att, b.wo, b.bo), "o_proj", att));
   h = rms_norm(x, b.post_norm, cfg_.rms_norm_eps);
   if (f) {
-    gu = project(h, f->w_gate_up);
+    gu = project_t(h, f->w_gate_up_t);
   } else {
     auto parts = project(h, torch::cat({b.w_gate, b.w_up}, 0)).chunk(2, -1);
     gu = torch::cat({adapted(parts[0], "gate_proj", h), adapted(parts[1], "up_proj", h)}, -1);
   }
   auto gate_up = gu.chunk(2, -1);
   torch::Tensor act = torch::silu(gate_up[0]) * gate_up[1];
-  return x + adapted(project(act, b.w_down), "down_proj", act);
+  return x + (f ? project_t(act, f->w_down_t) : adapted(project(act, b.w_down), "down_proj", act));
 }
 
 torch::Tensor LlamaImpl::run_layers(torch::Tensor x, const LayerInputs& in, KVCache* cache) {
@@ -332,8 +389,8 @@ torch::Tensor LlamaImpl::forward_hidden(const torch::Tensor& ids_in, KVCache* ca
     torch::Tensor kv = key_valid.to(device, torch::kBool);
     TORCH_CHECK(kv.dim() == 2 && kv.size(0) == B && kv.size(1) == Tk, "key_valid must be [B, cache + T]");
     positions = (kv.to(torch::kLong).cumsum(1) - 1).clamp_min(0).narrow(1, past, T);  // [B, T]
-    torch::Tensor causal = causal_allowed(T, past, device);
-    torch::Tensor allowed = causal.unsqueeze(0).logical_and(kv.unsqueeze(1));  // [B, T, Tk]
+    torch::Tensor allowed = kv.unsqueeze(1);  // [B, T, Tk]; a single query (decoding) sees every valid key
+    if (T > 1) allowed = causal_allowed(T, past, device).unsqueeze(0).logical_and(allowed);
     in.mask = torch::zeros({B, T, Tk}, fopts).masked_fill(allowed.logical_not(), -1e9).view({B, 1, T, 1, Tk});
   } else {
     positions = torch::arange(past, Tk, torch::TensorOptions().dtype(torch::kLong).device(device)).unsqueeze(0);

@@ -33,8 +33,15 @@ int blas_threads_set(int requested) {
   }
   if (n <= 0) n = static_cast<int>(std::max(1u, std::min(8u, std::thread::hardware_concurrency())));
   using SetFn = void (*)(int);
-  if (auto fn = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(n);
+  static const auto fn = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));  // looked up once
+  if (fn) fn(n);
   return n;
+}
+
+int blas_threads_get() {
+  using GetFn = int (*)();
+  static const auto fn = reinterpret_cast<GetFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return fn ? fn() : 0;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -67,5 +67,7 @@ void torch_threads_set(int n);
 // OpenBLAS's own thread count, process-wide (torch::set_num_threads does not govern it); requested <= 0
 // means OPENBLAS_NUM_THREADS, else the cores (at most 8). Returns the count set.
 int blas_threads_set(int requested);
+// OpenBLAS's thread count now; 0 when the BLAS is not OpenBLAS.
+int blas_threads_get();
 
 }  // namespace steper
