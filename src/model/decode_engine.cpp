@@ -125,8 +125,10 @@ void row_finish(const LanguageModel::Impl& m, Row& r) {
   if (r.result.finish_reason.empty()) r.result.finish_reason = "length";
 }
 
-// One BLAS thread while it lives (when on): a decoding step's products (a row per sequence) are too small to split
-// between threads, and a split product waits for its slower half, which on a busy machine is often off the CPU.
+// One BLAS thread while it lives (when on): a small model's decoding-step products (a row per sequence) are too
+// small to split between threads, and a split product waits for its slower half, which on a busy machine is
+// often off the CPU (measured on d=128 in bench/rag). Wider models keep their threads: kOneThreadBelowWidth.
+constexpr int64_t kOneThreadBelowWidth = 1024;  // hidden sizes below it decode on one BLAS thread
 class OneBlasThread {
  public:
   explicit OneBlasThread(bool on) : before_(on ? blas_threads_get() : 0) {
@@ -377,7 +379,7 @@ void DecodeEngine::Impl::decode_active() {
   std::vector<int64_t> pending;
   for (const Row& r : active) pending.push_back(r.pending);
   torch::Tensor ids = torch::tensor(pending, torch::kLong).unsqueeze(1).to(m.device);
-  OneBlasThread one_thread(m.device.is_cpu());
+  OneBlasThread one_thread(m.device.is_cpu() && m.model->config().hidden_size < kOneThreadBelowWidth);
   if (padded < 0) padded = valid.all().item<bool>() ? 0 : 1;
   valid = torch::cat({valid, torch::ones({valid.size(0), 1}, valid.options())}, 1);
   torch::Tensor hidden = m.model->forward_hidden(ids, &cache, padded ? valid : torch::Tensor());

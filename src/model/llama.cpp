@@ -49,7 +49,7 @@ struct LlamaImpl::Layers {
   std::vector<std::pair<std::string, torch::Tensor>> named;  // Hugging Face names, in their order
   torch::Tensor inv_freq;
 
-  // Inference only (InferenceMode; not the gradient-free forward of a recomputed layer, which must equal
+  // CPU inference only (InferenceMode; not the gradient-free forward of a recomputed layer, which must equal
   // the forward its backward recomputes): each block's q/k/v and gate/up weights concatenated once, the query rows
   // scaled by 1/sqrt(head_dim), rebuilt when a source weight changes (storage or version). Held transposed,
   // [in, out] (o_proj and down_proj too, so a model that infers holds every layer weight twice): OpenBLAS
@@ -74,7 +74,9 @@ std::vector<std::pair<const void*, int64_t>> LlamaImpl::Layers::weights_signatur
 }
 
 const LlamaImpl::Layers::Fused* LlamaImpl::Layers::fused_for(size_t l, double q_scale) {
-  if (!c10::InferenceMode::is_enabled()) return nullptr;
+  // Not on CUDA: cuBLAS multiplies by a transposed weight without copying it, and a GPU's memory is
+  // better spent on the model than on a second copy of its layers.
+  if (!c10::InferenceMode::is_enabled() || blocks[l].wq.is_cuda()) return nullptr;
   std::lock_guard<std::mutex> lock(fused_mu);
   if (fused.size() != blocks.size()) fused.assign(blocks.size(), Fused());
   const Block& b = blocks[l];
