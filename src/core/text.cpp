@@ -11,4 +11,6 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b);
 }
 
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
 }  // namespace steper

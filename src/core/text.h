@@ -9,5 +9,7 @@ namespace steper {
 bool is_space(char c);
 // `s` without leading and trailing whitespace.
 std::string trim(const std::string& s);
+// `s` up to its first newline (all of it when it has none).
+std::string first_line(const std::string& s);
 
 }  // namespace steper

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "core/text.h"
 
 namespace steper {
 
@@ -47,8 +48,6 @@ std::string hex64(uint64_t v) {
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
   return buf;
 }
-
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
 // Runs a libtorch read, turning its errors into one line naming the file.
 template <typename Fn>

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "distill/c10d_backends.h"
 
 namespace steper {
@@ -21,19 +22,13 @@ std::string where(const DistEnv& env) {
          env.master_addr + ":" + std::to_string(env.master_port) + ")";
 }
 
-// The first line of what c10d or Gloo threw (their messages go on with a C++ stack trace).
-std::string first_line(const std::exception& e) {
-  std::string msg = e.what();
-  return msg.substr(0, msg.find('\n'));
-}
-
 // Runs one collective and waits for it; a peer that went away or a timeout becomes an Error.
 void run_work(const DistEnv& env, const char* what, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) {
   try {
     start()->wait();
   } catch (const std::exception& e) {
     throw Error("data parallel " + where(env) + ": " + what + " failed (a worker stopped or is unreachable): " +
-                first_line(e));
+                first_line(e.what()));
   }
 }
 
@@ -72,7 +67,7 @@ DataParallel::DataParallel(const DistEnv& env, torch::Device device)
     group_->pg = make_group(backend_, group_->store, env_, timeout);
   } catch (const std::exception& e) {
     throw Error("data parallel " + where(env_) + ": rendezvous failed within " + std::to_string(env_.timeout_s) +
-                " s: " + first_line(e));
+                " s: " + first_line(e.what()));
   }
 }
 

@@ -6,6 +6,8 @@
 
 #include <utf8proc.h>
 
+#include "core/text.h"
+
 namespace steper {
 
 // ---- Unicode helpers matching CPython's str methods and `re` classes
@@ -236,7 +238,7 @@ double best_accuracy(const std::string& prediction, const std::vector<std::strin
 
 static bool answer_match(const std::string& sentence, std::string* answer) {
   // `.` does not cross a newline, so only the first line can match; `.*` is greedy: the last marker wins.
-  const std::string line = sentence.substr(0, sentence.find('\n'));
+  const std::string line = first_line(sentence);
   static const std::string kMarker = " answer is";
   size_t pos = line.rfind(kMarker);
   while (pos != std::string::npos) {

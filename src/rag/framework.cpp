@@ -73,7 +73,7 @@ std::string steps_text(const LoopOptions& loop, const std::vector<std::string>& 
 
 std::string written_text(const LoopOptions& loop, const std::string& generation) {
   if (framework_of(loop) == Framework::kIrcot) return first_sentence(generation);
-  return trim(generation.substr(0, generation.find('\n')));
+  return trim(first_line(generation));
 }
 
 std::string answer_step(const LoopOptions& loop, const std::string& answer) {

@@ -52,7 +52,7 @@ void trace_assume_options(Trace& trace, const LoopOptions& given) {
 
 // The first sentence of a continuation: up to the first '.', '!' or '?' followed by whitespace or the end.
 std::string first_sentence(const std::string& text) {
-  std::string t = trim(text.substr(0, text.find('\n')));
+  std::string t = trim(first_line(text));
   for (size_t i = 0; i < t.size(); ++i) {
     char c = t[i];
     if ((c == '.' || c == '!' || c == '?') && (i + 1 == t.size() || is_space(t[i + 1])))
