@@ -33,6 +33,11 @@ void Bm25Analyzer::analyzer_index(Xapian::Document& doc, const std::string& text
   generator_.index_text_without_positions(text, wdf_inc, prefix);
 }
 
+void Bm25Analyzer::analyzer_index_passage(Xapian::Document& doc, const Passage& p) {
+  analyzer_index(doc, p.title);
+  analyzer_index(doc, p.text);
+}
+
 std::vector<std::pair<std::string, Xapian::termcount>> Bm25Analyzer::analyzer_query_terms(const std::string& query) {
   Xapian::Document scratch;
   analyzer_index(scratch, query);

@@ -9,6 +9,8 @@
 
 #include <xapian.h>
 
+#include "core/types.h"
+
 namespace steper {
 
 // Metadata key marking a folder as a steper index; its value is JSON {"format", "passages", ...}.
@@ -34,6 +36,9 @@ class Bm25Analyzer {
   // Adds the words of `text` to `doc`: each non-stop word adds `wdf_inc` to its stemmed term.
   void analyzer_index(Xapian::Document& doc, const std::string& text, Xapian::termcount wdf_inc = 1,
                       const std::string& prefix = "");
+  // Adds a passage's words to `doc`: BM25 runs over title + text as one field (the title's words count
+  // like the text's). Both kinds of index analyse passages with this.
+  void analyzer_index_passage(Xapian::Document& doc, const Passage& p);
   // The terms a query searches for, with their within-query frequencies, in term order.
   std::vector<std::pair<std::string, Xapian::termcount>> analyzer_query_terms(const std::string& query);
 

@@ -27,6 +27,7 @@
 #include "retrieval/bm25_analyzer.h"
 #include "retrieval/bm25_folder.h"
 #include "retrieval/bm25_record.h"
+#include "retrieval/native_index.h"
 #include "retrieval/retriever.h"
 
 namespace steper {
@@ -92,9 +93,7 @@ class PassageSet {
 
 Xapian::Document passage_document(Bm25Analyzer& analyzer, const Passage& p) {
   Xapian::Document doc;
-  // BM25 runs over title + text as one field: the title's words count like the text's.
-  analyzer.analyzer_index(doc, p.title);
-  analyzer.analyzer_index(doc, p.text);
+  analyzer.analyzer_index_passage(doc, p);
   // The title again under its own prefix with wdf 0 (searchable as a filter, no effect on lengths).
   analyzer.analyzer_index(doc, p.title, 0, kTitlePrefix);
   if (!p.id.empty() && p.id.size() < 200) doc.add_boolean_term(kIdPrefix + p.id);
@@ -157,6 +156,56 @@ class BatchQueue {
   bool closed_ = false;
 };
 
+// Where one shard's passages go: a Xapian database, or a native index shard.
+class ShardSink {
+ public:
+  virtual ~ShardSink() = default;
+  virtual void sink_add(const Passage& p, Bm25Analyzer& analyzer) = 0;
+  virtual void sink_finish() = 0;  // after the last passage
+};
+
+// Commits every `flush` passages (transactions keep Xapian's own auto-flush out of it, so `flush`
+// alone decides the buffered memory).
+class XapianSink : public ShardSink {
+ public:
+  XapianSink(const std::string& path, size_t flush, bool servable)
+      : db_(path, Xapian::DB_CREATE_OR_OVERWRITE | database_flags(servable)), flush_(flush) {
+    db_.begin_transaction(true);
+  }
+  void sink_add(const Passage& p, Bm25Analyzer& analyzer) override {
+    db_.add_document(passage_document(analyzer, p));
+    if (++pending_ >= flush_) {
+      db_.commit_transaction();
+      db_.begin_transaction(true);
+      pending_ = 0;
+    }
+  }
+  void sink_finish() override {
+    db_.commit_transaction();
+    db_.close();
+  }
+
+ private:
+  Xapian::WritableDatabase db_;
+  size_t flush_;
+  size_t pending_ = 0;
+};
+
+class NativeSink : public ShardSink {
+ public:
+  NativeSink(const std::string& path, size_t flush_bytes, std::atomic<size_t>& runs)
+      : writer_(path, flush_bytes), runs_(runs) {}
+  void sink_add(const Passage& p, Bm25Analyzer& analyzer) override { writer_.writer_add(p, analyzer); }
+  void sink_finish() override {
+    runs_ += writer_.writer_runs();
+    writer_.writer_finish();
+  }
+
+ private:
+  NativeShardWriter writer_;
+  std::atomic<size_t>& runs_;
+};
+
 struct ShardWriter {
   std::vector<std::string> paths;  // shard paths, in the shard order of `shards`
   std::vector<uint32_t> shards;    // the shards this writer owns
@@ -165,18 +214,16 @@ struct ShardWriter {
   std::atomic<bool> failed{false};
 };
 
-// Adds the passages of the writer's shards; commits every `flush` passages a shard (transactions keep
-// Xapian's own auto-flush out of it, so `flush` alone decides the buffered memory).
-void writer_run(ShardWriter& w, size_t flush, bool servable, std::atomic<size_t>& done) {
+// Adds the passages of the writer's shards to the sinks `make_sink` opens.
+void writer_run(ShardWriter& w, const std::function<std::unique_ptr<ShardSink>(const std::string&)>& make_sink,
+                std::atomic<size_t>& done) {
   Bm25Analyzer analyzer;
-  std::vector<Xapian::WritableDatabase> dbs;
-  std::vector<size_t> pending(w.shards.size(), 0);
+  std::vector<std::unique_ptr<ShardSink>> sinks;
   std::vector<int> local(*std::max_element(w.shards.begin(), w.shards.end()) + 1, -1);
   try {
     for (size_t i = 0; i < w.shards.size(); ++i) {
       local[w.shards[i]] = static_cast<int>(i);
-      dbs.emplace_back(w.paths[i], Xapian::DB_CREATE_OR_OVERWRITE | database_flags(servable));
-      dbs.back().begin_transaction(true);
+      sinks.push_back(make_sink(w.paths[i]));
     }
   } catch (...) {
     w.failure = std::current_exception();
@@ -189,13 +236,7 @@ void writer_run(ShardWriter& w, size_t flush, bool servable, std::atomic<size_t>
       for (size_t j = 0; j < batch->passages.size(); ++j) {
         uint32_t s = batch->shard[j];
         if (s == kSkip || s >= local.size() || local[s] < 0) continue;
-        size_t i = static_cast<size_t>(local[s]);
-        dbs[i].add_document(passage_document(analyzer, batch->passages[j]));
-        if (++pending[i] >= flush) {
-          dbs[i].commit_transaction();
-          dbs[i].begin_transaction(true);
-          pending[i] = 0;
-        }
+        sinks[static_cast<size_t>(local[s])]->sink_add(batch->passages[j], analyzer);
         if (++counted == 256) done += counted, counted = 0;
       }
     } catch (...) {
@@ -206,10 +247,7 @@ void writer_run(ShardWriter& w, size_t flush, bool servable, std::atomic<size_t>
   done += counted;
   if (w.failed) return;
   try {
-    for (auto& db : dbs) {
-      db.commit_transaction();
-      db.close();
-    }
+    for (auto& sink : sinks) sink->sink_finish();
   } catch (...) {
     w.failure = std::current_exception();
     w.failed = true;
@@ -224,27 +262,33 @@ void shard_finish(const std::string& path, const nlohmann::json& meta, bool serv
   db.close();
 }
 
-// Builds the passages `read` gives into `out` (one database, or shard folders and a stub file).
-IndexStats database_build(const PassageReader& read, const fs::path& out, size_t n_shards, int threads,
-                          const IndexOptions& opts, Progress* progress) {
-  IndexStats stats;
-  stats.shards = n_shards;
+// The metadata every part of an index records: what was built, from what, and how it scores.
+nlohmann::json index_meta(int format, size_t unique, const IndexStats& stats, size_t n_shards, bool servable) {
+  return {{"format", format},
+          {"index_passages", unique},
+          {"duplicates_skipped", stats.duplicates},
+          {"shards", n_shards},
+          {"servable", servable},
+          {"analyzer", "xapian english stemmer (all words), lucene english stop words"},
+          {"bm25", {{"k1", kBm25K1}, {"b", kBm25B}, {"k3", kBm25K3}, {"min_normlen", kBm25MinNormlen}}}};
+}
+
+// Reads the passages, de-duplicates them and deals passage i to shard i % paths.size(), whose sinks
+// (opened by `make_sink` on up to `threads` writer threads) add them. Returns the unique passages.
+size_t shards_write(const PassageReader& read, const std::vector<std::string>& paths, int threads,
+                    const std::function<std::unique_ptr<ShardSink>(const std::string&)>& make_sink,
+                    Progress* progress, IndexStats& stats) {
+  size_t n_shards = paths.size();
   size_t n_writers = std::min<size_t>(n_shards, static_cast<size_t>(threads));
   std::vector<std::unique_ptr<ShardWriter>> writers;
   for (size_t w = 0; w < n_writers; ++w) writers.push_back(std::make_unique<ShardWriter>());
-  std::vector<std::string> shard_paths;
   for (size_t s = 0; s < n_shards; ++s) {
-    shard_paths.push_back(n_shards == 1 ? out.string() : (out / index_shard_name(s)).string());
     writers[s % n_writers]->shards.push_back(static_cast<uint32_t>(s));
-    writers[s % n_writers]->paths.push_back(shard_paths.back());
+    writers[s % n_writers]->paths.push_back(paths[s]);
   }
-  size_t budget = static_cast<size_t>(std::max(1, opts.memory_mb)) << 20;
-  stats.flush_passages = std::max<size_t>(1000, budget / n_shards / kBufferedBytesPerPassage);
-
   std::atomic<size_t> done{0};
   std::vector<std::thread> pool;
-  for (auto& w : writers)
-    pool.emplace_back([&, wp = w.get()] { writer_run(*wp, stats.flush_passages, opts.servable, done); });
+  for (auto& w : writers) pool.emplace_back([&, wp = w.get()] { writer_run(*wp, make_sink, done); });
   std::exception_ptr read_failure;
   PassageSet seen;
   size_t unique = 0, shown = 0;
@@ -252,6 +296,11 @@ IndexStats database_build(const PassageReader& read, const fs::path& out, size_t
     for (auto& w : writers)
       if (w->failed) return true;
     return false;
+  };
+  auto show = [&] {
+    size_t now = done.load();
+    if (progress && now > shown) progress->add(now - shown);
+    shown = std::max(shown, now);
   };
   try {
     std::vector<Passage> buf;
@@ -269,11 +318,7 @@ IndexStats database_build(const PassageReader& read, const fs::path& out, size_t
         }
       }
       for (auto& w : writers) w->queue.queue_push(batch);
-      if (progress && done.load() > shown) {
-        size_t now = done.load();
-        progress->add(now - shown);
-        shown = now;
-      }
+      show();
     }
   } catch (...) {
     read_failure = std::current_exception();
@@ -281,30 +326,41 @@ IndexStats database_build(const PassageReader& read, const fs::path& out, size_t
   for (auto& w : writers) w->queue.queue_close();
   while (progress && done.load() < unique && !any_failed()) {  // the writers' tail
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    size_t now = done.load();
-    progress->add(now - shown);
-    shown = now;
+    show();
   }
   for (auto& th : pool) th.join();
-  if (progress && done.load() > shown) progress->add(done.load() - shown);
+  show();
   if (read_failure) std::rethrow_exception(read_failure);
   for (auto& w : writers)
     if (w->failure) std::rethrow_exception(w->failure);
+  return unique;
+}
+
+size_t shard_passages(size_t unique, size_t n_shards, size_t s) {
+  return unique / n_shards + (s < unique % n_shards ? 1 : 0);
+}
+
+// Xapian databases: one database, or shard databases and Xapian's stub file listing them.
+IndexStats xapian_build(const PassageReader& read, const fs::path& out, size_t n_shards, int threads,
+                        const IndexOptions& opts, Progress* progress) {
+  IndexStats stats;
+  stats.shards = n_shards;
+  std::vector<std::string> paths;
+  for (size_t s = 0; s < n_shards; ++s)
+    paths.push_back(n_shards == 1 ? out.string() : (out / index_shard_name(s)).string());
+  size_t budget = static_cast<size_t>(std::max(1, opts.memory_mb)) << 20;
+  stats.flush_passages = std::max<size_t>(1000, budget / n_shards / kBufferedBytesPerPassage);
+  size_t unique = shards_write(
+      read, paths, threads,
+      [&](const std::string& path) { return std::make_unique<XapianSink>(path, stats.flush_passages, opts.servable); },
+      progress, stats);
   stats.passages = unique;
   if (unique == 0) return stats;
-
   for (size_t s = 0; s < n_shards; ++s) {
-    nlohmann::json meta = {{"format", kIndexFormat},
-                           {"passages", unique / n_shards + (s < unique % n_shards ? 1 : 0)},
-                           {"index_passages", unique},
-                           {"duplicates_skipped", stats.duplicates},
-                           {"shard", s},
-                           {"shards", n_shards},
-                           {"servable", opts.servable},
-                           {"analyzer", "xapian english stemmer (all words), lucene english stop words"},
-                           {"bm25",
-                            {{"k1", kBm25K1}, {"b", kBm25B}, {"k3", kBm25K3}, {"min_normlen", kBm25MinNormlen}}}};
-    shard_finish(shard_paths[s], meta, opts.servable);
+    nlohmann::json meta = index_meta(kIndexFormat, unique, stats, n_shards, opts.servable);
+    meta["passages"] = shard_passages(unique, n_shards, s);
+    meta["shard"] = s;
+    shard_finish(paths[s], meta, opts.servable);
   }
   if (n_shards > 1) {
     // Xapian's stub format: the folder opens as all its shards, in order (passage i is shard i % n's
@@ -314,6 +370,34 @@ IndexStats database_build(const PassageReader& read, const fs::path& out, size_t
     stub.close();
     if (!stub) throw Error("cannot write " + (out / kStubFile).string());
   }
+  return stats;
+}
+
+// The native index: shard folders and steper-index.json (native_index.h).
+IndexStats native_build(const PassageReader& read, const fs::path& out, size_t n_shards, int threads,
+                        const IndexOptions& opts, Progress* progress) {
+  IndexStats stats;
+  stats.shards = n_shards;
+  std::vector<std::string> paths;
+  for (size_t s = 0; s < n_shards; ++s) paths.push_back((out / index_shard_name(s)).string());
+  size_t flush_bytes = opts.native_flush_bytes > 0
+                           ? opts.native_flush_bytes
+                           : (static_cast<size_t>(std::max(1, opts.memory_mb)) << 20) / n_shards;
+  std::atomic<size_t> runs{0};
+  size_t unique = shards_write(
+      read, paths, threads,
+      [&](const std::string& path) { return std::make_unique<NativeSink>(path, flush_bytes, runs); }, progress,
+      stats);
+  stats.passages = unique;
+  stats.runs = runs;
+  if (unique == 0) return stats;
+  nlohmann::json meta = index_meta(kNativeFormat, unique, stats, n_shards, false);
+  meta["backend"] = "native";
+  meta["passages"] = unique;
+  std::ofstream f(out / kNativeMetaFile);
+  f << meta.dump(2) << "\n";
+  f.close();
+  if (!f) throw Error("cannot write " + (out / kNativeMetaFile).string());
   return stats;
 }
 
@@ -342,7 +426,10 @@ IndexStats bm25_build_index_stream(const PassageReader& read, const std::string&
   IndexStats stats;
   try {
     fs::create_directories(tmp);
-    stats = database_build(read, tmp, n_shards, threads, opts, opts.show_progress ? &progress : nullptr);
+    Progress* shown = opts.show_progress ? &progress : nullptr;
+    stats = opts.servable || opts.backend == IndexBackend::xapian
+                ? xapian_build(read, tmp, n_shards, threads, opts, shown)
+                : native_build(read, tmp, n_shards, threads, opts, shown);
   } catch (const Xapian::Error& e) {
     fs::remove_all(tmp, ec);
     throw Error("cannot build the index in " + target.string() + ": " + e.get_description());

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "retrieval/bm25_analyzer.h"
+#include "retrieval/native_index.h"
 
 namespace steper {
 
@@ -27,7 +28,9 @@ void index_folder_check_replaceable(const fs::path& dir) {
   if (fs::is_empty(dir, ec)) return;
   Xapian::Database db;
   try {
-    index_folder_open(dir.string(), db, true);  // an index of an older format is replaced too
+    // An index of an older format is replaced too.
+    if (native_folder_is_index(dir.string())) native_folder_meta(dir.string(), true);
+    else index_folder_open(dir.string(), db, true);
   } catch (const Error& e) {
     throw Error(dir.string() + " exists and is not a steper index; refusing to replace it (" + e.what() + ")");
   }

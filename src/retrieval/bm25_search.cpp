@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cctype>
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,6 +18,10 @@
 #include "retrieval/bm25_analyzer.h"
 #include "retrieval/bm25_folder.h"
 #include "retrieval/bm25_record.h"
+#include "retrieval/native_index.h"
+#include "retrieval/native_search.h"
+#include "retrieval/query_pool.h"
+#include "retrieval/result_dedup.h"
 #include "retrieval/retriever.h"
 
 namespace steper {
@@ -24,16 +29,6 @@ namespace steper {
 namespace {
 
 // ---- one thread's searcher
-
-// IRCoT's result de-duplication key: the paragraph text, stripped and lowercased.
-std::string passage_dedup_key(const Passage& p) {
-  size_t b = 0, e = p.text.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(p.text[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(p.text[e - 1]))) --e;
-  std::string key = p.text.substr(b, e - b);
-  for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return key;
-}
 
 class Bm25Searcher {
  public:
@@ -60,30 +55,23 @@ class Bm25Searcher {
  private:
   std::vector<ScoredPassage> searcher_try(const std::string& query, int k) {
     auto terms = analyzer_.analyzer_query_terms(query);
-    std::vector<ScoredPassage> out;
-    if (terms.empty()) return out;
+    if (terms.empty()) return {};
     std::vector<Xapian::Query> parts;
     parts.reserve(terms.size());
     for (auto& [term, wqf] : terms) parts.emplace_back(term, wqf);
     enquire_.set_query(Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end()));
-    // Fetch k; only when removing duplicates left fewer than k, fetch twice as many (a larger top
-    // set lowers the matcher's score threshold, so fetching extra up front slows every query).
-    Xapian::doccount want = static_cast<Xapian::doccount>(k);
-    for (;;) {
-      Xapian::MSet mset = enquire_.get_mset(0, want);
-      out.clear();
-      std::unordered_set<std::string> seen;
-      for (auto it = mset.begin(); it != mset.end() && static_cast<int>(out.size()) < k; ++it) {
+    return top_k_distinct(k, [&](size_t want) {
+      Xapian::MSet mset = enquire_.get_mset(0, static_cast<Xapian::doccount>(want));
+      std::vector<ScoredPassage> ranked;
+      for (auto it = mset.begin(); it != mset.end(); ++it) {
         std::optional<Passage> p = passage_record_decode(it.get_document().get_data());
         if (!p)
           throw Error("index " + name_ + ": document " + std::to_string(*it) +
                       " holds no stored passage (a damaged index? rebuild it with steper index)");
-        if (!seen.insert(passage_dedup_key(*p)).second) continue;
-        out.push_back({std::move(*p), it.get_weight()});
+        ranked.push_back({std::move(*p), it.get_weight()});
       }
-      if (static_cast<int>(out.size()) >= k || mset.size() < want) return out;
-      want *= 2;
-    }
+      return ranked;
+    });
   }
 
   Xapian::Database db_;
@@ -98,7 +86,7 @@ class Bm25Retriever : public Retriever {
  public:
   Bm25Retriever(const std::string& spec, int threads, int remote_timeout_ms)
       : spec_(spec), parts_(index_spec_parse(spec)), remote_timeout_ms_(remote_timeout_ms) {
-    threads_ = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads_ = threads;
     for (auto& p : parts_) remote_ = remote_ || p.remote;
     auto first = std::make_unique<Bm25Searcher>(parts_, remote_timeout_ms_);  // validates every part
     size_ = first->searcher_size();
@@ -108,41 +96,24 @@ class Bm25Retriever : public Retriever {
   std::vector<std::vector<ScoredPassage>> search_batch(const std::vector<std::string>& queries, int k) override {
     if (k < 1) throw Error("k (passages per query) must be at least 1, got " + std::to_string(k));
     std::vector<std::vector<ScoredPassage>> results(queries.size());
-    if (queries.empty()) return results;
-    int workers = static_cast<int>(std::min<size_t>(threads_, queries.size()));
-    std::atomic<size_t> next{0};
-    std::exception_ptr failure;
-    std::mutex failure_mu;
-    auto work = [&]() {
-      std::unique_ptr<Bm25Searcher> searcher;
-      try {
-        searcher = searcher_acquire();
-        for (size_t i = next++; i < queries.size(); i = next++) results[i] = searcher_query(searcher, queries[i], k);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(failure_mu);
-        if (!failure) failure = std::current_exception();
-        next = queries.size();
-      }
-      if (searcher) searcher_release(std::move(searcher));
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < workers; ++t) pool.emplace_back(work);
-    work();
-    for (auto& th : pool) th.join();
-    if (failure) {
-      try {
-        std::rethrow_exception(failure);
-      } catch (const Xapian::Error& e) {
-        std::string gone = remote_ ? index_spec_unreachable(parts_, remote_timeout_ms_) : "";
-        if (!gone.empty())
-          throw Error("search in " + spec_ + " failed: remote shard " + gone + " does not answer (" +
-                      e.get_description() + ")");
-        throw Error("search in " + spec_ + " failed: " + e.get_description());
-      }
+    try {
+      query_pool_run(queries.size(), threads_, [&]() -> std::function<void(size_t)> {
+        // The thread's searcher, returned to the pool when the batch is done with it.
+        auto held = std::make_shared<std::unique_ptr<Bm25Searcher>>(searcher_acquire());
+        std::shared_ptr<void> release(nullptr, [this, held](void*) {
+          if (*held) searcher_release(std::move(*held));
+        });
+        return [&, held, release](size_t i) { results[i] = searcher_query(*held, queries[i], k); };
+      });
+    } catch (const Xapian::Error& e) {
+      std::string gone = remote_ ? index_spec_unreachable(parts_, remote_timeout_ms_) : "";
+      if (!gone.empty())
+        throw Error("search in " + spec_ + " failed: remote shard " + gone + " does not answer (" +
+                    e.get_description() + ")");
+      throw Error("search in " + spec_ + " failed: " + e.get_description());
     }
     return results;
   }
-
   size_t size() const override { return size_; }
 
  private:
@@ -191,7 +162,24 @@ class Bm25Retriever : public Retriever {
 }  // namespace
 
 std::unique_ptr<Retriever> bm25_open_index(const std::string& spec, int threads, int remote_timeout_ms) {
-  return std::make_unique<Bm25Retriever>(spec, threads, remote_timeout_ms);
+  std::vector<IndexPart> parts = index_spec_parse(spec);
+  std::vector<std::string> native;
+  std::string xapian;  // the first part that is a Xapian database
+  for (const auto& p : parts) {
+    std::string dir = p.remote ? "" : index_folder_path(p.name).string();
+    std::error_code ec;
+    if (!p.remote && !std::filesystem::exists(dir, ec))
+      throw Error("index folder " + dir + " does not exist (build it with: steper index)");
+    if (!p.remote && (native_folder_is_index(dir) || native_folder_is_shard(dir))) native.push_back(dir);
+    else if (xapian.empty()) xapian = p.name;
+  }
+  if (!native.empty() && !xapian.empty())
+    throw Error("index " + spec + ": " + native.front() + " is a native steper index and " + xapian +
+                " is not; they cannot be searched as one (build every local part with steper index --servable "
+                "to search it together with Xapian databases and remote shards)");
+  int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (!native.empty()) return native_open(spec, native, n);
+  return std::make_unique<Bm25Retriever>(spec, n, remote_timeout_ms);
 }
 
 }  // namespace steper

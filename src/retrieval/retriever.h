@@ -19,8 +19,12 @@ class Retriever {
   virtual size_t size() const = 0;  // number of passages
 };
 
-// BM25 (Xapian) over title + text with English stemming; the index folder stores the passages.
+// BM25 over title + text with English stemming (Xapian's analyzer and BM25 formula); the index
+// folder stores the passages. Two kinds of index folder rank alike: steper's native index (the
+// default: faster to build and to search) and Xapian databases (what xapian-tcpsrv serves).
+enum class IndexBackend { native, xapian };
 struct IndexOptions {
+  IndexBackend backend = IndexBackend::native;
   int threads = 0;  // 0 = all cores
   // Shards of the index, built in parallel (passage i of the de-duplicated corpus goes to shard
   // i % shards) and searched as one with the scores and ranking of a single database. 0 = one per
@@ -29,9 +33,12 @@ struct IndexOptions {
   // Memory for the postings buffered before they are written out, all shards together: each shard
   // flushes after memory_mb / (shards written at once) of passages. Bounds the build's memory.
   int memory_mb = 1024;
-  // Also write the termlist table xapian-tcpsrv needs to serve the shards' passages (a local search
-  // does not; it costs about a third more indexing time and disk).
+  // Build Xapian databases with the termlist table xapian-tcpsrv needs to serve the shards' passages
+  // (implies the Xapian backend; a native index is searched only locally).
   bool servable = false;
+  // Bytes of postings a native shard buffers before writing them out as a sorted run (0: memory_mb
+  // shared by the shards); for tests and benchmarks of the merge.
+  size_t native_flush_bytes = 0;
   bool show_progress = true;
   size_t expected_passages = 0;  // for the progress line of a streamed build (0 = unknown)
 };
@@ -39,7 +46,8 @@ struct IndexStats {
   size_t passages = 0;    // passages in the index
   size_t duplicates = 0;  // input passages skipped because an identical one (same title and text) came first
   size_t shards = 1;
-  size_t flush_passages = 0;  // passages a shard buffers before writing them out
+  size_t flush_passages = 0;  // Xapian: passages a shard buffers before writing them out
+  size_t runs = 0;            // native: sorted runs written out before the final merge, all shards
   double seconds = 0.0;
 };
 // Builds DIR from the passages (replacing an existing steper index there). Duplicate passages

@@ -345,7 +345,9 @@ TEST(Bm25Build, PassagesAreReturnedByteForByte) {
 
 TEST(Bm25Build, IndexOfTheJsonFormatIsRefusedAndRebuilt) {
   TempDir dir("format1");
-  bm25_build_index(kCorpus, dir.sub("index"), quiet());
+  IndexOptions xapian = quiet();
+  xapian.backend = IndexBackend::xapian;
+  bm25_build_index(kCorpus, dir.sub("index"), xapian);
   {  // what a build before the length-prefixed records wrote: format 1 metadata
     Xapian::WritableDatabase db(dir.sub("index"), Xapian::DB_OPEN | Xapian::DB_NO_TERMLIST);
     db.set_metadata("steper_index", R"({"format": 1, "passages": 6})");
@@ -357,7 +359,7 @@ TEST(Bm25Build, IndexOfTheJsonFormatIsRefusedAndRebuilt) {
       << msg;
   EXPECT_NE(msg.find("rebuild it with steper index"), std::string::npos) << msg;
   EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-  // ... and rebuilding it, as the message says, replaces it.
+  // ... and rebuilding it, as the message says, replaces it (with a native index).
   bm25_build_index(kCorpus, dir.sub("index"), quiet());
   EXPECT_EQ(bm25_open_index(dir.sub("index"))->size(), 6u);
 }

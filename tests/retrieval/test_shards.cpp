@@ -35,63 +35,14 @@ namespace {
 
 using namespace testutil;  // NOLINT: the suite's helpers
 
-// Passages of random words from a small vocabulary (so queries match many passages), with groups
-// of passages that score exactly alike (same words in another order), so ties are ranked too.
-std::vector<Passage> tie_corpus(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> word(0, 399), len(3, 20);
-  std::vector<Passage> corpus;
-  for (size_t i = 0; i < n; ++i) {
-    std::string text;
-    if (i % 10 == 9) {
-      text = "z1 z2 z3 " + std::to_string(i);  // ten-apart passages tie on "z1 z2"
-    } else {
-      for (int j = 0, m = len(rng); j < m; ++j) text += " w" + std::to_string(word(rng));
-    }
-    corpus.push_back({"d" + std::to_string(i), "t" + std::to_string(i % 97), text});
-  }
-  return corpus;
-}
-
-const std::vector<std::string> kQueries = {"w1 w2", "w7", "t5 w300 w301", "w399 w0 w250 w13", "z1 z2",
-                                           "t3 z3",  "w5 w5 w6", "w100 w101 w102 w103 w104 w105"};
-
-// Ranking and scores must equal the reference's exactly (scores within 1e-9).
-void expect_same_ranking(Retriever& got, Retriever& want, int k = 15) {
-  EXPECT_EQ(got.size(), want.size());
-  auto a = got.search_batch(kQueries, k), b = want.search_batch(kQueries, k);
-  for (size_t i = 0; i < kQueries.size(); ++i) {
-    SCOPED_TRACE(kQueries[i]);
-    ASSERT_FALSE(b[i].empty());
-    ASSERT_EQ(ids_of(a[i]), ids_of(b[i]));
-    for (size_t j = 0; j < a[i].size(); ++j) EXPECT_NEAR(a[i][j].score, b[i][j].score, 1e-9);
-  }
-}
-
-// The ranking in `got` is by the same scores as `want` gives those passages (order of exact ties aside).
-void expect_same_scores(Retriever& got, Retriever& want) {
-  auto a = got.search_batch(kQueries, 40), b = want.search_batch(kQueries, 40);
-  for (size_t i = 0; i < kQueries.size(); ++i) {
-    SCOPED_TRACE(kQueries[i]);
-    ASSERT_EQ(a[i].size(), b[i].size());
-    std::map<std::string, double> want_score;
-    for (auto& sp : b[i]) want_score[sp.passage.id] = sp.score;
-    for (size_t j = 0; j < a[i].size(); ++j) {
-      EXPECT_NEAR(a[i][j].score, b[i][j].score, 1e-9) << "rank " << j;
-      if (want_score.count(a[i][j].passage.id)) {
-        EXPECT_NEAR(a[i][j].score, want_score[a[i][j].passage.id], 1e-9);
-      }
-    }
-  }
-}
-
-// One index built three ways for the suite: a single database and 3 shards.
+// The reference for the suite: a single Xapian database; and 3 Xapian shards (servable).
 class Shards : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir("shards");
     corpus_ = tie_corpus(3000, 5);
     IndexOptions one = quiet(), three = quiet();
+    one.backend = IndexBackend::xapian;
     one.shards = 1;
     three.shards = 3;
     three.threads = 2;     // two writers for three shards
@@ -212,6 +163,7 @@ TEST_F(Shards, SeparateFoldersCombineTheirStatistics) {
 TEST_F(Shards, StreamedBuildWithSmallFlushesEqualsTheSingleIndex) {
   TempDir dir("stream");
   IndexOptions o = quiet();
+  o.backend = IndexBackend::xapian;
   o.shards = 2;
   o.memory_mb = 1;  // flush every 1,000 passages a shard
   size_t next = 0;
@@ -246,6 +198,7 @@ TEST_F(Shards, DuplicatesAcrossBatchesAreSkipped) {
 TEST_F(Shards, MissingOrDamagedShardIsNamed) {
   TempDir dir("damaged");
   IndexOptions o = quiet();
+  o.backend = IndexBackend::xapian;
   o.shards = 2;
   bm25_build_index(corpus_, dir.sub("index"), o);
   std::string shard1 = dir.sub("index") + "/shard-001";
@@ -308,7 +261,9 @@ TEST_F(Shards, RemoteConnectionClosedWhenIdleIsReopened) {
 TEST_F(Shards, RemoteShardNotBuiltServableIsNamed) {
   if (!tcpsrv_available()) GTEST_SKIP() << "xapian-tcpsrv is not installed (scripts/install-deps.sh installs it)";
   TempDir dir("unservable");
-  bm25_build_index(corpus_, dir.sub("index"), quiet());
+  IndexOptions o = quiet();
+  o.backend = IndexBackend::xapian;
+  bm25_build_index(corpus_, dir.sub("index"), o);
   TcpServer s0(dir.sub("index"));
   std::string msg = error_of([&] { bm25_open_index(s0.spec()); });
   EXPECT_NE(msg.find("remote shard " + s0.spec() + " was built without --servable"), std::string::npos) << msg;

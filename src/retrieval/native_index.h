@@ -1,0 +1,87 @@
+// The native BM25 index (internal to retrieval/): steper's own inverted index, built without Xapian's
+// writer and searched with block-max MaxScore, scoring with Xapian's BM25 formula (bm25_scoring.h).
+//
+// A native index folder holds steper-index.json ({"backend": "native", "format", "shards",
+// "passages", ...}) and shard folders shard-000, shard-001, ...; passage i of the de-duplicated
+// corpus is document i / shards of shard i % shards. A shard folder holds:
+//   shard.json     {"passages", "total_length", "terms", "blocks"}
+//   terms.bin      NativeTerm[terms], sorted by term bytes
+//   names.bin      the term bytes NativeTerm::name_offset points into
+//   blocks.bin     NativeBlock[blocks]: each term's postings in blocks of up to kNativeBlock
+//   postings.bin   per posting varint(2 * (doc + 1 - base) + (wdf == 1)), then varint(wdf) when wdf != 1;
+//                  base is the previous posting's doc + 1 (the previous block's last_doc + 1 at a
+//                  block's start, 0 at a term's first block)
+//   lengths.bin    uint32 passage length (its non-stop words) per document
+//   passages.bin   the passage records (bm25_record.h), concatenated
+//   passages.idx   uint64 offsets of the records, documents + 1 of them
+// All integers are little-endian, as the machine writes them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/types.h"
+
+namespace steper {
+
+class Bm25Analyzer;
+
+constexpr int kNativeFormat = 1;
+constexpr uint32_t kNativeBlock = 128;
+extern const char* const kNativeMetaFile;  // "steper-index.json"
+
+struct NativeTerm {
+  uint64_t name_offset;
+  uint32_t name_size;
+  uint32_t df;  // documents of this shard holding the term
+  uint64_t first_block;
+  uint32_t blocks;
+  uint32_t max_wdf;  // over its postings (the term's score bound, with min_len)
+  uint32_t min_len;  // shortest document holding it
+  uint32_t reserved;
+};
+static_assert(sizeof(NativeTerm) == 40, "on-disk layout");
+
+struct NativeBlock {
+  uint64_t offset;    // into postings.bin
+  uint32_t last_doc;  // the block's last document
+  uint32_t count;     // postings in the block (1..kNativeBlock)
+  uint32_t max_wdf;   // the block's score bound, with min_len
+  uint32_t min_len;
+};
+static_assert(sizeof(NativeBlock) == 24, "on-disk layout");
+
+// True when DIR holds a native index's metadata file; a shard folder of one (shard.json), which can
+// also be searched on its own or listed with other parts.
+bool native_folder_is_index(const std::string& dir);
+bool native_folder_is_shard(const std::string& dir);
+// The metadata of a native index folder; Throws Error naming DIR when it is malformed or of a format
+// this build does not read (unless `any_format`).
+nlohmann::json native_folder_meta(const std::string& dir, bool any_format = false);
+
+// Builds one shard of a native index in DIR: passages are added in document order; postings are
+// buffered until they take `flush_bytes`, then written out as a sorted run; finishing merges the
+// runs into the shard's files. Not thread-safe: one writer per shard.
+class NativeShardWriter {
+ public:
+  NativeShardWriter(const std::string& dir, size_t flush_bytes);
+  ~NativeShardWriter();
+  NativeShardWriter(const NativeShardWriter&) = delete;
+  NativeShardWriter& operator=(const NativeShardWriter&) = delete;
+
+  void writer_add(const Passage& p, Bm25Analyzer& analyzer);
+  // Writes the shard's files (and shard.json); the writer is done after it.
+  void writer_finish();
+  uint64_t writer_passages() const;
+  uint64_t writer_total_length() const;
+  size_t writer_runs() const;  // runs written out so far
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace steper

@@ -1,0 +1,429 @@
+// Searching native indexes: every shard of every folder memory-mapped, one query at a time per thread,
+// MaxScore with block-max bounds over the shards in turn into one top-k, ranked as Xapian ranks a
+// database of the same passages (score, then the earlier passage; bm25_scoring.h).
+#include "retrieval/native_search.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "retrieval/bm25_analyzer.h"
+#include "retrieval/bm25_folder.h"
+#include "retrieval/bm25_record.h"
+#include "retrieval/bm25_scoring.h"
+#include "retrieval/native_index.h"
+#include "retrieval/query_pool.h"
+#include "retrieval/result_dedup.h"
+
+namespace steper {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// ---- files
+
+class MappedFile {
+ public:
+  MappedFile() = default;
+  MappedFile(const fs::path& path, const std::string& owner) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(owner + " is damaged (" + path.filename().string() + " is missing); rebuild it with steper index");
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      ::close(fd);
+      throw Error(owner + ": cannot read " + path.string());
+    }
+    size_ = static_cast<size_t>(st.st_size);
+    if (size_ > 0) {
+      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
+      if (p == MAP_FAILED) {
+        ::close(fd);
+        throw Error(owner + ": cannot map " + path.string());
+      }
+      data_ = static_cast<const uint8_t*>(p);
+    }
+    ::close(fd);
+  }
+  MappedFile(MappedFile&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr, o.size_ = 0; }
+  MappedFile& operator=(MappedFile&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(size_, o.size_);
+    return *this;
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile() {
+    if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  }
+  template <class T>
+  const T* as() const {
+    return reinterpret_cast<const T*>(data_);
+  }
+  size_t size() const { return size_; }
+
+ private:
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+// ---- one shard
+
+struct Shard {
+  std::string name;  // "index DIR: shard PATH", for errors
+  MappedFile terms_f, names_f, blocks_f, postings_f, lengths_f, passages_f, offsets_f;
+  size_t n_terms = 0, n_blocks = 0;
+  uint32_t docs = 0;
+  uint64_t total_length = 0;
+
+  [[noreturn]] void damaged(const std::string& what) const {
+    throw Error(name + " is damaged (" + what + "); rebuild it with steper index");
+  }
+  const NativeTerm* terms() const { return terms_f.as<NativeTerm>(); }
+  const NativeBlock* blocks() const { return blocks_f.as<NativeBlock>(); }
+  const uint32_t* lengths() const { return lengths_f.as<uint32_t>(); }
+
+  std::string_view term_name(const NativeTerm& t) const {
+    if (t.name_offset > names_f.size() || t.name_size > names_f.size() - t.name_offset) damaged("a term name");
+    return {names_f.as<char>() + t.name_offset, t.name_size};
+  }
+  // The term's entry, or null when the shard does not hold it.
+  const NativeTerm* term_find(std::string_view term) const {
+    const NativeTerm* t = terms();
+    size_t lo = 0, hi = n_terms;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (term_name(t[mid]) < term) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo == n_terms || term_name(t[lo]) != term) return nullptr;
+    const NativeTerm& e = t[lo];
+    if (e.df == 0 || e.df > docs || e.first_block > n_blocks || e.blocks > n_blocks - e.first_block ||
+        e.blocks != (e.df + kNativeBlock - 1) / kNativeBlock)
+      damaged("the entry of a term");
+    return &e;
+  }
+  Passage passage(uint32_t doc) const {
+    const uint64_t* off = offsets_f.as<uint64_t>();
+    if (off[doc] > off[doc + 1] || off[doc + 1] > passages_f.size()) damaged("the offset of passage " + std::to_string(doc));
+    std::string data(passages_f.as<char>() + off[doc], off[doc + 1] - off[doc]);
+    std::optional<Passage> p = passage_record_decode(data);
+    if (!p) damaged("the record of passage " + std::to_string(doc));
+    return std::move(*p);
+  }
+};
+
+uint64_t json_count(const nlohmann::json& j, const char* key, const std::string& file) {
+  if (!j.contains(key) || !j[key].is_number_unsigned()) throw Error(file + ": no count \"" + key + "\" (damaged?)");
+  return j[key].get<uint64_t>();
+}
+
+// `name` names the shard in errors.
+Shard shard_open(const std::string& name, const fs::path& dir) {
+  Shard s;
+  s.name = name;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw Error(s.name + " is missing");
+  fs::path meta_path = dir / "shard.json";
+  std::ifstream in(meta_path);
+  nlohmann::json meta = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
+  if (!meta.is_object()) s.damaged("shard.json is missing or unreadable");
+  uint64_t docs = json_count(meta, "passages", meta_path.string());
+  s.total_length = json_count(meta, "total_length", meta_path.string());
+  s.n_terms = json_count(meta, "terms", meta_path.string());
+  s.n_blocks = json_count(meta, "blocks", meta_path.string());
+  if (docs >= std::numeric_limits<uint32_t>::max()) s.damaged("shard.json: too many passages");
+  s.docs = static_cast<uint32_t>(docs);
+  s.terms_f = MappedFile(dir / "terms.bin", s.name);
+  s.names_f = MappedFile(dir / "names.bin", s.name);
+  s.blocks_f = MappedFile(dir / "blocks.bin", s.name);
+  s.postings_f = MappedFile(dir / "postings.bin", s.name);
+  s.lengths_f = MappedFile(dir / "lengths.bin", s.name);
+  s.passages_f = MappedFile(dir / "passages.bin", s.name);
+  s.offsets_f = MappedFile(dir / "passages.idx", s.name);
+  auto expect = [&](const MappedFile& f, uint64_t bytes, const char* file) {
+    if (f.size() != bytes)
+      s.damaged(std::string(file) + " holds " + std::to_string(f.size()) + " bytes, shard.json implies " +
+                std::to_string(bytes));
+  };
+  expect(s.terms_f, s.n_terms * sizeof(NativeTerm), "terms.bin");
+  expect(s.blocks_f, s.n_blocks * sizeof(NativeBlock), "blocks.bin");
+  expect(s.lengths_f, docs * sizeof(uint32_t), "lengths.bin");
+  expect(s.offsets_f, (docs + 1) * sizeof(uint64_t), "passages.idx");
+  if (s.offsets_f.as<uint64_t>()[docs] != s.passages_f.size()) s.damaged("passages.bin does not end where passages.idx says");
+  return s;
+}
+
+// ---- a term's posting list in one shard
+
+struct Cursor {
+  const Shard* sh = nullptr;
+  const NativeBlock* blk = nullptr;  // the term's blocks
+  uint32_t nb = 0;
+  uint32_t b = 0;             // the current block
+  uint32_t decoded = ~0u;     // the block in docs / wdfs
+  uint32_t i = 0, n = 0;
+  bool end = false;
+  size_t qi = 0;              // the term's place in the query
+  double tw = 0, ub = 0;      // termweight, the term's score bound
+  uint32_t docs[kNativeBlock], wdfs[kNativeBlock];
+
+  uint32_t doc() const { return docs[i]; }
+
+  void decode() {
+    const NativeBlock& k = blk[b];
+    size_t size = sh->postings_f.size();
+    const uint8_t* p = sh->postings_f.as<uint8_t>();
+    if (k.count == 0 || k.count > kNativeBlock || k.offset > size) sh->damaged("a posting block");
+    size_t at = k.offset;
+    uint64_t base = b == 0 ? 0 : static_cast<uint64_t>(blk[b - 1].last_doc) + 1;
+    auto varint = [&]() {
+      uint64_t v = 0;
+      for (int shift = 0; shift < 64; shift += 7) {
+        if (at >= size) sh->damaged("a posting block runs past postings.bin");
+        uint8_t c = p[at++];
+        v |= static_cast<uint64_t>(c & 0x7f) << shift;
+        if (!(c & 0x80)) return v;
+      }
+      sh->damaged("a posting");
+    };
+    for (uint32_t j = 0; j < k.count; ++j) {
+      uint64_t v = varint();
+      base += v >> 1;
+      wdfs[j] = (v & 1) ? 1 : static_cast<uint32_t>(varint());
+      if ((v >> 1) == 0 || base > sh->docs || wdfs[j] == 0) sh->damaged("a posting");
+      docs[j] = static_cast<uint32_t>(base - 1);
+    }
+    if (docs[k.count - 1] != k.last_doc) sh->damaged("a posting block's last passage");
+    n = k.count;
+    i = 0;
+    decoded = b;
+  }
+  void start() {
+    b = 0;
+    end = nb == 0;
+    if (!end) decode();
+  }
+  void next() {
+    if (++i < n) return;
+    if (++b >= nb) {
+      end = true;
+      return;
+    }
+    decode();
+  }
+  // Moves to the block that may hold the first posting >= d, without decoding it; false at the end.
+  bool shallow(uint32_t d) {
+    while (b < nb && blk[b].last_doc < d) ++b;
+    if (b >= nb) end = true;
+    return !end;
+  }
+  void seek(uint32_t d) {
+    if (!shallow(d)) return;
+    if (decoded != b) decode();
+    while (docs[i] < d) ++i;
+  }
+  double block_bound(double lf) const { return bm25_part(tw, lf, blk[b].max_wdf, blk[b].min_len); }
+};
+
+// ---- the top k
+
+struct Hit {
+  double score;
+  uint64_t key;  // the passage's place in the whole index (ties: the earlier first)
+  uint32_t shard, doc;
+};
+bool hit_better(const Hit& a, const Hit& b) { return a.score > b.score || (a.score == b.score && a.key < b.key); }
+
+class TopK {
+ public:
+  explicit TopK(size_t k) : k_(k) {}
+  // Scores below this cannot enter (a relative slack keeps rounding in partial sums from pruning a tie).
+  double top_floor() const {
+    return heap_.size() < k_ ? -std::numeric_limits<double>::infinity() : heap_.front().score * (1 - 1e-12);
+  }
+  void top_offer(const Hit& h) {
+    if (heap_.size() < k_) {
+      heap_.push_back(h);
+      std::push_heap(heap_.begin(), heap_.end(), hit_better);
+    } else if (hit_better(h, heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), hit_better);
+      heap_.back() = h;
+      std::push_heap(heap_.begin(), heap_.end(), hit_better);
+    }
+  }
+  std::vector<Hit> top_sorted() {
+    std::sort(heap_.begin(), heap_.end(), hit_better);
+    return heap_;
+  }
+
+ private:
+  size_t k_;
+  std::vector<Hit> heap_;  // the worst first
+};
+
+// MaxScore over one shard: terms are sorted by bound; those whose bounds together cannot reach the
+// k-th score are only probed for passages the others found.
+void shard_search(std::vector<Cursor>& cur, double lf, uint32_t shard_at, uint64_t n_shards, size_t n_query_terms,
+                  TopK& top) {
+  std::sort(cur.begin(), cur.end(), [](const Cursor& a, const Cursor& b) { return a.ub < b.ub; });
+  size_t m = cur.size();
+  std::vector<double> prefix(m), parts(n_query_terms, 0.0);
+  for (size_t j = 0; j < m; ++j) prefix[j] = cur[j].ub + (j ? prefix[j - 1] : 0.0);
+  for (auto& c : cur) c.start();
+  const uint32_t* lengths = m ? cur[0].sh->lengths() : nullptr;
+  auto essential_from = [&] {
+    double fl = top.top_floor();
+    size_t e = 0;
+    while (e < m && prefix[e] < fl) ++e;
+    return e;
+  };
+  size_t e = essential_from();
+  while (e < m) {
+    uint32_t d = std::numeric_limits<uint32_t>::max();
+    for (size_t j = e; j < m; ++j)
+      if (!cur[j].end) d = std::min(d, cur[j].doc());
+    if (d == std::numeric_limits<uint32_t>::max()) break;
+    uint32_t len = lengths[d];
+    std::fill(parts.begin(), parts.end(), 0.0);
+    double score = 0;
+    for (size_t j = e; j < m; ++j) {
+      Cursor& c = cur[j];
+      if (c.end || c.doc() != d) continue;
+      double p = bm25_part(c.tw, lf, c.wdfs[c.i], len);
+      parts[c.qi] = p;
+      score += p;
+      c.next();
+    }
+    double fl = top.top_floor();
+    bool pruned = false;
+    for (size_t j = e; j-- > 0;) {
+      Cursor& c = cur[j];
+      double rest = j ? prefix[j - 1] : 0.0;
+      if (score + c.ub + rest < fl) {
+        pruned = true;
+        break;
+      }
+      if (!c.shallow(d)) continue;
+      if (score + c.block_bound(lf) + rest < fl) {
+        pruned = true;
+        break;
+      }
+      c.seek(d);
+      if (!c.end && c.doc() == d) {
+        double p = bm25_part(c.tw, lf, c.wdfs[c.i], len);
+        parts[c.qi] = p;
+        score += p;
+      }
+    }
+    if (pruned || score < fl) continue;
+    double canonical = 0;  // summed in query order, so passages with the same parts tie exactly
+    for (double p : parts) canonical += p;
+    top.top_offer({canonical, static_cast<uint64_t>(d) * n_shards + shard_at, shard_at, d});
+    size_t now = essential_from();
+    e = std::max(e, now);
+  }
+}
+
+// ---- the retriever
+
+class NativeRetriever : public Retriever {
+ public:
+  NativeRetriever(const std::string& spec, const std::vector<std::string>& dirs, int threads)
+      : spec_(spec), threads_(threads) {
+    for (const auto& dir : dirs) {
+      if (!native_folder_is_index(dir)) {  // one shard of an index, listed on its own
+        shards_.push_back(shard_open("index " + dir, dir));
+        stats_.passages += shards_.back().docs;
+        stats_.total_length += shards_.back().total_length;
+        continue;
+      }
+      nlohmann::json meta = native_folder_meta(dir);
+      uint64_t n = meta["shards"].get<uint64_t>(), passages = 0;
+      for (uint64_t s = 0; s < n; ++s) {
+        fs::path path = fs::path(dir) / index_shard_name(s);
+        shards_.push_back(shard_open("index " + dir + ": shard " + path.string(), path));
+        passages += shards_.back().docs;
+        stats_.passages += shards_.back().docs;
+        stats_.total_length += shards_.back().total_length;
+      }
+      if (meta.contains("passages") && meta["passages"] != passages)
+        throw Error("index " + dir + " is damaged (its shards hold " + std::to_string(passages) + " passages, " +
+                    kNativeMetaFile + " says " + meta["passages"].dump() + "); rebuild it with steper index");
+    }
+  }
+
+  std::vector<std::vector<ScoredPassage>> search_batch(const std::vector<std::string>& queries, int k) override {
+    if (k < 1) throw Error("k (passages per query) must be at least 1, got " + std::to_string(k));
+    std::vector<std::vector<ScoredPassage>> results(queries.size());
+    query_pool_run(queries.size(), threads_, [&]() -> std::function<void(size_t)> {
+      auto analyzer = std::make_shared<Bm25Analyzer>();
+      return [&, analyzer](size_t i) {
+        auto terms = analyzer->analyzer_query_terms(queries[i]);
+        if (terms.empty()) return;
+        results[i] = top_k_distinct(k, [&](size_t want) { return ranked(terms, want); });
+      };
+    });
+    return results;
+  }
+
+  size_t size() const override { return stats_.passages; }
+
+ private:
+  std::vector<ScoredPassage> ranked(const std::vector<std::pair<std::string, Xapian::termcount>>& terms,
+                                    size_t want) const {
+    double lf = stats_.length_factor();
+    // Each term's entry in each shard, and its weight from its frequency over all of them.
+    std::vector<std::vector<const NativeTerm*>> entry(shards_.size(), std::vector<const NativeTerm*>(terms.size()));
+    std::vector<uint64_t> df(terms.size(), 0);
+    for (size_t s = 0; s < shards_.size(); ++s)
+      for (size_t q = 0; q < terms.size(); ++q)
+        if ((entry[s][q] = shards_[s].term_find(terms[q].first))) df[q] += entry[s][q]->df;
+    TopK top(want);
+    std::vector<Cursor> cur;
+    for (size_t s = 0; s < shards_.size(); ++s) {
+      cur.clear();
+      for (size_t q = 0; q < terms.size(); ++q) {
+        const NativeTerm* t = entry[s][q];
+        if (!t) continue;
+        Cursor c;
+        c.sh = &shards_[s];
+        c.blk = shards_[s].blocks() + t->first_block;
+        c.nb = t->blocks;
+        c.qi = q;
+        c.tw = bm25_termweight(stats_.passages, df[q], terms[q].second);
+        c.ub = bm25_part(c.tw, lf, t->max_wdf, t->min_len);
+        cur.push_back(c);
+      }
+      shard_search(cur, lf, static_cast<uint32_t>(s), shards_.size(), terms.size(), top);
+    }
+    std::vector<ScoredPassage> out;
+    for (const Hit& h : top.top_sorted()) out.push_back({shards_[h.shard].passage(h.doc), h.score});
+    return out;
+  }
+
+  std::string spec_;
+  int threads_;
+  std::vector<Shard> shards_;
+  Bm25Stats stats_;
+};
+
+}  // namespace
+
+std::unique_ptr<Retriever> native_open(const std::string& spec, const std::vector<std::string>& dirs, int threads) {
+  return std::make_unique<NativeRetriever>(spec, dirs, threads);
+}
+
+}  // namespace steper

@@ -1,0 +1,289 @@
+// Writing one shard of the native index: postings inverted in memory, written out as sorted runs
+// when they outgrow the flush budget, and merged into the shard's blocked posting lists at the end.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <xapian.h>
+
+#include "core/error.h"
+#include "retrieval/bm25_analyzer.h"
+#include "retrieval/bm25_record.h"
+#include "retrieval/native_index.h"
+
+namespace steper {
+
+namespace fs = std::filesystem;
+
+const char* const kNativeMetaFile = "steper-index.json";
+
+namespace {
+
+void varint_put(std::vector<uint8_t>& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<uint8_t>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<uint8_t>(v));
+}
+
+// Decodes a run's list (docs as doc + 1 - previous, starting from 0; wdf after each): appends to `out`.
+struct Posting {
+  uint32_t doc, wdf;
+};
+void run_list_decode(const std::vector<uint8_t>& bytes, std::vector<Posting>& out) {
+  uint64_t base = 0;
+  for (size_t i = 0; i < bytes.size();) {
+    uint64_t v[2] = {0, 0};
+    for (int f = 0; f < 2; ++f)
+      for (int shift = 0;; shift += 7) {
+        uint8_t b = bytes[i++];
+        v[f] |= static_cast<uint64_t>(b & 0x7f) << shift;
+        if (!(b & 0x80)) break;
+      }
+    base += v[0];
+    out.push_back({static_cast<uint32_t>(base - 1), static_cast<uint32_t>(v[1])});
+  }
+}
+
+class BinaryOut {
+ public:
+  explicit BinaryOut(const fs::path& path) : path_(path), out_(path, std::ios::binary | std::ios::trunc) {
+    if (!out_) throw Error("cannot write " + path.string());
+  }
+  void put(const void* data, size_t n) {
+    out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
+    bytes_ += n;
+  }
+  template <class T>
+  void put_value(const T& v) {
+    put(&v, sizeof v);
+  }
+  uint64_t bytes() const { return bytes_; }
+  void close() {
+    out_.close();
+    if (!out_) throw Error("cannot write " + path_.string() + " (disk full?)");
+  }
+
+ private:
+  fs::path path_;
+  std::ofstream out_;
+  uint64_t bytes_ = 0;
+};
+
+}  // namespace
+
+struct NativeShardWriter::State {
+  fs::path dir;
+  size_t flush_bytes;
+  std::unordered_map<std::string, uint32_t> ids;
+  std::vector<std::string> names;                 // by term id
+  std::vector<std::vector<uint8_t>> lists;        // by term id: this run's postings
+  std::vector<uint32_t> last;                     // by term id: last doc + 1 in this run (0: none)
+  std::vector<uint32_t> lengths;                  // by document
+  uint64_t total_length = 0;
+  size_t buffered = 0;                            // bytes in `lists`
+  std::vector<fs::path> runs;
+  BinaryOut passages, offsets;
+  Xapian::Document scratch;
+
+  State(const fs::path& d, size_t flush)
+      : dir(d), flush_bytes(flush), passages(d / "passages.bin"), offsets(d / "passages.idx") {
+    offsets.put_value<uint64_t>(0);
+  }
+
+  // The term ids with postings in this run, in term order.
+  std::vector<uint32_t> sorted_ids(bool all) const {
+    std::vector<uint32_t> out;
+    for (uint32_t id = 0; id < lists.size(); ++id)
+      if (all || !lists[id].empty()) out.push_back(id);
+    std::sort(out.begin(), out.end(), [&](uint32_t a, uint32_t b) { return names[a] < names[b]; });
+    return out;
+  }
+
+  // Writes this run's postings as [u32 id][u32 bytes][bytes] in term order, and empties them.
+  void run_flush() {
+    fs::path path = dir / ("run-" + std::to_string(runs.size()) + ".tmp");
+    BinaryOut out(path);
+    for (uint32_t id : sorted_ids(false)) {
+      auto& l = lists[id];
+      out.put_value<uint32_t>(id);
+      out.put_value<uint32_t>(static_cast<uint32_t>(l.size()));
+      out.put(l.data(), l.size());
+      std::vector<uint8_t>().swap(l);
+    }
+    out.close();
+    std::fill(last.begin(), last.end(), 0);
+    buffered = 0;
+    runs.push_back(path);
+  }
+};
+
+NativeShardWriter::NativeShardWriter(const std::string& dir, size_t flush_bytes) {
+  fs::create_directories(dir);
+  s_ = std::make_unique<State>(fs::path(dir), std::max<size_t>(flush_bytes, 1024));
+}
+
+NativeShardWriter::~NativeShardWriter() = default;
+
+uint64_t NativeShardWriter::writer_passages() const { return s_->lengths.size(); }
+uint64_t NativeShardWriter::writer_total_length() const { return s_->total_length; }
+size_t NativeShardWriter::writer_runs() const { return s_->runs.size(); }
+
+void NativeShardWriter::writer_add(const Passage& p, Bm25Analyzer& analyzer) {
+  State& s = *s_;
+  uint32_t doc = static_cast<uint32_t>(s.lengths.size());
+  s.scratch.clear_terms();
+  analyzer.analyzer_index_passage(s.scratch, p);
+  uint32_t len = 0;
+  for (auto it = s.scratch.termlist_begin(); it != s.scratch.termlist_end(); ++it) {
+    uint32_t wdf = it.get_wdf();
+    if (wdf == 0) continue;
+    len += wdf;
+    auto [slot, fresh] = s.ids.try_emplace(*it, static_cast<uint32_t>(s.names.size()));
+    if (fresh) {
+      s.names.push_back(slot->first);
+      s.lists.emplace_back();
+      s.last.push_back(0);
+    }
+    uint32_t id = slot->second;
+    auto& l = s.lists[id];
+    size_t before = l.capacity();
+    varint_put(l, static_cast<uint64_t>(doc) + 1 - s.last[id]);
+    varint_put(l, wdf);
+    s.last[id] = doc + 1;
+    s.buffered += l.capacity() - before;
+  }
+  s.lengths.push_back(len);
+  s.total_length += len;
+  std::string record = passage_record_encode(p);
+  s.passages.put(record.data(), record.size());
+  s.offsets.put_value<uint64_t>(s.passages.bytes());
+  if (s.buffered >= s.flush_bytes) s.run_flush();
+}
+
+void NativeShardWriter::writer_finish() {
+  State& s = *s_;
+  s.passages.close();
+  s.offsets.close();
+  {
+    BinaryOut lengths(s.dir / "lengths.bin");
+    lengths.put(s.lengths.data(), s.lengths.size() * sizeof(uint32_t));
+    lengths.close();
+  }
+  // The runs, read in term order alongside the postings still in memory.
+  struct RunReader {
+    std::ifstream in;
+    uint32_t id = ~0u;
+    std::vector<uint8_t> bytes;
+    void next() {
+      uint32_t head[2];
+      if (!in.read(reinterpret_cast<char*>(head), sizeof head)) {
+        id = ~0u;
+        return;
+      }
+      id = head[0];
+      bytes.resize(head[1]);
+      in.read(reinterpret_cast<char*>(bytes.data()), head[1]);
+    }
+  };
+  std::vector<RunReader> readers(s.runs.size());
+  for (size_t r = 0; r < s.runs.size(); ++r) {
+    readers[r].in.open(s.runs[r], std::ios::binary);
+    if (!readers[r].in) throw Error("cannot read " + s.runs[r].string());
+    readers[r].next();
+  }
+  BinaryOut terms(s.dir / "terms.bin"), names(s.dir / "names.bin"), blocks(s.dir / "blocks.bin"),
+      postings(s.dir / "postings.bin");
+  std::vector<Posting> list;
+  std::vector<uint8_t> enc;
+  uint64_t n_blocks = 0;
+  std::vector<uint32_t> order = s.sorted_ids(true);
+  for (uint32_t id : order) {
+    list.clear();
+    for (auto& r : readers)
+      if (r.id == id) {
+        run_list_decode(r.bytes, list);
+        r.next();
+      }
+    run_list_decode(s.lists[id], list);
+    std::vector<uint8_t>().swap(s.lists[id]);
+    NativeTerm t{};
+    t.name_offset = names.bytes();
+    t.name_size = static_cast<uint32_t>(s.names[id].size());
+    t.df = static_cast<uint32_t>(list.size());
+    t.first_block = n_blocks;
+    t.min_len = ~0u;
+    names.put(s.names[id].data(), s.names[id].size());
+    uint64_t base = 0;
+    for (size_t b = 0; b < list.size(); b += kNativeBlock) {
+      NativeBlock blk{};
+      blk.offset = postings.bytes();
+      blk.count = static_cast<uint32_t>(std::min<size_t>(kNativeBlock, list.size() - b));
+      blk.min_len = ~0u;
+      enc.clear();
+      for (size_t i = b; i < b + blk.count; ++i) {
+        const Posting& p = list[i];
+        uint32_t len = s.lengths[p.doc];
+        blk.max_wdf = std::max(blk.max_wdf, p.wdf);
+        blk.min_len = std::min(blk.min_len, len);
+        varint_put(enc, 2 * (static_cast<uint64_t>(p.doc) + 1 - base) + (p.wdf == 1 ? 1 : 0));
+        if (p.wdf != 1) varint_put(enc, p.wdf);
+        base = static_cast<uint64_t>(p.doc) + 1;
+      }
+      blk.last_doc = list[b + blk.count - 1].doc;
+      postings.put(enc.data(), enc.size());
+      blocks.put_value(blk);
+      t.max_wdf = std::max(t.max_wdf, blk.max_wdf);
+      t.min_len = std::min(t.min_len, blk.min_len);
+      ++t.blocks;
+      ++n_blocks;
+    }
+    terms.put_value(t);
+  }
+  for (auto* f : {&terms, &names, &blocks, &postings}) f->close();
+  for (auto& r : readers) r.in.close();
+  std::error_code ec;
+  for (auto& run : s.runs) fs::remove(run, ec);
+  nlohmann::json meta = {{"passages", s.lengths.size()},
+                         {"total_length", s.total_length},
+                         {"terms", order.size()},
+                         {"blocks", n_blocks}};
+  std::ofstream out(s.dir / "shard.json");
+  out << meta.dump() << "\n";
+  out.close();
+  if (!out) throw Error("cannot write " + (s.dir / "shard.json").string());
+}
+
+bool native_folder_is_index(const std::string& dir) {
+  std::error_code ec;
+  return fs::is_regular_file(fs::path(dir) / kNativeMetaFile, ec);
+}
+
+bool native_folder_is_shard(const std::string& dir) {
+  std::error_code ec;
+  return fs::is_regular_file(fs::path(dir) / "shard.json", ec);
+}
+
+nlohmann::json native_folder_meta(const std::string& dir, bool any_format) {
+  fs::path path = fs::path(dir) / kNativeMetaFile;
+  std::ifstream in(path);
+  if (!in) throw Error(dir + " is not a steper index (cannot read " + path.string() + ")");
+  nlohmann::json meta = nlohmann::json::parse(in, nullptr, false);
+  if (meta.is_discarded() || !meta.is_object() || meta.value("backend", "") != "native" ||
+      !meta.contains("format") || !meta["format"].is_number_integer() || !meta.contains("shards") ||
+      !meta["shards"].is_number_unsigned() || meta["shards"].get<uint64_t>() == 0)
+    throw Error(path.string() + ": not the metadata of a steper index (damaged?)");
+  int format = meta["format"].get<int>();
+  if (format != kNativeFormat && !any_format)
+    throw Error(dir + ": native index format " + std::to_string(format) +
+                " is not readable by this steper (it reads format " + std::to_string(kNativeFormat) +
+                "); rebuild it with steper index");
+  return meta;
+}
+
+}  // namespace steper
