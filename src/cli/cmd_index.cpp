@@ -4,13 +4,14 @@
 
 #include "cli/command.h"
 #include "core/error.h"
+#include "core/io.h"
 #include "data/formats.h"
 #include "retrieval/retriever.h"
 
 namespace steper {
 namespace {
 
-CommandRegistrar reg({"index", "Build the BM25 index (Xapian, title + text, English stemming) of a corpus",
+CommandRegistrar reg({"index", "Build the BM25 index (title + text, English stemming) of a corpus",
                       [](CLI::App* sub) {
   auto corpus = std::make_shared<std::string>();
   auto index = std::make_shared<std::string>();
@@ -24,25 +25,32 @@ CommandRegistrar reg({"index", "Build the BM25 index (Xapian, title + text, Engl
       ->required();
   sub->add_option("--threads", *threads, "threads analysing passages (0 = all cores)")->capture_default_str();
   sub->add_option("--shards", *shards,
-                  "shards, built in parallel and searched as one (each can be served by xapian-tcpsrv); "
+                  "shards, built in parallel and searched as one (with --servable, each can be served by xapian-tcpsrv); "
                   "0 = one per thread for corpora of 4,096 passages a shard or more")
       ->capture_default_str();
   sub->add_option("--memory-mb", *memory, "memory for buffered postings, all shards together")->capture_default_str();
   sub->add_flag("--servable", *servable,
-                "also write the termlist xapian-tcpsrv needs to serve the index or its shards remotely "
-                "(about a third more indexing time and disk)");
+                "build Xapian databases with the termlist xapian-tcpsrv needs to serve the index or its shards "
+                "remotely, instead of steper's native index (slower to build and to search locally)");
   return std::function<int()>([=] {
     if (*threads < 0) throw Error("--threads must be 0 (all cores) or more, got " + std::to_string(*threads));
     if (*shards < 0) throw Error("--shards must be 0 (automatic) or more, got " + std::to_string(*shards));
     if (*memory < 16) throw Error("--memory-mb must be at least 16, got " + std::to_string(*memory));
-    std::vector<Passage> passages = read_corpus(*corpus);
-    if (passages.empty()) throw Error(*corpus + ": the corpus has no passages");
+    CorpusReader reader(*corpus);  // streamed: a Wikipedia-sized corpus is never held whole
     IndexOptions opts;
     opts.threads = *threads;
     opts.shards = *shards;
     opts.memory_mb = *memory;
     opts.servable = *servable;
-    IndexStats stats = bm25_build_index(passages, *index, opts);
+    opts.expected_passages = file_line_count(*corpus);  // for the progress line and automatic shards
+    IndexStats stats = bm25_build_index_stream(
+        [&](std::vector<Passage>& batch) {
+          batch.clear();
+          Passage p;
+          while (batch.size() < 2048 && reader.corpus_next(p)) batch.push_back(std::move(p));
+          return !batch.empty();
+        },
+        *index, opts);
     std::fprintf(stderr, "index: %zu passages in %s (%zu shard%s, %zu duplicates skipped, %.1f s)\n", stats.passages,
                  index->c_str(), stats.shards, stats.shards == 1 ? "" : "s", stats.duplicates, stats.seconds);
     return 0;

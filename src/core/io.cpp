@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -86,20 +87,30 @@ void write_json_atomic(const std::string& path, const nlohmann::json& value, int
   write_file_atomic(path, value.dump(indent) + "\n");
 }
 
-void for_each_jsonl(const std::string& path, const std::function<void(const nlohmann::json&, size_t)>& fn) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
-  std::string line;
-  size_t lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json obj;
+JsonlReader::JsonlReader(const std::string& path) : path_(path), in_(path, std::ios::binary) {
+  if (!in_) throw Error(path + ": cannot open: " + std::strerror(errno));
+}
+
+bool JsonlReader::jsonl_next(nlohmann::json& obj, size_t& line) {
+  while (std::getline(in_, buf_)) {
+    ++line_;
+    if (buf_.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
-      obj = nlohmann::json::parse(line);
+      obj = nlohmann::json::parse(buf_);
     } catch (const nlohmann::json::exception& e) {
-      throw file_error(path, lineno, std::string("malformed JSON: ") + e.what());
+      throw file_error(path_, line_, std::string("malformed JSON: ") + e.what());
     }
+    line = line_;
+    return true;
+  }
+  return false;
+}
+
+void for_each_jsonl(const std::string& path, const std::function<void(const nlohmann::json&, size_t)>& fn) {
+  JsonlReader reader(path);
+  nlohmann::json obj;
+  size_t lineno = 0;
+  while (reader.jsonl_next(obj, lineno)) {
     try {
       fn(obj, lineno);
     } catch (const nlohmann::json::exception& e) {
@@ -107,6 +118,20 @@ void for_each_jsonl(const std::string& path, const std::function<void(const nloh
       throw file_error(path, lineno, std::string("unexpected value: ") + e.what());
     }
   }
+}
+
+size_t file_line_count(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
+  std::vector<char> buf(1 << 20);
+  size_t lines = 0;
+  char last = '\n';
+  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+    size_t n = static_cast<size_t>(in.gcount());
+    lines += static_cast<size_t>(std::count(buf.data(), buf.data() + n, '\n'));
+    last = buf[n - 1];
+  }
+  return lines + (last != '\n' ? 1 : 0);
 }
 
 std::vector<nlohmann::json> read_jsonl(const std::string& path) {

@@ -4,6 +4,7 @@
 
 #include <cfloat>
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -23,7 +24,22 @@ void write_json_atomic(const std::string& path, const nlohmann::json& value, int
 // Calls fn(object, line_number) for each non-blank line; a malformed line (bad syntax, a number that
 // overflows) throws naming path:line, and so does a JSON type error escaping fn.
 void for_each_jsonl(const std::string& path, const std::function<void(const nlohmann::json&, size_t)>& fn);
+// The same, one object at a call (for a file read as a stream): false after the last line.
+class JsonlReader {
+ public:
+  explicit JsonlReader(const std::string& path);  // throws naming path when it cannot be opened
+  bool jsonl_next(nlohmann::json& obj, size_t& line);
+  const std::string& jsonl_path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::ifstream in_;
+  std::string buf_;
+  size_t line_ = 0;
+};
 std::vector<nlohmann::json> read_jsonl(const std::string& path);
+// Lines in a file (its newlines, plus a last line without one): the size of a stream before reading it.
+size_t file_line_count(const std::string& path);
 
 // Appends one line and flushes it to disk (append-only logs that survive a kill).
 class JsonlAppender {

@@ -361,43 +361,79 @@ class IdCheck {
 
 // ---------------------------------------------------------------- corpus
 
-std::vector<Passage> read_corpus(const std::string& path) {
+namespace {
+
+// A missing id becomes the line number.
+Passage passage_from_json(const json& obj, const std::string& where, size_t line) {
+  if (!obj.is_object()) throw Error(where + ": expected a JSON object (one passage)");
+  Passage p;
+  const json* id = find(obj, "id");
+  if (!id) id = find(obj, "_id");
+  p.id = id ? as_string(*id, "id", where) : std::to_string(line);
+  const json* title = find(obj, "title");
+  if (title) p.title = as_text(*title, "title", where);
+  if (const json* t = find(obj, "text")) {
+    p.text = as_text(*t, "text", where);
+  } else if (const json* pt = find(obj, "paragraph_text")) {
+    p.text = as_text(*pt, "paragraph_text", where);
+  } else if (const json* ct = find(obj, "contents")) {
+    // FlashRAG: "title\ntext", the title often in double quotes.
+    std::string contents = as_text(*ct, "contents", where);
+    size_t nl = contents.find('\n');
+    std::string head = nl == std::string::npos ? "" : contents.substr(0, nl);
+    p.text = nl == std::string::npos ? contents : contents.substr(nl + 1);
+    if (head.size() >= 2 && head.front() == '"' && head.back() == '"') head = head.substr(1, head.size() - 2);
+    if (!title) p.title = head;
+  } else {
+    throw Error(where + ": missing field \"text\" (or \"paragraph_text\", \"contents\")");
+  }
+  return p;
+}
+
+}  // namespace
+
+struct CorpusReader::State {
+  explicit State(const std::string& path) : reader(path) {}
+  JsonlReader reader;
+  std::unordered_map<std::string, size_t> seen;  // id -> line
+  size_t passages = 0;
+};
+
+CorpusReader::CorpusReader(const std::string& path) {
   char c = first_char(path);
   if (c == 0) throw Error(path + ": empty corpus (no passages)");
   if (c == '[')
     throw Error(path + ": expected JSON Lines (one {\"id\", \"title\", \"text\"} object a line), found a JSON list");
+  s_ = std::make_unique<State>(path);
+}
+
+CorpusReader::~CorpusReader() = default;
+
+bool CorpusReader::corpus_next(Passage& p) {
+  json obj;
+  size_t line = 0;
+  const std::string& path = s_->reader.jsonl_path();
+  if (!s_->reader.jsonl_next(obj, line)) {
+    if (s_->passages == 0) throw Error(path + ": empty corpus (no passages)");
+    return false;
+  }
+  std::string where = path + ":" + std::to_string(line);
+  try {
+    p = passage_from_json(obj, where, line);
+  } catch (const nlohmann::json::exception& e) {
+    throw file_error(path, line, std::string("unexpected value: ") + e.what());
+  }
+  auto [it, fresh] = s_->seen.emplace(p.id, line);
+  if (!fresh) throw Error(where + ": duplicate id \"" + p.id + "\" (first on line " + std::to_string(it->second) + ")");
+  ++s_->passages;
+  return true;
+}
+
+std::vector<Passage> read_corpus(const std::string& path) {
+  CorpusReader reader(path);
   std::vector<Passage> out;
-  std::unordered_map<std::string, size_t> seen;  // id -> line
-  for_each_jsonl(path, [&](const json& obj, size_t line) {
-    std::string where = path + ":" + std::to_string(line);
-    if (!obj.is_object()) throw Error(where + ": expected a JSON object (one passage)");
-    Passage p;
-    const json* id = find(obj, "id");
-    if (!id) id = find(obj, "_id");
-    p.id = id ? as_string(*id, "id", where) : std::to_string(line);
-    const json* title = find(obj, "title");
-    if (title) p.title = as_text(*title, "title", where);
-    if (const json* t = find(obj, "text")) {
-      p.text = as_text(*t, "text", where);
-    } else if (const json* pt = find(obj, "paragraph_text")) {
-      p.text = as_text(*pt, "paragraph_text", where);
-    } else if (const json* ct = find(obj, "contents")) {
-      // FlashRAG: "title\ntext", the title often in double quotes.
-      std::string contents = as_text(*ct, "contents", where);
-      size_t nl = contents.find('\n');
-      std::string head = nl == std::string::npos ? "" : contents.substr(0, nl);
-      p.text = nl == std::string::npos ? contents : contents.substr(nl + 1);
-      if (head.size() >= 2 && head.front() == '"' && head.back() == '"') head = head.substr(1, head.size() - 2);
-      if (!title) p.title = head;
-    } else {
-      throw Error(where + ": missing field \"text\" (or \"paragraph_text\", \"contents\")");
-    }
-    auto [it, fresh] = seen.emplace(p.id, line);
-    if (!fresh)
-      throw Error(where + ": duplicate id \"" + p.id + "\" (first on line " + std::to_string(it->second) + ")");
-    out.push_back(std::move(p));
-  });
-  if (out.empty()) throw Error(path + ": empty corpus (no passages)");
+  Passage p;
+  while (reader.corpus_next(p)) out.push_back(std::move(p));
   return out;
 }
 

@@ -1,6 +1,7 @@
 // Readers and writers for the field's data formats (docs/DESIGN.md section 3).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,18 @@ namespace steper {
 // Corpus JSONL: {"id","title","text"}; also IRCoT's "paragraph_text" and FlashRAG's "contents"
 // ("title\ntext"). A missing id becomes the line number. Errors name file:line and the field.
 std::vector<Passage> read_corpus(const std::string& path);
+// The same as a stream, a passage at a call (a corpus too large to hold): false after the last one.
+// The same errors, as each line is reached; an empty corpus is an error at the end.
+class CorpusReader {
+ public:
+  explicit CorpusReader(const std::string& path);
+  ~CorpusReader();
+  bool corpus_next(Passage& p);
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
 void write_corpus(const std::string& path, const std::vector<Passage>& passages);  // atomic
 
 // Questions in any supported format, detected from the content: official HotpotQA JSON,

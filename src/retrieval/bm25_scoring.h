@@ -36,12 +36,18 @@ inline double bm25_termweight(uint64_t passages, uint64_t df, uint32_t wqf) {
   return w * (kBm25K1 + 1);
 }
 
-// One term's share of a passage's score (Xapian's get_sumpart).
-inline double bm25_part(double termweight, double length_factor, uint32_t wdf, uint32_t len) {
+// The length term of a passage of `len` words: k1 * (b * normlen + 1 - b).
+inline double bm25_length_norm(double length_factor, uint32_t len) {
   double normlen = std::max(static_cast<double>(len) * length_factor, kBm25MinNormlen);
+  return kBm25K1 * (normlen * kBm25B + (1 - kBm25B));
+}
+// One term's share of a passage's score (Xapian's get_sumpart), from its length term.
+inline double bm25_part_normed(double termweight, double length_norm, uint32_t wdf) {
   double w = static_cast<double>(wdf);
-  double denom = kBm25K1 * (normlen * kBm25B + (1 - kBm25B)) + w;
-  return termweight * (w / denom);
+  return termweight * (w / (length_norm + w));
+}
+inline double bm25_part(double termweight, double length_factor, uint32_t wdf, uint32_t len) {
+  return bm25_part_normed(termweight, bm25_length_norm(length_factor, len), wdf);
 }
 
 }  // namespace steper

@@ -185,31 +185,43 @@ struct Cursor {
   void decode() {
     const NativeBlock& k = blk[b];
     size_t size = sh->postings_f.size();
-    const uint8_t* p = sh->postings_f.as<uint8_t>();
     if (k.count == 0 || k.count > kNativeBlock || k.offset > size) sh->damaged("a posting block");
-    size_t at = k.offset;
-    uint64_t base = b == 0 ? 0 : static_cast<uint64_t>(blk[b - 1].last_doc) + 1;
-    auto varint = [&]() {
-      uint64_t v = 0;
-      for (int shift = 0; shift < 64; shift += 7) {
-        if (at >= size) sh->damaged("a posting block runs past postings.bin");
-        uint8_t c = p[at++];
-        v |= static_cast<uint64_t>(c & 0x7f) << shift;
-        if (!(c & 0x80)) return v;
-      }
-      sh->damaged("a posting");
-    };
-    for (uint32_t j = 0; j < k.count; ++j) {
-      uint64_t v = varint();
-      base += v >> 1;
-      wdfs[j] = (v & 1) ? 1 : static_cast<uint32_t>(varint());
-      if ((v >> 1) == 0 || base > sh->docs || wdfs[j] == 0) sh->damaged("a posting");
-      docs[j] = static_cast<uint32_t>(base - 1);
-    }
-    if (docs[k.count - 1] != k.last_doc) sh->damaged("a posting block's last passage");
+    // A posting takes at most two 10-byte varints: far enough from the end, no byte needs a bounds check.
+    bool ok = size - k.offset >= size_t{kNativeBlock} * 20 ? decode_block<false>(k, size) : decode_block<true>(k, size);
+    if (!ok) sh->damaged("a posting block");
     n = k.count;
     i = 0;
     decoded = b;
+  }
+  template <bool checked>
+  bool decode_block(const NativeBlock& k, size_t size) {
+    const uint8_t* p = sh->postings_f.as<uint8_t>() + k.offset;
+    const uint8_t* end = sh->postings_f.as<uint8_t>() + size;
+    bool bad = false;
+    auto varint = [&]() -> uint64_t {
+      uint64_t v = 0;
+      for (int shift = 0; shift < 64; shift += 7) {
+        if (checked && p >= end) {
+          bad = true;
+          return 1;
+        }
+        uint8_t c = *p++;
+        v |= static_cast<uint64_t>(c & 0x7f) << shift;
+        if (!(c & 0x80)) return v;
+      }
+      bad = true;
+      return 1;
+    };
+    uint64_t base = b == 0 ? 0 : static_cast<uint64_t>(blk[b - 1].last_doc) + 1;
+    for (uint32_t j = 0; j < k.count; ++j) {
+      uint64_t v = *p < 0x80 && (!checked || p < end) ? *p++ : varint();
+      base += v >> 1;
+      uint64_t w = (v & 1) ? 1 : varint();
+      bad |= (v >> 1) == 0 || w == 0 || w > 0xffffffffu;
+      wdfs[j] = static_cast<uint32_t>(w);
+      docs[j] = static_cast<uint32_t>(base - 1);
+    }
+    return !bad && base <= sh->docs && docs[k.count - 1] == k.last_doc;
   }
   void start() {
     b = 0;
@@ -296,18 +308,27 @@ void shard_search(std::vector<Cursor>& cur, double lf, uint32_t shard_at, uint64
     for (size_t j = e; j < m; ++j)
       if (!cur[j].end) d = std::min(d, cur[j].doc());
     if (d == std::numeric_limits<uint32_t>::max()) break;
-    uint32_t len = lengths[d];
+    // The passage's bound from the blocks the essential lists hold it in: below the floor, no scoring.
+    double fl = top.top_floor();
+    double bound = e ? prefix[e - 1] : 0.0;
+    for (size_t j = e; j < m; ++j)
+      if (!cur[j].end && cur[j].doc() == d) bound += cur[j].block_bound(lf);
+    if (bound < fl) {
+      for (size_t j = e; j < m; ++j)
+        if (!cur[j].end && cur[j].doc() == d) cur[j].next();
+      continue;
+    }
+    double norm = bm25_length_norm(lf, lengths[d]);
     std::fill(parts.begin(), parts.end(), 0.0);
     double score = 0;
     for (size_t j = e; j < m; ++j) {
       Cursor& c = cur[j];
       if (c.end || c.doc() != d) continue;
-      double p = bm25_part(c.tw, lf, c.wdfs[c.i], len);
+      double p = bm25_part_normed(c.tw, norm, c.wdfs[c.i]);
       parts[c.qi] = p;
       score += p;
       c.next();
     }
-    double fl = top.top_floor();
     bool pruned = false;
     for (size_t j = e; j-- > 0;) {
       Cursor& c = cur[j];
@@ -323,7 +344,7 @@ void shard_search(std::vector<Cursor>& cur, double lf, uint32_t shard_at, uint64
       }
       c.seek(d);
       if (!c.end && c.doc() == d) {
-        double p = bm25_part(c.tw, lf, c.wdfs[c.i], len);
+        double p = bm25_part_normed(c.tw, norm, c.wdfs[c.i]);
         parts[c.qi] = p;
         score += p;
       }
