@@ -4,10 +4,11 @@
 // A native index folder holds steper-index.json ({"backend": "native", "format", "shards",
 // "passages", ...}) and shard folders shard-000, shard-001, ...; passage i of the de-duplicated
 // corpus is document i / shards of shard i % shards. A shard folder holds:
-//   shard.json     {"passages", "total_length", "terms", "blocks"}
+//   shard.json     {"passages", "total_length", "terms", "blocks", "bounds"}
 //   terms.bin      NativeTerm[terms], sorted by term bytes
 //   names.bin      the term bytes NativeTerm::name_offset points into
 //   blocks.bin     NativeBlock[blocks]: each term's postings in blocks of up to kNativeBlock
+//   bounds.bin     NativeBound[bounds]: the score bounds of the blocks and terms
 //   postings.bin   per posting varint(2 * (doc + 1 - base) + (wdf == 1)), then varint(wdf) when wdf != 1;
 //                  base is the previous posting's doc + 1 (the previous block's last_doc + 1 at a
 //                  block's start, 0 at a term's first block)
@@ -35,24 +36,32 @@ extern const char* const kNativeMetaFile;  // "steper-index.json"
 
 struct NativeTerm {
   uint64_t name_offset;
+  uint64_t first_block;
+  uint64_t first_bound;  // the term's score bound: bounds.bin[first_bound, + bounds)
   uint32_t name_size;
   uint32_t df;  // documents of this shard holding the term
-  uint64_t first_block;
   uint32_t blocks;
-  uint32_t max_wdf;  // over its postings (the term's score bound, with min_len)
-  uint32_t min_len;  // shortest document holding it
-  uint32_t reserved;
+  uint32_t bounds;
 };
 static_assert(sizeof(NativeTerm) == 40, "on-disk layout");
 
 struct NativeBlock {
-  uint64_t offset;    // into postings.bin
-  uint32_t last_doc;  // the block's last document
-  uint32_t count;     // postings in the block (1..kNativeBlock)
-  uint32_t max_wdf;   // the block's score bound, with min_len
-  uint32_t min_len;
+  uint64_t offset;       // into postings.bin
+  uint64_t first_bound;  // the block's score bound: bounds.bin[first_bound, + bounds)
+  uint32_t last_doc;     // the block's last document
+  uint16_t count;        // postings in the block (1..kNativeBlock)
+  uint16_t bounds;
 };
 static_assert(sizeof(NativeBlock) == 24, "on-disk layout");
+
+// A posting's (wdf, passage length) that no other posting of its block (or term) beats on both: a
+// BM25 part grows with wdf and falls with length, so the largest part of the block is one of these,
+// whatever the average length of the index it is searched in.
+struct NativeBound {
+  uint32_t wdf;
+  uint32_t len;
+};
+static_assert(sizeof(NativeBound) == 8, "on-disk layout");
 
 // True when DIR holds a native index's metadata file; a shard folder of one (shard.json), which can
 // also be searched on its own or listed with other parts.

@@ -83,8 +83,8 @@ class MappedFile {
 
 struct Shard {
   std::string name;  // "index DIR: shard PATH", for errors
-  MappedFile terms_f, names_f, blocks_f, postings_f, lengths_f, passages_f, offsets_f;
-  size_t n_terms = 0, n_blocks = 0;
+  MappedFile terms_f, names_f, blocks_f, postings_f, bounds_f, lengths_f, passages_f, offsets_f;
+  size_t n_terms = 0, n_blocks = 0, n_bounds = 0;
   uint32_t docs = 0;
   uint64_t total_length = 0;
 
@@ -94,6 +94,14 @@ struct Shard {
   const NativeTerm* terms() const { return terms_f.as<NativeTerm>(); }
   const NativeBlock* blocks() const { return blocks_f.as<NativeBlock>(); }
   const uint32_t* lengths() const { return lengths_f.as<uint32_t>(); }
+  // The largest BM25 part a frontier of (wdf, length) pairs allows.
+  double bound(uint64_t first, uint32_t count, double termweight, double lf) const {
+    if (count == 0 || first > n_bounds || count > n_bounds - first) damaged("a score bound");
+    const NativeBound* p = bounds_f.as<NativeBound>() + first;
+    double best = 0;
+    for (uint32_t j = 0; j < count; ++j) best = std::max(best, bm25_part(termweight, lf, p[j].wdf, p[j].len));
+    return best;
+  }
 
   std::string_view term_name(const NativeTerm& t) const {
     if (t.name_offset > names_f.size() || t.name_size > names_f.size() - t.name_offset) damaged("a term name");
@@ -144,12 +152,14 @@ Shard shard_open(const std::string& name, const fs::path& dir) {
   s.total_length = json_count(meta, "total_length", meta_path.string());
   s.n_terms = json_count(meta, "terms", meta_path.string());
   s.n_blocks = json_count(meta, "blocks", meta_path.string());
+  s.n_bounds = json_count(meta, "bounds", meta_path.string());
   if (docs >= std::numeric_limits<uint32_t>::max()) s.damaged("shard.json: too many passages");
   s.docs = static_cast<uint32_t>(docs);
   s.terms_f = MappedFile(dir / "terms.bin", s.name);
   s.names_f = MappedFile(dir / "names.bin", s.name);
   s.blocks_f = MappedFile(dir / "blocks.bin", s.name);
   s.postings_f = MappedFile(dir / "postings.bin", s.name);
+  s.bounds_f = MappedFile(dir / "bounds.bin", s.name);
   s.lengths_f = MappedFile(dir / "lengths.bin", s.name);
   s.passages_f = MappedFile(dir / "passages.bin", s.name);
   s.offsets_f = MappedFile(dir / "passages.idx", s.name);
@@ -160,6 +170,7 @@ Shard shard_open(const std::string& name, const fs::path& dir) {
   };
   expect(s.terms_f, s.n_terms * sizeof(NativeTerm), "terms.bin");
   expect(s.blocks_f, s.n_blocks * sizeof(NativeBlock), "blocks.bin");
+  expect(s.bounds_f, s.n_bounds * sizeof(NativeBound), "bounds.bin");
   expect(s.lengths_f, docs * sizeof(uint32_t), "lengths.bin");
   expect(s.offsets_f, (docs + 1) * sizeof(uint64_t), "passages.idx");
   if (s.offsets_f.as<uint64_t>()[docs] != s.passages_f.size()) s.damaged("passages.bin does not end where passages.idx says");
@@ -174,6 +185,9 @@ struct Cursor {
   uint32_t nb = 0;
   uint32_t b = 0;             // the current block
   uint32_t decoded = ~0u;     // the block in docs / wdfs
+  uint32_t target = 0;        // undecoded: the first doc it may stand at
+  uint32_t bound_of = ~0u;    // the block block_ub is the bound of
+  double block_ub = 0;
   uint32_t i = 0, n = 0;
   bool end = false;
   size_t qi = 0;              // the term's place in the query
@@ -223,31 +237,60 @@ struct Cursor {
     }
     return !bad && base <= sh->docs && docs[k.count - 1] == k.last_doc;
   }
+  // A cursor is at block b, decoded or not: undecoded, it stands for its first posting >= target
+  // there (blocks are decoded only when a passage in them may score).
+  bool ready() const { return decoded == b; }
+  // No posting of the cursor before this one: its current doc when decoded.
+  uint32_t lower() const {
+    if (ready()) return docs[i];
+    uint32_t first = b == 0 ? 0 : blk[b - 1].last_doc + 1;
+    return std::max(first, target);
+  }
+  void ensure() {
+    if (ready()) return;
+    decode();
+    while (docs[i] < target) ++i;
+  }
   void start() {
     b = 0;
+    target = 0;
+    decoded = ~0u;
     end = nb == 0;
-    if (!end) decode();
   }
-  void next() {
+  void next() {  // a decoded cursor's next posting
     if (++i < n) return;
-    if (++b >= nb) {
-      end = true;
-      return;
-    }
-    decode();
+    if (++b >= nb) end = true;
+    target = 0;
   }
-  // Moves to the block that may hold the first posting >= d, without decoding it; false at the end.
+  // Moves to the first posting >= d, without decoding a block; false at the end.
   bool shallow(uint32_t d) {
+    if (end) return false;
+    if (ready() && blk[b].last_doc >= d) {
+      while (docs[i] < d) ++i;
+      return true;
+    }
     while (b < nb && blk[b].last_doc < d) ++b;
-    if (b >= nb) end = true;
-    return !end;
+    if (b >= nb) {
+      end = true;
+      return false;
+    }
+    target = std::max(target, d);
+    if (ready()) {  // still the decoded block (d was within it)
+      while (docs[i] < d) ++i;
+    }
+    return true;
   }
   void seek(uint32_t d) {
-    if (!shallow(d)) return;
-    if (decoded != b) decode();
-    while (docs[i] < d) ++i;
+    if (shallow(d)) ensure();
   }
-  double block_bound(double lf) const { return bm25_part(tw, lf, blk[b].max_wdf, blk[b].min_len); }
+  // The current block's score bound (computed once a block).
+  double block_bound(double lf) {
+    if (bound_of != b) {
+      bound_of = b;
+      block_ub = sh->bound(blk[b].first_bound, blk[b].bounds, tw, lf);
+    }
+    return block_ub;
+  }
 };
 
 // ---- the top k
@@ -266,7 +309,10 @@ class TopK {
   double top_floor() const {
     return heap_.size() < k_ ? -std::numeric_limits<double>::infinity() : heap_.front().score * (1 - 1e-12);
   }
+  // A passage already held is not offered again (a shard is searched in two passes).
   void top_offer(const Hit& h) {
+    for (const Hit& held : heap_)
+      if (held.key == h.key) return;
     if (heap_.size() < k_) {
       heap_.push_back(h);
       std::push_heap(heap_.begin(), heap_.end(), hit_better);
@@ -286,36 +332,56 @@ class TopK {
   std::vector<Hit> heap_;  // the worst first
 };
 
-// MaxScore over one shard: terms are sorted by bound; those whose bounds together cannot reach the
-// k-th score are only probed for passages the others found.
-void shard_search(std::vector<Cursor>& cur, double lf, uint32_t shard_at, uint64_t n_shards, size_t n_query_terms,
-                  TopK& top) {
-  std::sort(cur.begin(), cur.end(), [](const Cursor& a, const Cursor& b) { return a.ub < b.ub; });
+// MaxScore over one shard (cursors sorted by bound, `prefix` their running sums): the terms whose
+// bounds together cannot reach the k-th score are only probed for passages the others found. The
+// first `min_probed` terms are only probed however low the k-th score is.
+void shard_pass(std::vector<Cursor>& cur, const std::vector<double>& prefix, size_t min_probed, double lf,
+                uint32_t shard_at, uint64_t n_shards, std::vector<double>& parts, TopK& top) {
   size_t m = cur.size();
-  std::vector<double> prefix(m), parts(n_query_terms, 0.0);
-  for (size_t j = 0; j < m; ++j) prefix[j] = cur[j].ub + (j ? prefix[j - 1] : 0.0);
   for (auto& c : cur) c.start();
   const uint32_t* lengths = m ? cur[0].sh->lengths() : nullptr;
   auto essential_from = [&] {
     double fl = top.top_floor();
-    size_t e = 0;
+    size_t e = min_probed;
     while (e < m && prefix[e] < fl) ++e;
     return e;
   };
+  constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
   size_t e = essential_from();
   while (e < m) {
-    uint32_t d = std::numeric_limits<uint32_t>::max();
-    for (size_t j = e; j < m; ++j)
-      if (!cur[j].end) d = std::min(d, cur[j].doc());
-    if (d == std::numeric_limits<uint32_t>::max()) break;
+    // The region [d, r] up to the first end of an essential list's current block: each essential
+    // list's postings there lie in that block, so the blocks' bounds bound every passage in it.
+    uint32_t d = kNone, r = kNone;
+    double fl = top.top_floor(), region = e ? prefix[e - 1] : 0.0;
+    for (size_t j = e; j < m; ++j) {
+      Cursor& c = cur[j];
+      if (c.end) continue;
+      d = std::min(d, c.lower());
+      r = std::min(r, c.blk[c.b].last_doc);
+      region += c.block_bound(lf);
+    }
+    if (d == kNone) break;
+    if (region < fl) {  // nothing there can enter the top k: skip it without decoding a block
+      for (size_t j = e; j < m; ++j) cur[j].shallow(r + 1);
+      continue;
+    }
+    // The next candidate: decode the lists that may hold it, until those that hold the least are decoded.
+    for (bool decoded = true; decoded;) {
+      decoded = false;
+      d = kNone;
+      for (size_t j = e; j < m; ++j)
+        if (!cur[j].end) d = std::min(d, cur[j].lower());
+      for (size_t j = e; j < m; ++j)
+        if (!cur[j].end && !cur[j].ready() && cur[j].lower() == d) cur[j].ensure(), decoded = true;
+    }
+    auto holds = [&](const Cursor& c) { return !c.end && c.ready() && c.doc() == d; };
     // The passage's bound from the blocks the essential lists hold it in: below the floor, no scoring.
-    double fl = top.top_floor();
     double bound = e ? prefix[e - 1] : 0.0;
     for (size_t j = e; j < m; ++j)
-      if (!cur[j].end && cur[j].doc() == d) bound += cur[j].block_bound(lf);
+      if (holds(cur[j])) bound += cur[j].block_bound(lf);
     if (bound < fl) {
       for (size_t j = e; j < m; ++j)
-        if (!cur[j].end && cur[j].doc() == d) cur[j].next();
+        if (holds(cur[j])) cur[j].next();
       continue;
     }
     double norm = bm25_length_norm(lf, lengths[d]);
@@ -323,7 +389,7 @@ void shard_search(std::vector<Cursor>& cur, double lf, uint32_t shard_at, uint64
     double score = 0;
     for (size_t j = e; j < m; ++j) {
       Cursor& c = cur[j];
-      if (c.end || c.doc() != d) continue;
+      if (!holds(c)) continue;
       double p = bm25_part_normed(c.tw, norm, c.wdfs[c.i]);
       parts[c.qi] = p;
       score += p;
@@ -343,7 +409,7 @@ void shard_search(std::vector<Cursor>& cur, double lf, uint32_t shard_at, uint64
         break;
       }
       c.seek(d);
-      if (!c.end && c.doc() == d) {
+      if (holds(c)) {
         double p = bm25_part_normed(c.tw, norm, c.wdfs[c.i]);
         parts[c.qi] = p;
         score += p;
@@ -356,6 +422,20 @@ void shard_search(std::vector<Cursor>& cur, double lf, uint32_t shard_at, uint64
     size_t now = essential_from();
     e = std::max(e, now);
   }
+}
+
+// One shard into the top k. Scanned in document order, MaxScore prunes little until the k-th score
+// is high, and the first passages met are seldom good: a first pass over the passages of the two
+// rarest terms (probing the others) finds good passages at little cost, so the full pass starts with
+// a high k-th score and leaves the common terms to probing from its first passage.
+void shard_search(std::vector<Cursor>& cur, double lf, uint32_t shard_at, uint64_t n_shards, size_t n_query_terms,
+                  TopK& top) {
+  std::sort(cur.begin(), cur.end(), [](const Cursor& a, const Cursor& b) { return a.ub < b.ub; });
+  size_t m = cur.size();
+  std::vector<double> prefix(m), parts(n_query_terms, 0.0);
+  for (size_t j = 0; j < m; ++j) prefix[j] = cur[j].ub + (j ? prefix[j - 1] : 0.0);
+  if (m >= 3) shard_pass(cur, prefix, m - 2, lf, shard_at, n_shards, parts, top);
+  shard_pass(cur, prefix, 0, lf, shard_at, n_shards, parts, top);
 }
 
 // ---- the retriever
@@ -425,7 +505,7 @@ class NativeRetriever : public Retriever {
         c.nb = t->blocks;
         c.qi = q;
         c.tw = bm25_termweight(stats_.passages, df[q], terms[q].second);
-        c.ub = bm25_part(c.tw, lf, t->max_wdf, t->min_len);
+        c.ub = shards_[s].bound(t->first_bound, t->bounds, c.tw, lf);
         cur.push_back(c);
       }
       shard_search(cur, lf, static_cast<uint32_t>(s), shards_.size(), terms.size(), top);

@@ -50,6 +50,17 @@ void run_list_decode(const std::vector<uint8_t>& bytes, std::vector<Posting>& ou
   }
 }
 
+// The (wdf, length) pairs no other pair beats on both (a larger wdf and a smaller length).
+std::vector<NativeBound> frontier(std::vector<NativeBound> points) {
+  std::sort(points.begin(), points.end(), [](const NativeBound& a, const NativeBound& b) {
+    return a.wdf != b.wdf ? a.wdf > b.wdf : a.len < b.len;
+  });
+  std::vector<NativeBound> out;
+  for (const NativeBound& p : points)
+    if (out.empty() || p.len < out.back().len) out.push_back(p);
+  return out;
+}
+
 class BinaryOut {
  public:
   explicit BinaryOut(const fs::path& path) : path_(path), out_(path, std::ios::binary | std::ios::trunc) {
@@ -198,10 +209,17 @@ void NativeShardWriter::writer_finish() {
     readers[r].next();
   }
   BinaryOut terms(s.dir / "terms.bin"), names(s.dir / "names.bin"), blocks(s.dir / "blocks.bin"),
-      postings(s.dir / "postings.bin");
+      postings(s.dir / "postings.bin"), bounds(s.dir / "bounds.bin");
   std::vector<Posting> list;
   std::vector<uint8_t> enc;
-  uint64_t n_blocks = 0;
+  std::vector<NativeBound> block_points, term_points;
+  uint64_t n_blocks = 0, n_bounds = 0;
+  // Writes the frontier of `points`; returns where it starts in bounds.bin and its size.
+  auto put_frontier = [&](const std::vector<NativeBound>& f) {
+    uint64_t first = n_bounds;
+    for (const NativeBound& p : f) bounds.put_value(p), ++n_bounds;
+    return std::pair<uint64_t, uint32_t>(first, static_cast<uint32_t>(f.size()));
+  };
   std::vector<uint32_t> order = s.sorted_ids(true);
   for (uint32_t id : order) {
     list.clear();
@@ -217,42 +235,47 @@ void NativeShardWriter::writer_finish() {
     t.name_size = static_cast<uint32_t>(s.names[id].size());
     t.df = static_cast<uint32_t>(list.size());
     t.first_block = n_blocks;
-    t.min_len = ~0u;
     names.put(s.names[id].data(), s.names[id].size());
+    term_points.clear();
     uint64_t base = 0;
     for (size_t b = 0; b < list.size(); b += kNativeBlock) {
       NativeBlock blk{};
       blk.offset = postings.bytes();
-      blk.count = static_cast<uint32_t>(std::min<size_t>(kNativeBlock, list.size() - b));
-      blk.min_len = ~0u;
+      blk.count = static_cast<uint16_t>(std::min<size_t>(kNativeBlock, list.size() - b));
       enc.clear();
+      block_points.clear();
       for (size_t i = b; i < b + blk.count; ++i) {
         const Posting& p = list[i];
-        uint32_t len = s.lengths[p.doc];
-        blk.max_wdf = std::max(blk.max_wdf, p.wdf);
-        blk.min_len = std::min(blk.min_len, len);
+        block_points.push_back({p.wdf, s.lengths[p.doc]});
         varint_put(enc, 2 * (static_cast<uint64_t>(p.doc) + 1 - base) + (p.wdf == 1 ? 1 : 0));
         if (p.wdf != 1) varint_put(enc, p.wdf);
         base = static_cast<uint64_t>(p.doc) + 1;
       }
       blk.last_doc = list[b + blk.count - 1].doc;
+      std::vector<NativeBound> f = frontier(block_points);
+      auto [first, n] = put_frontier(f);
+      blk.first_bound = first;
+      blk.bounds = static_cast<uint16_t>(n);
+      term_points.insert(term_points.end(), f.begin(), f.end());
       postings.put(enc.data(), enc.size());
       blocks.put_value(blk);
-      t.max_wdf = std::max(t.max_wdf, blk.max_wdf);
-      t.min_len = std::min(t.min_len, blk.min_len);
       ++t.blocks;
       ++n_blocks;
     }
+    auto [first, n] = put_frontier(frontier(term_points));
+    t.first_bound = first;
+    t.bounds = n;
     terms.put_value(t);
   }
-  for (auto* f : {&terms, &names, &blocks, &postings}) f->close();
+  for (auto* f : {&terms, &names, &blocks, &postings, &bounds}) f->close();
   for (auto& r : readers) r.in.close();
   std::error_code ec;
   for (auto& run : s.runs) fs::remove(run, ec);
   nlohmann::json meta = {{"passages", s.lengths.size()},
                          {"total_length", s.total_length},
                          {"terms", order.size()},
-                         {"blocks", n_blocks}};
+                         {"blocks", n_blocks},
+                         {"bounds", n_bounds}};
   std::ofstream out(s.dir / "shard.json");
   out << meta.dump() << "\n";
   out.close();
