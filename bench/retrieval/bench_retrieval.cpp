@@ -1,4 +1,4 @@
-// Retrieval benchmark: steper's Xapian BM25 index side by side with SQLite FTS5 (porter tokenizer,
+// Retrieval benchmark: steper's BM25 index (native) side by side with SQLite FTS5 (porter tokenizer,
 // bm25() ranking over title + text), in one run. Two corpora:
 //   (default) Wikipedia-sized generated passages, see bench_scale.cpp:
 //     bench_retrieval [--passages N] [--queries N] [--fts5-queries N] [--threads N] [--dir DIR] [--out FILE]
@@ -53,9 +53,9 @@ Ranked fts5_titles(const std::string& path, const std::vector<std::string>& quer
   return out;
 }
 
-// ---- the Xapian side
+// ---- the steper side
 
-Ranked xapian_search(Retriever& r, const std::vector<std::string>& queries, int k) {
+Ranked steper_search(Retriever& r, const std::vector<std::string>& queries, int k) {
   auto res = r.search_batch(queries, k);
   Ranked out(res.size());
   for (size_t i = 0; i < res.size(); ++i)
@@ -140,17 +140,17 @@ int world_main(int argc, char** argv) {
   io.threads = threads;
   io.show_progress = false;
   t0 = std::chrono::steady_clock::now();
-  bm25_build_index(corpus, dir + "/xapian", io);
+  bm25_build_index(corpus, dir + "/steper", io);
   double x_index_s = seconds_since(t0);
   t0 = std::chrono::steady_clock::now();
   fts5_build(corpus, dir + "/fts5.db");
   double f_index_s = seconds_since(t0);
 
   // throughput at k = 4
-  auto retriever = bm25_open_index(dir + "/xapian", threads);
-  xapian_search(*retriever, std::vector<std::string>(questions.begin(), questions.begin() + std::min<size_t>(200, questions.size())), 4);  // warm
+  auto retriever = bm25_open_index(dir + "/steper", threads);
+  steper_search(*retriever, std::vector<std::string>(questions.begin(), questions.begin() + std::min<size_t>(200, questions.size())), 4);  // warm
   t0 = std::chrono::steady_clock::now();
-  xapian_search(*retriever, load, 4);
+  steper_search(*retriever, load, 4);
   double x_query_s = seconds_since(t0);
   fts5_titles(dir + "/fts5.db", std::vector<std::string>(questions.begin(), questions.begin() + std::min<size_t>(200, questions.size())), 4, threads, corpus);
   t0 = std::chrono::steady_clock::now();
@@ -158,10 +158,10 @@ int world_main(int argc, char** argv) {
   double f_query_s = seconds_since(t0);
 
   // recall
-  Ranked x_ranked = xapian_search(*retriever, questions, 8);
+  Ranked x_ranked = steper_search(*retriever, questions, 8);
   Ranked f_ranked = fts5_titles(dir + "/fts5.db", questions, 8, threads, corpus);
   StepQueries steps = step_queries(world.test);
-  Ranked x_steps = xapian_search(*retriever, steps.queries, 8);
+  Ranked x_steps = steper_search(*retriever, steps.queries, 8);
   Ranked f_steps = fts5_titles(dir + "/fts5.db", steps.queries, 8, threads, corpus);
 
   nlohmann::json result = {
@@ -185,15 +185,15 @@ int world_main(int argc, char** argv) {
     for (int k : ks) j["step_recall@" + std::to_string(k)] = step_recall_at(step_ranked, steps, k);
     return j;
   };
-  result["xapian_bm25"] = side(x_ranked, x_steps, x_index_s, x_query_s);
+  result["steper_bm25"] = side(x_ranked, x_steps, x_index_s, x_query_s);
   result["sqlite_fts5"] = side(f_ranked, f_steps, f_index_s, f_query_s);
 
   std::printf("%zu passages, %zu questions, %zu step queries, %d threads\n", corpus.size(), questions.size(),
               steps.queries.size(), threads);
-  std::printf("%-26s %14s %14s\n", "", "xapian bm25", "sqlite fts5");
+  std::printf("%-26s %14s %14s\n", "", "steper bm25", "sqlite fts5");
   auto row = [&](const char* name, const std::string& key, const char* fmt) {
     char a[64], b[64];
-    std::snprintf(a, sizeof a, fmt, result["xapian_bm25"][key].get<double>());
+    std::snprintf(a, sizeof a, fmt, result["steper_bm25"][key].get<double>());
     std::snprintf(b, sizeof b, fmt, result["sqlite_fts5"][key].get<double>());
     std::printf("%-26s %14s %14s\n", name, a, b);
   };

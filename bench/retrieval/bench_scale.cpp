@@ -48,6 +48,7 @@ struct StageRun {
   nlohmann::json result;  // what the stage wrote
   double peak_rss_mb = 0;
   double cpu_seconds = 0;  // user + system, all threads (the machine may be shared: wall time alone misleads)
+  bool reused = false;     // taken from an earlier run (--reuse), not measured in this one
 };
 
 // Runs `stage` in a child process; the stage writes its figures to `result_path`, to which its peak
@@ -58,7 +59,7 @@ StageRun stage_run(const std::string& name, const std::string& result_path, bool
     nlohmann::json j = read_json(result_path);
     if (j.contains("peak_rss_mb") && j.contains("cpu_seconds")) {
       std::fprintf(stderr, "bench_retrieval: %s: reusing %s\n", name.c_str(), result_path.c_str());
-      return {j, j["peak_rss_mb"].get<double>(), j["cpu_seconds"].get<double>()};
+      return {j, j["peak_rss_mb"].get<double>(), j["cpu_seconds"].get<double>(), true};
     }
   }
   std::fflush(stdout);
@@ -267,6 +268,8 @@ int scale_main(int argc, char** argv) {
     j["index_cpu_ms_per_passage"] = 1000.0 * index.cpu_seconds / n;
     j["search_peak_rss_mb"] = search.peak_rss_mb;
     j["index_size_mb"] = size_on_disk_mb(files);
+    // Say so when a stage's figures come from an earlier run of the same corpus (--reuse).
+    if (index.reused || search.reused) j["reused_from_an_earlier_run"] = {{"index", index.reused}, {"search", search.reused}};
     for (const char* key : {"shards", "flush_passages", "runs"})
       if (index.result.contains(key)) j[key] = index.result[key];
     return j;

@@ -1,5 +1,5 @@
 // The SQLite FTS5 baseline of the retrieval benchmarks: porter tokenizer, bm25() ranking over
-// title + text, OR queries of the same words the Xapian side searches for.
+// title + text, OR queries of the same words steper searches for.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +27,7 @@ class Fts5Writer {
   int64_t rowid_ = 0;
 };
 
-// A free-text query as an FTS5 OR query of quoted words, without the English stop words the Xapian
+// A free-text query as an FTS5 OR query of quoted words, without the English stop words the steper
 // side also drops (so both sides search for the same words).
 std::string fts5_query(const std::string& text);
 

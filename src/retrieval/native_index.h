@@ -9,10 +9,11 @@
 //   names.bin      the term bytes NativeTerm::name_offset points into
 //   blocks.bin     NativeBlock[blocks]: each term's postings in blocks of up to kNativeBlock
 //   bounds.bin     NativeBound[bounds]: the score bounds of the blocks and terms
-//   postings.bin   per posting varint(2 * (doc + 1 - base) + (wdf == 1)), then varint(wdf) when wdf != 1;
-//                  base is the previous posting's doc + 1 (the previous block's last_doc + 1 at a
-//                  block's start, 0 at a term's first block)
-//   lengths.bin    uint32 passage length (its non-stop words) per document
+//   postings.bin   per posting varint(2 * (doc + 1 - base) + (wdf == 1)), then varint(wdf) when wdf != 1,
+//                  then varint(the passage's length: its non-stop words); base is the previous
+//                  posting's doc + 1 (the previous block's last_doc + 1 at a block's start, 0 at a
+//                  term's first block). The length travels with each posting so that scoring a
+//                  passage reads no other file.
 //   passages.bin   the passage records (bm25_record.h), concatenated
 //   passages.idx   uint64 offsets of the records, documents + 1 of them
 // All integers are little-endian, as the machine writes them.

@@ -83,7 +83,7 @@ class MappedFile {
 
 struct Shard {
   std::string name;  // "index DIR: shard PATH", for errors
-  MappedFile terms_f, names_f, blocks_f, postings_f, bounds_f, lengths_f, passages_f, offsets_f;
+  MappedFile terms_f, names_f, blocks_f, postings_f, bounds_f, passages_f, offsets_f;
   size_t n_terms = 0, n_blocks = 0, n_bounds = 0;
   uint32_t docs = 0;
   uint64_t total_length = 0;
@@ -93,7 +93,6 @@ struct Shard {
   }
   const NativeTerm* terms() const { return terms_f.as<NativeTerm>(); }
   const NativeBlock* blocks() const { return blocks_f.as<NativeBlock>(); }
-  const uint32_t* lengths() const { return lengths_f.as<uint32_t>(); }
   // The largest BM25 part a frontier of (wdf, length) pairs allows.
   double bound(uint64_t first, uint32_t count, double termweight, double lf) const {
     if (count == 0 || first > n_bounds || count > n_bounds - first) damaged("a score bound");
@@ -160,7 +159,6 @@ Shard shard_open(const std::string& name, const fs::path& dir) {
   s.blocks_f = MappedFile(dir / "blocks.bin", s.name);
   s.postings_f = MappedFile(dir / "postings.bin", s.name);
   s.bounds_f = MappedFile(dir / "bounds.bin", s.name);
-  s.lengths_f = MappedFile(dir / "lengths.bin", s.name);
   s.passages_f = MappedFile(dir / "passages.bin", s.name);
   s.offsets_f = MappedFile(dir / "passages.idx", s.name);
   auto expect = [&](const MappedFile& f, uint64_t bytes, const char* file) {
@@ -171,7 +169,6 @@ Shard shard_open(const std::string& name, const fs::path& dir) {
   expect(s.terms_f, s.n_terms * sizeof(NativeTerm), "terms.bin");
   expect(s.blocks_f, s.n_blocks * sizeof(NativeBlock), "blocks.bin");
   expect(s.bounds_f, s.n_bounds * sizeof(NativeBound), "bounds.bin");
-  expect(s.lengths_f, docs * sizeof(uint32_t), "lengths.bin");
   expect(s.offsets_f, (docs + 1) * sizeof(uint64_t), "passages.idx");
   if (s.offsets_f.as<uint64_t>()[docs] != s.passages_f.size()) s.damaged("passages.bin does not end where passages.idx says");
   return s;
@@ -192,7 +189,7 @@ struct Cursor {
   bool end = false;
   size_t qi = 0;              // the term's place in the query
   double tw = 0, ub = 0;      // termweight, the term's score bound
-  uint32_t docs[kNativeBlock], wdfs[kNativeBlock];
+  uint32_t docs[kNativeBlock], wdfs[kNativeBlock], lens[kNativeBlock];
 
   uint32_t doc() const { return docs[i]; }
 
@@ -200,8 +197,8 @@ struct Cursor {
     const NativeBlock& k = blk[b];
     size_t size = sh->postings_f.size();
     if (k.count == 0 || k.count > kNativeBlock || k.offset > size) sh->damaged("a posting block");
-    // A posting takes at most two 10-byte varints: far enough from the end, no byte needs a bounds check.
-    bool ok = size - k.offset >= size_t{kNativeBlock} * 20 ? decode_block<false>(k, size) : decode_block<true>(k, size);
+    // A posting takes at most three 10-byte varints: far enough from the end, no byte needs a bounds check.
+    bool ok = size - k.offset >= size_t{kNativeBlock} * 30 ? decode_block<false>(k, size) : decode_block<true>(k, size);
     if (!ok) sh->damaged("a posting block");
     n = k.count;
     i = 0;
@@ -232,7 +229,10 @@ struct Cursor {
       base += v >> 1;
       uint64_t w = (v & 1) ? 1 : varint();
       bad |= (v >> 1) == 0 || w == 0 || w > 0xffffffffu;
+      uint64_t len = *p < 0x80 && (!checked || p < end) ? *p++ : varint();
+      bad |= len > 0xffffffffu || len < w;
       wdfs[j] = static_cast<uint32_t>(w);
+      lens[j] = static_cast<uint32_t>(len);
       docs[j] = static_cast<uint32_t>(base - 1);
     }
     return !bad && base <= sh->docs && docs[k.count - 1] == k.last_doc;
@@ -332,6 +332,57 @@ class TopK {
   std::vector<Hit> heap_;  // the worst first
 };
 
+// The next candidate passage of the essential lists cur[e, m): the lists that may hold the least
+// passage are decoded until those that hold it are decoded. kNone when they are done.
+constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+uint32_t candidate_next(std::vector<Cursor>& cur, size_t e) {
+  for (;;) {
+    uint32_t d = kNone;
+    for (size_t j = e; j < cur.size(); ++j)
+      if (!cur[j].end) d = std::min(d, cur[j].lower());
+    bool decoded = false;
+    for (size_t j = e; j < cur.size(); ++j)
+      if (!cur[j].end && !cur[j].ready() && cur[j].lower() == d) cur[j].ensure(), decoded = true;
+    if (!decoded) return d;
+  }
+}
+
+// Scores passage d: the essential lists that hold it (moving them past it), then the others in
+// falling bound while it may still reach the floor `fl`. Its parts go to `parts` by query term; false
+// when it cannot reach the floor.
+bool candidate_score(std::vector<Cursor>& cur, const std::vector<double>& prefix, size_t e, uint32_t d, double lf,
+                     double fl, std::vector<double>& parts) {
+  auto holds = [&](const Cursor& c) { return !c.end && c.ready() && c.doc() == d; };
+  // The passage's bound from the blocks the essential lists hold it in: below the floor, no scoring.
+  double bound = e ? prefix[e - 1] : 0.0;
+  uint32_t len = 0;  // the passage's length, from a posting of it
+  for (size_t j = e; j < cur.size(); ++j)
+    if (holds(cur[j])) bound += cur[j].block_bound(lf), len = cur[j].lens[cur[j].i];
+  if (bound < fl) {
+    for (size_t j = e; j < cur.size(); ++j)
+      if (holds(cur[j])) cur[j].next();
+    return false;
+  }
+  double norm = bm25_length_norm(lf, len), score = 0;
+  std::fill(parts.begin(), parts.end(), 0.0);
+  for (size_t j = e; j < cur.size(); ++j) {
+    Cursor& c = cur[j];
+    if (!holds(c)) continue;
+    score += parts[c.qi] = bm25_part_normed(c.tw, norm, c.wdfs[c.i]);
+    c.next();
+  }
+  for (size_t j = e; j-- > 0;) {
+    Cursor& c = cur[j];
+    double rest = j ? prefix[j - 1] : 0.0;
+    if (score + c.ub + rest < fl) return false;
+    if (!c.shallow(d)) continue;
+    if (score + c.block_bound(lf) + rest < fl) return false;
+    c.seek(d);
+    if (holds(c)) score += parts[c.qi] = bm25_part_normed(c.tw, norm, c.wdfs[c.i]);
+  }
+  return score >= fl;
+}
+
 // MaxScore over one shard (cursors sorted by bound, `prefix` their running sums): the terms whose
 // bounds together cannot reach the k-th score are only probed for passages the others found. The
 // first `min_probed` terms are only probed however low the k-th score is.
@@ -339,16 +390,13 @@ void shard_pass(std::vector<Cursor>& cur, const std::vector<double>& prefix, siz
                 uint32_t shard_at, uint64_t n_shards, std::vector<double>& parts, TopK& top) {
   size_t m = cur.size();
   for (auto& c : cur) c.start();
-  const uint32_t* lengths = m ? cur[0].sh->lengths() : nullptr;
   auto essential_from = [&] {
     double fl = top.top_floor();
     size_t e = min_probed;
     while (e < m && prefix[e] < fl) ++e;
     return e;
   };
-  constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
-  size_t e = essential_from();
-  while (e < m) {
+  for (size_t e = essential_from(); e < m; e = std::max(e, essential_from())) {
     // The region [d, r] up to the first end of an essential list's current block: each essential
     // list's postings there lie in that block, so the blocks' bounds bound every passage in it.
     uint32_t d = kNone, r = kNone;
@@ -365,62 +413,11 @@ void shard_pass(std::vector<Cursor>& cur, const std::vector<double>& prefix, siz
       for (size_t j = e; j < m; ++j) cur[j].shallow(r + 1);
       continue;
     }
-    // The next candidate: decode the lists that may hold it, until those that hold the least are decoded.
-    for (bool decoded = true; decoded;) {
-      decoded = false;
-      d = kNone;
-      for (size_t j = e; j < m; ++j)
-        if (!cur[j].end) d = std::min(d, cur[j].lower());
-      for (size_t j = e; j < m; ++j)
-        if (!cur[j].end && !cur[j].ready() && cur[j].lower() == d) cur[j].ensure(), decoded = true;
-    }
-    auto holds = [&](const Cursor& c) { return !c.end && c.ready() && c.doc() == d; };
-    // The passage's bound from the blocks the essential lists hold it in: below the floor, no scoring.
-    double bound = e ? prefix[e - 1] : 0.0;
-    for (size_t j = e; j < m; ++j)
-      if (holds(cur[j])) bound += cur[j].block_bound(lf);
-    if (bound < fl) {
-      for (size_t j = e; j < m; ++j)
-        if (holds(cur[j])) cur[j].next();
-      continue;
-    }
-    double norm = bm25_length_norm(lf, lengths[d]);
-    std::fill(parts.begin(), parts.end(), 0.0);
-    double score = 0;
-    for (size_t j = e; j < m; ++j) {
-      Cursor& c = cur[j];
-      if (!holds(c)) continue;
-      double p = bm25_part_normed(c.tw, norm, c.wdfs[c.i]);
-      parts[c.qi] = p;
-      score += p;
-      c.next();
-    }
-    bool pruned = false;
-    for (size_t j = e; j-- > 0;) {
-      Cursor& c = cur[j];
-      double rest = j ? prefix[j - 1] : 0.0;
-      if (score + c.ub + rest < fl) {
-        pruned = true;
-        break;
-      }
-      if (!c.shallow(d)) continue;
-      if (score + c.block_bound(lf) + rest < fl) {
-        pruned = true;
-        break;
-      }
-      c.seek(d);
-      if (holds(c)) {
-        double p = bm25_part_normed(c.tw, norm, c.wdfs[c.i]);
-        parts[c.qi] = p;
-        score += p;
-      }
-    }
-    if (pruned || score < fl) continue;
+    d = candidate_next(cur, e);
+    if (!candidate_score(cur, prefix, e, d, lf, fl, parts)) continue;
     double canonical = 0;  // summed in query order, so passages with the same parts tie exactly
     for (double p : parts) canonical += p;
     top.top_offer({canonical, static_cast<uint64_t>(d) * n_shards + shard_at, shard_at, d});
-    size_t now = essential_from();
-    e = std::max(e, now);
   }
 }
 

@@ -181,11 +181,6 @@ void NativeShardWriter::writer_finish() {
   State& s = *s_;
   s.passages.close();
   s.offsets.close();
-  {
-    BinaryOut lengths(s.dir / "lengths.bin");
-    lengths.put(s.lengths.data(), s.lengths.size() * sizeof(uint32_t));
-    lengths.close();
-  }
   // The runs, read in term order alongside the postings still in memory.
   struct RunReader {
     std::ifstream in;
@@ -249,6 +244,7 @@ void NativeShardWriter::writer_finish() {
         block_points.push_back({p.wdf, s.lengths[p.doc]});
         varint_put(enc, 2 * (static_cast<uint64_t>(p.doc) + 1 - base) + (p.wdf == 1 ? 1 : 0));
         if (p.wdf != 1) varint_put(enc, p.wdf);
+        varint_put(enc, s.lengths[p.doc]);
         base = static_cast<uint64_t>(p.doc) + 1;
       }
       blk.last_doc = list[b + blk.count - 1].doc;

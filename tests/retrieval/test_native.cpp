@@ -156,9 +156,9 @@ TEST(NativeDamage, MissingOrDamagedShardIsNamed) {
   EXPECT_TRUE(one_line(msg)) << msg;
   fs::rename(dir.sub("aside"), shard1);
 
-  fs::resize_file(shard1 + "/lengths.bin", 12);  // cut short
+  fs::resize_file(shard1 + "/bounds.bin", 12);  // cut short
   msg = error_of([&] { bm25_open_index(dir.sub("index")); });
-  EXPECT_NE(msg.find("shard " + shard1 + " is damaged (lengths.bin"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("shard " + shard1 + " is damaged (bounds.bin"), std::string::npos) << msg;
   EXPECT_TRUE(one_line(msg)) << msg;
 
   bm25_build_index(tie_corpus(2000, 9), dir.sub("index"), o);  // the rebuild replaces it
