@@ -252,6 +252,7 @@ void train_group(const std::string& label, std::vector<std::optional<TrainJob>> 
           total[i] = r.total_steps;
           rate[i] = r.tokens_per_s;
         });
+        rate[i] = 0;  // the group's tokens/s is that of the trainings still running
       },
       tick, tty ? 0.5 : 15.0);
   if (tty) std::fprintf(stderr, "\n");
