@@ -19,6 +19,7 @@ CommandRegistrar reg({"demo", "the whole pipeline on a fresh generated world, wi
   auto base_tokens = std::make_shared<int64_t>(0);
   auto pretrain_questions = std::make_shared<int>(0);
   auto eval_n = std::make_shared<int>(-1);
+  auto train_jobs = std::make_shared<int>(-1);
   sub->add_flag("--quick", *quick, "a small run (under 2 minutes) that checks the pipeline, not the scores");
   sub->add_option("--out", *out, "run folder (default runs/demo, or runs/demo-quick with --quick)");
   sub->add_option("--seed", *seed, "world and training seed");
@@ -34,6 +35,8 @@ CommandRegistrar reg({"demo", "the whole pipeline on a fresh generated world, wi
                   "with --pretrain-base: questions of the world the base pretrains on")
       ->check(CLI::PositiveNumber);
   sub->add_option("--eval-questions", *eval_n, "test questions evaluated (0 = all)")->check(CLI::NonNegativeNumber);
+  sub->add_option("--train-jobs", *train_jobs, "students trained at once (0 = all side by side)")
+      ->check(CLI::NonNegativeNumber);
   auto ircot_only = std::make_shared<bool>(false);
   sub->add_flag("--ircot-only", *ircot_only, "skip the Self-Ask students, teacher traces and evaluation");
   auto loop = add_loop_flags(sub, LoopUse::kDemo, demo_loop_default());
@@ -51,6 +54,7 @@ CommandRegistrar reg({"demo", "the whole pipeline on a fresh generated world, wi
     c.base_tokens = *base_tokens;
     c.pretrain_train = *pretrain_questions;
     if (*eval_n >= 0) c.eval_questions = *eval_n;
+    if (*train_jobs >= 0) c.train_jobs = *train_jobs;
     if (*ircot_only) c.self_ask_objectives.clear();
     return demo_run(c);
   });

@@ -50,6 +50,7 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
   sub->add_option("--train-tokens", c->train_tokens, "tokens computed, prompt tokens included (a packed trace computes its shared passages once)");
   sub->add_option("--lr", c->lr, "peak learning rate")->capture_default_str();
   sub->add_option("--warmup", c->warmup, "linear warm-up steps")->capture_default_str();
+  sub->add_option("--min-lr-ratio", c->min_lr_ratio, "the cosine decay ends at lr times this")->capture_default_str();
   sub->add_option("--weight-decay", c->weight_decay, "AdamW weight decay on weight matrices")->capture_default_str();
   sub->add_option("--batch-tokens", c->batch_tokens, "padded tokens per micro-batch")->capture_default_str();
   sub->add_option("--grad-accum", c->grad_accum, "micro-batches per optimizer step")->capture_default_str();

@@ -133,7 +133,7 @@ int demo_run(const DemoConfig& c) {
                          {"n_test", c.n_test}, {"base", shipped ? c.base_model : std::string("pretrained in this run")},
                          {"pretrain_questions", shipped ? 0 : recipe.questions},
                          {"base_tokens", shipped ? 0 : recipe.tokens}, {"student_tokens", c.student_tokens},
-                         {"student_lr", c.student_lr}, {"batch_tokens", c.batch_tokens}, {"loop", to_json(c.loop)},
+                         {"student_lr", c.student_lr}, {"batch_tokens", c.batch_tokens}, {"train_jobs", c.train_jobs}, {"loop", to_json(c.loop)},
                          {"eval_questions", c.eval_questions},
                          {"objectives", c.objectives}, {"self_ask_objectives", c.self_ask_objectives}});
   const int total_stages = 5;
@@ -178,7 +178,7 @@ int demo_run(const DemoConfig& c) {
     for (const auto& obj : c.self_ask_objectives)
       jobs.push_back(train_job(out, "student-self-ask-" + obj, base_dir, self_ask_traces, obj, c.student_tokens,
                                c.student_lr, c.batch_tokens, c.seed, c.quick ? 5 : 50));
-    train_group("students", std::move(jobs), times);
+    train_group("students", std::move(jobs), times, static_cast<size_t>(std::max(0, c.train_jobs)));
   }
 
   // 4. evaluation on held-out test questions

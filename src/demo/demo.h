@@ -40,6 +40,7 @@ struct DemoConfig {
   int64_t student_tokens = 0; // each student's token budget (the same for every objective)
   double student_lr = 2e-3;
   int64_t batch_tokens = 1024;
+  int train_jobs = 0;         // students trained at once (0: all of them side by side)
   LoopOptions loop = demo_loop_default();  // teaching and evaluation: k 4, 6 steps, 10 passages of 60 words
   int eval_questions = 0;     // test questions evaluated (0 = all)
   std::vector<std::string> objectives = {"steper", "uniform", "vanilla"};

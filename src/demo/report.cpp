@@ -429,9 +429,12 @@ void demo_write_report(const ReportInputs& in) {
               std::to_string(info.value("tokens", 0)) + " | " + fmt(info.value("tokens_per_s", 0.0), 0) + " | " +
               std::to_string(info.value("examples", 0)) + " |\n";
     }
-    int side = stage_info(out + "/student-" + (in.objectives.empty() ? std::string() : in.objectives[0]))
-                   .value("side_by_side", 1);
-    if (side > 1)
+    json first = stage_info(out + "/student-" + (in.objectives.empty() ? std::string() : in.objectives[0]));
+    int side = first.value("side_by_side", 1), group = first.value("group", side);
+    if (side > 1 && group > side)
+      md += "\nThe " + std::to_string(group) + " students trained at most " + std::to_string(side) +
+            " at a time, one BLAS thread each; tokens/s is each one's own rate.\n";
+    else if (side > 1)
       md += "\nThe " + std::to_string(side) +
             " students trained side by side, one BLAS thread each; tokens/s is each one's own rate.\n";
     sections.push_back({"Training", md, svgs});

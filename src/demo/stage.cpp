@@ -208,7 +208,8 @@ std::optional<TrainJob> train_job(const std::string& out, const std::string& nam
   return j;
 }
 
-void train_group(const std::string& label, std::vector<std::optional<TrainJob>> maybe, json& times) {
+void train_group(const std::string& label, std::vector<std::optional<TrainJob>> maybe, json& times,
+                 size_t at_once) {
   std::vector<TrainJob> jobs;
   for (auto& m : maybe)
     if (m) jobs.push_back(std::move(*m));
@@ -239,8 +240,9 @@ void train_group(const std::string& label, std::vector<std::optional<TrainJob>> 
                  tty ? "" : "\n");
     std::fflush(stderr);
   };
+  const size_t workers = at_once == 0 ? n : std::min(n, at_once);
   run_side_by_side(
-      n, n,
+      n, workers,
       [&](size_t i) {
         TrainConfig tc = jobs[i].tc;
         tc.quiet = true;
@@ -250,6 +252,7 @@ void train_group(const std::string& label, std::vector<std::optional<TrainJob>> 
           total[i] = r.total_steps;
           rate[i] = r.tokens_per_s;
         });
+        rate[i] = 0;  // the group's tokens/s is that of the trainings still running
       },
       tick, tty ? 0.5 : 15.0);
   if (tty) std::fprintf(stderr, "\n");
@@ -257,7 +260,7 @@ void train_group(const std::string& label, std::vector<std::optional<TrainJob>> 
     const TrainResult& r = results[i];
     stage_mark_done(jobs[i].dir, jobs[i].fp,
                     json{{"tokens", r.tokens}, {"steps", r.steps}, {"tokens_per_s", r.tokens_per_s},
-                         {"seconds", r.seconds}, {"examples", r.examples}, {"side_by_side", n},
+                         {"seconds", r.seconds}, {"examples", r.examples}, {"side_by_side", workers}, {"group", n},
                          {"final_loss", r.last_loss}});
     char line[240];
     std::snprintf(line, sizeof line, "  %s: %lld steps, %lld tokens, %.0f tok/s, final loss %.3f",

@@ -47,7 +47,7 @@ void train_config_check(const TrainConfig& c) {
 
   require_finite_positive(c.lr, "--lr");
   require(std::isfinite(c.min_lr_ratio) && c.min_lr_ratio >= 0 && c.min_lr_ratio <= 1,
-          "min_lr_ratio must lie in [0, 1]", show(c.min_lr_ratio));
+          "--min-lr-ratio must lie in [0, 1]", show(c.min_lr_ratio));
   require_at_least(c.warmup, 0, "--warmup");
   require_finite_non_negative(c.weight_decay, "--weight-decay");
   require(c.beta1 >= 0 && c.beta1 < 1, "beta1 must lie in [0, 1)", show(c.beta1));

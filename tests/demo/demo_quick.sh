@@ -90,10 +90,17 @@ assert not fresh, "stages rerun although their inputs did not change: %s" % fres
 PY
 grep -q "shipped with steper" "$out/report.md" || fail "report.md does not say where the base came from"
 
-# --pretrain-base: world, traces, tokenizer and base made in the run
+# --pretrain-base: world, traces, tokenizer and base made in the run; the students one at a time (--train-jobs)
 out2=$out-pretrain
 rm -rf "$out2"
-"$steper" demo --quick --pretrain-base --ircot-only --out "$out2" 2> "$out2.log" || { tail -40 "$out2.log"; exit 1; }
+"$steper" demo --quick --pretrain-base --ircot-only --train-jobs 1 --out "$out2" 2> "$out2.log" ||
+  { tail -40 "$out2.log"; exit 1; }
+python3 - "$out2" <<'PY' || fail "--train-jobs 1: the students' stages do not record one at a time"
+import json, sys
+for obj in ("steper", "uniform", "vanilla"):
+    info = json.load(open(sys.argv[1] + "/student-" + obj + "/stage.json"))["info"]
+    assert (info["side_by_side"], info["group"]) == (1, 3), info
+PY
 for f in pretrain-world/corpus.jsonl traces-pretrain-world/train.jsonl init/tokenizer.json base/model/model.safetensors \
          base/metrics.jsonl student-vanilla/model/model.safetensors report.md; do
   [ -s "$out2/$f" ] || { tail -20 "$out2.log"; echo "demo_quick: --pretrain-base: missing $f"; exit 1; }

@@ -108,6 +108,14 @@ TEST(TrainConfigCheck, NonFiniteClipAndWeightDecayAreRefused) {
             "--weight-decay must be finite and not negative, got nan");
 }
 
+TEST(TrainConfigCheck, AMinLrRatioOutsideZeroToOneIsRefused) {
+  EXPECT_EQ(refused([](TrainConfig& c) { c.min_lr_ratio = 1.5; }), "--min-lr-ratio must lie in [0, 1], got 1.5");
+  EXPECT_EQ(refused([](TrainConfig& c) { c.min_lr_ratio = kNan; }), "--min-lr-ratio must lie in [0, 1], got nan");
+  TrainConfig c = valid();
+  c.min_lr_ratio = 0;
+  EXPECT_NO_THROW(train_config_check(c));
+}
+
 TEST(TrainConfigCheck, NegativeStopAfterIsRefused) {
   EXPECT_EQ(refused([](TrainConfig& c) { c.stop_after = -1; }), "--stop-after must be at least 0, got -1");
 }
