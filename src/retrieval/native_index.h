@@ -9,11 +9,12 @@
 //   names.bin      the term bytes NativeTerm::name_offset points into
 //   blocks.bin     NativeBlock[blocks]: each term's postings in blocks of up to kNativeBlock
 //   bounds.bin     NativeBound[bounds]: the score bounds of the blocks and terms
-//   postings.bin   per posting varint(2 * (doc + 1 - base) + (wdf == 1)), then varint(wdf) when wdf != 1,
-//                  then varint(the passage's length: its non-stop words); base is the previous
-//                  posting's doc + 1 (the previous block's last_doc + 1 at a block's start, 0 at a
-//                  term's first block). The length travels with each posting so that scoring a
-//                  passage reads no other file.
+//   postings.bin   per block: a byte of widths (bits 0-1 the wdfs', bits 2-3 the lengths': 0, 1, 2 for
+//                  1, 2, 4 bytes); varint(doc + 1 - base) a posting, base the previous posting's doc + 1
+//                  (the previous block's last_doc + 1 at a block's start, 0 at a term's first block);
+//                  then the wdfs and then the passage lengths (non-stop words), fixed width. The length
+//                  travels with each posting so that scoring a passage reads no other file, and only
+//                  the documents are decoded before a posting may score.
 //   passages.bin   the passage records (bm25_record.h), concatenated
 //   passages.idx   uint64 offsets of the records, documents + 1 of them
 // All integers are little-endian, as the machine writes them.
@@ -63,6 +64,18 @@ struct NativeBound {
   uint32_t len;
 };
 static_assert(sizeof(NativeBound) == 8, "on-disk layout");
+
+// Widths of a block's fixed-width fields: code 0, 1, 2 for 1, 2, 4 bytes (0 for a bad code).
+inline uint32_t native_width(uint32_t code) { return code == 0 ? 1 : code == 1 ? 2 : code == 2 ? 4 : 0; }
+inline uint32_t native_width_code(uint32_t max_value) { return max_value < 0x100 ? 0 : max_value < 0x10000 ? 1 : 2; }
+// Value i of a little-endian fixed-width array.
+inline uint32_t native_fixed(const uint8_t* at, uint32_t width, uint32_t i) {
+  if (width == 1) return at[i];
+  if (width == 2) return static_cast<uint32_t>(at[2 * i]) | static_cast<uint32_t>(at[2 * i + 1]) << 8;
+  const uint8_t* p = at + 4 * i;
+  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
+         static_cast<uint32_t>(p[3]) << 24;
+}
 
 // True when DIR holds a native index's metadata file; a shard folder of one (shard.json), which can
 // also be searched on its own or listed with other parts.

@@ -189,26 +189,32 @@ struct Cursor {
   bool end = false;
   size_t qi = 0;              // the term's place in the query
   double tw = 0, ub = 0;      // termweight, the term's score bound
-  uint32_t docs[kNativeBlock], wdfs[kNativeBlock], lens[kNativeBlock];
+  uint32_t docs[kNativeBlock];
+  const uint8_t *wdf_at = nullptr, *len_at = nullptr;  // the decoded block's wdfs and lengths
+  uint32_t wdf_width = 1, len_width = 1;
 
   uint32_t doc() const { return docs[i]; }
 
   void decode() {
     const NativeBlock& k = blk[b];
     size_t size = sh->postings_f.size();
-    if (k.count == 0 || k.count > kNativeBlock || k.offset > size) sh->damaged("a posting block");
-    // A posting takes at most three 10-byte varints: far enough from the end, no byte needs a bounds check.
-    bool ok = size - k.offset >= size_t{kNativeBlock} * 30 ? decode_block<false>(k, size) : decode_block<true>(k, size);
+    if (k.count == 0 || k.count > kNativeBlock || k.offset >= size) sh->damaged("a posting block");
+    // A block takes at most 1 + 10 + 8 bytes a posting: that far from the end, no byte needs a bounds check.
+    bool ok = size - k.offset >= size_t{kNativeBlock} * 19 + 1 ? decode_block<false>(k, size) : decode_block<true>(k, size);
     if (!ok) sh->damaged("a posting block");
     n = k.count;
     i = 0;
     decoded = b;
   }
+  // Decodes the block's documents; its wdfs and lengths are read in place when a posting is scored.
   template <bool checked>
   bool decode_block(const NativeBlock& k, size_t size) {
     const uint8_t* p = sh->postings_f.as<uint8_t>() + k.offset;
     const uint8_t* end = sh->postings_f.as<uint8_t>() + size;
-    bool bad = false;
+    uint8_t widths = *p++;
+    wdf_width = native_width(widths & 3);
+    len_width = native_width((widths >> 2) & 3);
+    bool bad = widths > 0xf || wdf_width == 0 || len_width == 0;
     auto varint = [&]() -> uint64_t {
       uint64_t v = 0;
       for (int shift = 0; shift < 64; shift += 7) {
@@ -225,17 +231,22 @@ struct Cursor {
     };
     uint64_t base = b == 0 ? 0 : static_cast<uint64_t>(blk[b - 1].last_doc) + 1;
     for (uint32_t j = 0; j < k.count; ++j) {
-      uint64_t v = *p < 0x80 && (!checked || p < end) ? *p++ : varint();
-      base += v >> 1;
-      uint64_t w = (v & 1) ? 1 : varint();
-      bad |= (v >> 1) == 0 || w == 0 || w > 0xffffffffu;
-      uint64_t len = *p < 0x80 && (!checked || p < end) ? *p++ : varint();
-      bad |= len > 0xffffffffu || len < w;
-      wdfs[j] = static_cast<uint32_t>(w);
-      lens[j] = static_cast<uint32_t>(len);
+      uint64_t v = (!checked || p < end) && *p < 0x80 ? *p++ : varint();
+      base += v;
+      bad |= v == 0;
       docs[j] = static_cast<uint32_t>(base - 1);
     }
+    wdf_at = p;
+    len_at = p + size_t{k.count} * wdf_width;
+    if (checked && (len_at > end || size_t(end - len_at) < size_t{k.count} * len_width)) bad = true;
     return !bad && base <= sh->docs && docs[k.count - 1] == k.last_doc;
+  }
+  // The current posting's wdf and passage length (a damaged pair is an error).
+  uint32_t wdf() const { return native_fixed(wdf_at, wdf_width, i); }
+  uint32_t len() const { return native_fixed(len_at, len_width, i); }
+  void check_posting() const {
+    uint32_t w = wdf();
+    if (w == 0 || len() < w) sh->damaged("a posting's wdf or length");
   }
   // A cursor is at block b, decoded or not: undecoded, it stands for its first posting >= target
   // there (blocks are decoded only when a passage in them may score).
@@ -357,7 +368,7 @@ bool candidate_score(std::vector<Cursor>& cur, const std::vector<double>& prefix
   double bound = e ? prefix[e - 1] : 0.0;
   uint32_t len = 0;  // the passage's length, from a posting of it
   for (size_t j = e; j < cur.size(); ++j)
-    if (holds(cur[j])) bound += cur[j].block_bound(lf), len = cur[j].lens[cur[j].i];
+    if (holds(cur[j])) bound += cur[j].block_bound(lf), len = cur[j].len();
   if (bound < fl) {
     for (size_t j = e; j < cur.size(); ++j)
       if (holds(cur[j])) cur[j].next();
@@ -368,7 +379,8 @@ bool candidate_score(std::vector<Cursor>& cur, const std::vector<double>& prefix
   for (size_t j = e; j < cur.size(); ++j) {
     Cursor& c = cur[j];
     if (!holds(c)) continue;
-    score += parts[c.qi] = bm25_part_normed(c.tw, norm, c.wdfs[c.i]);
+    c.check_posting();
+    score += parts[c.qi] = bm25_part_normed(c.tw, norm, c.wdf());
     c.next();
   }
   for (size_t j = e; j-- > 0;) {
@@ -378,7 +390,10 @@ bool candidate_score(std::vector<Cursor>& cur, const std::vector<double>& prefix
     if (!c.shallow(d)) continue;
     if (score + c.block_bound(lf) + rest < fl) return false;
     c.seek(d);
-    if (holds(c)) score += parts[c.qi] = bm25_part_normed(c.tw, norm, c.wdfs[c.i]);
+    if (holds(c)) {
+      c.check_posting();
+      score += parts[c.qi] = bm25_part_normed(c.tw, norm, c.wdf());
+    }
   }
   return score >= fl;
 }

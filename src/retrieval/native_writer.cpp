@@ -31,6 +31,10 @@ void varint_put(std::vector<uint8_t>& out, uint64_t v) {
   out.push_back(static_cast<uint8_t>(v));
 }
 
+void fixed_put(std::vector<uint8_t>& out, uint32_t v, uint32_t width) {
+  for (uint32_t b = 0; b < width; ++b) out.push_back(static_cast<uint8_t>(v >> (8 * b)));
+}
+
 // Decodes a run's list (docs as doc + 1 - previous, starting from 0; wdf after each): appends to `out`.
 struct Posting {
   uint32_t doc, wdf;
@@ -239,14 +243,20 @@ void NativeShardWriter::writer_finish() {
       blk.count = static_cast<uint16_t>(std::min<size_t>(kNativeBlock, list.size() - b));
       enc.clear();
       block_points.clear();
+      uint32_t max_wdf = 0, max_len = 0;
       for (size_t i = b; i < b + blk.count; ++i) {
-        const Posting& p = list[i];
-        block_points.push_back({p.wdf, s.lengths[p.doc]});
-        varint_put(enc, 2 * (static_cast<uint64_t>(p.doc) + 1 - base) + (p.wdf == 1 ? 1 : 0));
-        if (p.wdf != 1) varint_put(enc, p.wdf);
-        varint_put(enc, s.lengths[p.doc]);
-        base = static_cast<uint64_t>(p.doc) + 1;
+        max_wdf = std::max(max_wdf, list[i].wdf);
+        max_len = std::max(max_len, s.lengths[list[i].doc]);
       }
+      uint32_t wdf_code = native_width_code(max_wdf), len_code = native_width_code(max_len);
+      enc.push_back(static_cast<uint8_t>(wdf_code | len_code << 2));
+      for (size_t i = b; i < b + blk.count; ++i) {
+        varint_put(enc, static_cast<uint64_t>(list[i].doc) + 1 - base);
+        base = static_cast<uint64_t>(list[i].doc) + 1;
+        block_points.push_back({list[i].wdf, s.lengths[list[i].doc]});
+      }
+      for (const NativeBound& p : block_points) fixed_put(enc, p.wdf, native_width(wdf_code));
+      for (const NativeBound& p : block_points) fixed_put(enc, p.len, native_width(len_code));
       blk.last_doc = list[b + blk.count - 1].doc;
       std::vector<NativeBound> f = frontier(block_points);
       auto [first, n] = put_frontier(f);
