@@ -77,6 +77,25 @@ inline uint32_t native_fixed(const uint8_t* at, uint32_t width, uint32_t i) {
          static_cast<uint32_t>(p[3]) << 24;
 }
 
+// A 64-bit checksum of a file's bytes, fed in pieces: shard.json records one for each file of its
+// shard, and opening a shard checks them (a damaged index is an error, not a wrong ranking).
+class NativeChecksum {
+ public:
+  void checksum_add(const void* data, size_t n);
+  uint64_t checksum_value() const;
+
+ private:
+  void lanes_mix(const uint8_t* chunk);  // 32 bytes
+  uint64_t lane_[4] = {0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full, 0x165667B19E3779F9ull, 0x27D4EB2F165667C5ull};
+  uint8_t carry_[32];
+  size_t carry_n_ = 0;
+  uint64_t total_ = 0;
+};
+std::string native_checksum_hex(uint64_t v);
+// The checksum of shard.json's counts (passages, total_length, terms, blocks, bounds): the statistics
+// every score depends on.
+std::string native_counts_checksum(const nlohmann::json& shard_meta);
+
 // True when DIR holds a native index's metadata file; a shard folder of one (shard.json), which can
 // also be searched on its own or listed with other parts.
 bool native_folder_is_index(const std::string& dir);

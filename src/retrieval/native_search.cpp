@@ -154,13 +154,26 @@ Shard shard_open(const std::string& name, const fs::path& dir) {
   s.n_bounds = json_count(meta, "bounds", meta_path.string());
   if (docs >= std::numeric_limits<uint32_t>::max()) s.damaged("shard.json: too many passages");
   s.docs = static_cast<uint32_t>(docs);
-  s.terms_f = MappedFile(dir / "terms.bin", s.name);
-  s.names_f = MappedFile(dir / "names.bin", s.name);
-  s.blocks_f = MappedFile(dir / "blocks.bin", s.name);
-  s.postings_f = MappedFile(dir / "postings.bin", s.name);
-  s.bounds_f = MappedFile(dir / "bounds.bin", s.name);
-  s.passages_f = MappedFile(dir / "passages.bin", s.name);
-  s.offsets_f = MappedFile(dir / "passages.idx", s.name);
+  if (!meta.contains("checksums") || !meta["checksums"].is_object()) s.damaged("shard.json has no checksums");
+  if (!meta.contains("counts_checksum") || meta["counts_checksum"] != native_counts_checksum(meta))
+    s.damaged("shard.json's counts do not match their checksum");
+  // Maps one file of the shard and checks it against the checksum shard.json records for it.
+  auto map = [&](const char* file) {
+    MappedFile f(dir / file, s.name);
+    const nlohmann::json& want = meta["checksums"];
+    NativeChecksum sum;
+    sum.checksum_add(f.template as<uint8_t>(), f.size());
+    if (!want.contains(file) || !want[file].is_string() || want[file] != native_checksum_hex(sum.checksum_value()))
+      s.damaged(std::string(file) + " does not match its checksum in shard.json");
+    return f;
+  };
+  s.terms_f = map("terms.bin");
+  s.names_f = map("names.bin");
+  s.blocks_f = map("blocks.bin");
+  s.postings_f = map("postings.bin");
+  s.bounds_f = map("bounds.bin");
+  s.passages_f = map("passages.bin");
+  s.offsets_f = map("passages.idx");
   auto expect = [&](const MappedFile& f, uint64_t bytes, const char* file) {
     if (f.size() != bytes)
       s.damaged(std::string(file) + " holds " + std::to_string(f.size()) + " bytes, shard.json implies " +

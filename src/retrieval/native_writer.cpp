@@ -1,6 +1,7 @@
 // Writing one shard of the native index: postings inverted in memory, written out as sorted runs
 // when they outgrow the flush budget, and merged into the shard's blocked posting lists at the end.
 #include <algorithm>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,65 @@ namespace steper {
 namespace fs = std::filesystem;
 
 const char* const kNativeMetaFile = "steper-index.json";
+
+// ---- checksums: four independent multiply-xor lanes over 32-byte chunks (fast enough to check a
+// shard's gigabytes when it is opened), the tail and the length mixed in at the end
+
+namespace {
+uint64_t mix64(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+}  // namespace
+
+void NativeChecksum::lanes_mix(const uint8_t* chunk) {
+  for (int l = 0; l < 4; ++l) {
+    uint64_t w;
+    std::memcpy(&w, chunk + 8 * l, 8);
+    lane_[l] = (lane_[l] ^ w) * 0x9E3779B97F4A7C15ull;
+    lane_[l] ^= lane_[l] >> 29;
+  }
+}
+
+void NativeChecksum::checksum_add(const void* data, size_t n) {
+  const uint8_t* p = static_cast<const uint8_t*>(data);
+  total_ += n;
+  if (carry_n_ > 0) {
+    size_t take = std::min(n, sizeof carry_ - carry_n_);
+    std::memcpy(carry_ + carry_n_, p, take);
+    carry_n_ += take, p += take, n -= take;
+    if (carry_n_ < sizeof carry_) return;
+    lanes_mix(carry_);
+    carry_n_ = 0;
+  }
+  for (; n >= 32; p += 32, n -= 32) lanes_mix(p);
+  std::memcpy(carry_, p, n);
+  carry_n_ = n;
+}
+
+uint64_t NativeChecksum::checksum_value() const {
+  uint64_t h = mix64(total_);
+  for (uint64_t l : lane_) h = mix64(h ^ l);
+  for (size_t i = 0; i < carry_n_; ++i) h = mix64(h ^ (static_cast<uint64_t>(carry_[i]) << (8 * (i % 8))) ^ i);
+  return h;
+}
+
+std::string native_counts_checksum(const nlohmann::json& shard_meta) {
+  NativeChecksum sum;
+  for (const char* key : {"passages", "total_length", "terms", "blocks", "bounds"}) {
+    uint64_t v = shard_meta.contains(key) && shard_meta[key].is_number_unsigned() ? shard_meta[key].get<uint64_t>() : ~0ull;
+    sum.checksum_add(&v, sizeof v);
+  }
+  return native_checksum_hex(sum.checksum_value());
+}
+
+std::string native_checksum_hex(uint64_t v) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
 
 namespace {
 
@@ -72,6 +132,7 @@ class BinaryOut {
   }
   void put(const void* data, size_t n) {
     out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
+    sum_.checksum_add(data, n);
     bytes_ += n;
   }
   template <class T>
@@ -79,6 +140,8 @@ class BinaryOut {
     put(&v, sizeof v);
   }
   uint64_t bytes() const { return bytes_; }
+  std::string checksum() const { return native_checksum_hex(sum_.checksum_value()); }
+  std::string name() const { return path_.filename().string(); }
   void close() {
     out_.close();
     if (!out_) throw Error("cannot write " + path_.string() + " (disk full?)");
@@ -87,6 +150,7 @@ class BinaryOut {
  private:
   fs::path path_;
   std::ofstream out_;
+  NativeChecksum sum_;
   uint64_t bytes_ = 0;
 };
 
@@ -277,11 +341,15 @@ void NativeShardWriter::writer_finish() {
   for (auto& r : readers) r.in.close();
   std::error_code ec;
   for (auto& run : s.runs) fs::remove(run, ec);
+  nlohmann::json sums;
+  for (auto* f : {&terms, &names, &blocks, &postings, &bounds, &s.passages, &s.offsets}) sums[f->name()] = f->checksum();
   nlohmann::json meta = {{"passages", s.lengths.size()},
                          {"total_length", s.total_length},
                          {"terms", order.size()},
                          {"blocks", n_blocks},
-                         {"bounds", n_bounds}};
+                         {"bounds", n_bounds},
+                         {"checksums", sums}};
+  meta["counts_checksum"] = native_counts_checksum(meta);
   std::ofstream out(s.dir / "shard.json");
   out << meta.dump() << "\n";
   out.close();
@@ -303,7 +371,7 @@ nlohmann::json native_folder_meta(const std::string& dir, bool any_format) {
   std::ifstream in(path);
   if (!in) throw Error(dir + " is not a steper index (cannot read " + path.string() + ")");
   nlohmann::json meta = nlohmann::json::parse(in, nullptr, false);
-  if (meta.is_discarded() || !meta.is_object() || meta.value("backend", "") != "native" ||
+  if (meta.is_discarded() || !meta.is_object() || !meta.contains("backend") || meta["backend"] != "native" ||
       !meta.contains("format") || !meta["format"].is_number_integer() || !meta.contains("shards") ||
       !meta["shards"].is_number_unsigned() || meta["shards"].get<uint64_t>() == 0)
     throw Error(path.string() + ": not the metadata of a steper index (damaged?)");

@@ -293,31 +293,52 @@ std::string index_summary(const std::string& dir) {
   return j.dump();
 }
 
-TEST(HostileInputs, XapianIndexFolder) {
-  const std::string base_dir = scratch_dir() + "/index_base";
+std::vector<Passage> index_passages() {
   std::vector<Passage> ps;
   for (size_t i = 0; i < 40; ++i) ps.push_back({"p" + std::to_string(i), "T" + std::to_string(i % 7), toy_texts()[i]});
-  IndexOptions opts;
-  opts.threads = 1;
-  opts.show_progress = false;
-  bm25_build_index(ps, base_dir, opts);
+  return ps;
+}
+
+// Every file of an index folder (SUB a folder inside it, or ""), damaged in turn, the others intact.
+void check_index_files(const std::string& base_dir, const std::string& sub) {
   size_t kinds = 0;
-  for (const auto& e : fs::directory_iterator(base_dir)) {
+  for (const auto& e : fs::directory_iterator(fs::path(base_dir) / sub)) {
     if (!e.is_regular_file() || e.file_size() == 0) continue;  // an empty lock file has nothing to damage
-    const std::string file = e.path().filename().string();
+    const std::string file = (fs::path(sub) / e.path().filename()).string();
     FileKind k;
     k.name = "index folder " + file;
     k.base = read_file(e.path().string());
-    k.layout = Layout::kBinary;
+    k.layout = e.path().extension() == ".json" ? Layout::kJsonObject : Layout::kBinary;
     k.damage.flips = 8;
-    k.place = [base_dir, file](const std::string& dir, const std::string& bytes) {
-      return place_in_folder(dir, base_dir, file, bytes);
+    k.place = [base_dir, file, nested = !sub.empty()](const std::string& dir, const std::string& bytes) {
+      return place_in_folder(dir, base_dir, file, bytes, nested);  // a nested file: its folder copied
     };
     k.load = index_summary;
     check_kind(k);
     ++kinds;
   }
   EXPECT_GT(kinds, 0u);
+}
+
+TEST(HostileInputs, XapianIndexFolder) {
+  const std::string base_dir = scratch_dir() + "/index_base";
+  IndexOptions opts;
+  opts.backend = IndexBackend::xapian;
+  opts.threads = 1;
+  opts.show_progress = false;
+  bm25_build_index(index_passages(), base_dir, opts);
+  check_index_files(base_dir, "");
+}
+
+TEST(HostileInputs, NativeIndexFolder) {
+  const std::string base_dir = scratch_dir() + "/native_index_base";
+  IndexOptions opts;
+  opts.threads = 1;
+  opts.shards = 1;
+  opts.show_progress = false;
+  bm25_build_index(index_passages(), base_dir, opts);
+  check_index_files(base_dir, "");
+  check_index_files(base_dir, "shard-000");
 }
 
 }  // namespace
