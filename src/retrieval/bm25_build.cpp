@@ -23,6 +23,7 @@
 #include <xapian.h>
 
 #include "core/error.h"
+#include "core/io.h"
 #include "core/progress.h"
 #include "retrieval/bm25_analyzer.h"
 #include "retrieval/bm25_folder.h"
@@ -394,10 +395,7 @@ IndexStats native_build(const PassageReader& read, const fs::path& out, size_t n
   nlohmann::json meta = index_meta(kNativeFormat, unique, stats, n_shards, false);
   meta["backend"] = "native";
   meta["passages"] = unique;
-  std::ofstream f(out / kNativeMetaFile);
-  f << meta.dump(2) << "\n";
-  f.close();
-  if (!f) throw Error("cannot write " + (out / kNativeMetaFile).string());
+  write_json_atomic((out / kNativeMetaFile).string(), meta);
   return stats;
 }
 

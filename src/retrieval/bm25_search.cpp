@@ -178,7 +178,7 @@ std::unique_ptr<Retriever> bm25_open_index(const std::string& spec, int threads,
                 " is not; they cannot be searched as one (build every local part with steper index --servable "
                 "to search it together with Xapian databases and remote shards)");
   int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (!native.empty()) return native_open(spec, native, n);
+  if (!native.empty()) return native_open(native, n);
   return std::make_unique<Bm25Retriever>(spec, n, remote_timeout_ms);
 }
 

@@ -117,8 +117,6 @@ class NativeShardWriter {
   void writer_add(const Passage& p, Bm25Analyzer& analyzer);
   // Writes the shard's files (and shard.json); the writer is done after it.
   void writer_finish();
-  uint64_t writer_passages() const;
-  uint64_t writer_total_length() const;
   size_t writer_runs() const;  // runs written out so far
 
  private:

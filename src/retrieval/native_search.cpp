@@ -467,8 +467,8 @@ void shard_search(std::vector<Cursor>& cur, double lf, uint32_t shard_at, uint64
 
 class NativeRetriever : public Retriever {
  public:
-  NativeRetriever(const std::string& spec, const std::vector<std::string>& dirs, int threads)
-      : spec_(spec), threads_(threads) {
+  NativeRetriever(const std::vector<std::string>& dirs, int threads)
+      : threads_(threads) {
     for (const auto& dir : dirs) {
       if (!native_folder_is_index(dir)) {  // one shard of an index, listed on its own
         shards_.push_back(shard_open("index " + dir, dir));
@@ -540,7 +540,6 @@ class NativeRetriever : public Retriever {
     return out;
   }
 
-  std::string spec_;
   int threads_;
   std::vector<Shard> shards_;
   Bm25Stats stats_;
@@ -548,8 +547,8 @@ class NativeRetriever : public Retriever {
 
 }  // namespace
 
-std::unique_ptr<Retriever> native_open(const std::string& spec, const std::vector<std::string>& dirs, int threads) {
-  return std::make_unique<NativeRetriever>(spec, dirs, threads);
+std::unique_ptr<Retriever> native_open(const std::vector<std::string>& dirs, int threads) {
+  return std::make_unique<NativeRetriever>(dirs, threads);
 }
 
 }  // namespace steper

@@ -10,8 +10,8 @@
 
 namespace steper {
 
-// Opens the native index folders `dirs` (in spec order) as one retriever; `spec` names it in errors.
-// Throws Error naming the folder or shard that is missing or damaged.
-std::unique_ptr<Retriever> native_open(const std::string& spec, const std::vector<std::string>& dirs, int threads);
+// Opens the native index folders or shard folders `dirs` (in spec order) as one retriever. Throws
+// Error naming the folder or shard that is missing or damaged.
+std::unique_ptr<Retriever> native_open(const std::vector<std::string>& dirs, int threads);
 
 }  // namespace steper

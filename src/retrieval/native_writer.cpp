@@ -12,6 +12,7 @@
 #include <xapian.h>
 
 #include "core/error.h"
+#include "core/io.h"
 #include "retrieval/bm25_analyzer.h"
 #include "retrieval/bm25_record.h"
 #include "retrieval/native_index.h"
@@ -209,8 +210,6 @@ NativeShardWriter::NativeShardWriter(const std::string& dir, size_t flush_bytes)
 
 NativeShardWriter::~NativeShardWriter() = default;
 
-uint64_t NativeShardWriter::writer_passages() const { return s_->lengths.size(); }
-uint64_t NativeShardWriter::writer_total_length() const { return s_->total_length; }
 size_t NativeShardWriter::writer_runs() const { return s_->runs.size(); }
 
 void NativeShardWriter::writer_add(const Passage& p, Bm25Analyzer& analyzer) {
@@ -350,10 +349,7 @@ void NativeShardWriter::writer_finish() {
                          {"bounds", n_bounds},
                          {"checksums", sums}};
   meta["counts_checksum"] = native_counts_checksum(meta);
-  std::ofstream out(s.dir / "shard.json");
-  out << meta.dump() << "\n";
-  out.close();
-  if (!out) throw Error("cannot write " + (s.dir / "shard.json").string());
+  write_json_atomic((s.dir / "shard.json").string(), meta);
 }
 
 bool native_folder_is_index(const std::string& dir) {
