@@ -65,6 +65,15 @@ std::shared_ptr<LoopFlags> add_loop_flags(CLI::App* sub, LoopUse use, const Loop
   return f;
 }
 
+void add_k_flag(CLI::App* sub, int& k) {
+  for (const auto& o : loop_int_options())
+    if (std::string(o.flag) == "-k") {
+      sub->add_option(o.flag, k, o.help)->check(CLI::Range(o.lo, o.hi))->capture_default_str();
+      return;
+    }
+  throw BugError(__FILE__, __LINE__, "the loop has no -k option");
+}
+
 void add_adapter_flag(CLI::App* sub, std::string& adapter) {
   sub->add_option("--adapter", adapter,
                   "LoRA adapter folder (adapter_config.json, adapter_model.safetensors) trained on --model; merged "

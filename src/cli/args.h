@@ -36,6 +36,8 @@ struct LoopFlags {
 // `defaults` are the values --help shows and resolve() starts from.
 std::shared_ptr<LoopFlags> add_loop_flags(CLI::App* sub, LoopUse use, const LoopOptions& defaults = {});
 
+// -k of a command that retrieves outside the loop (search): the loop's -k, its range included.
+void add_k_flag(CLI::App* sub, int& k);
 // --device: cpu, cuda or cuda:N (checked when parsed).
 void add_device_flag(CLI::App* sub, std::string& device);
 // --adapter: a LoRA adapter folder (PEFT's layout) for the --model base, merged in at load.

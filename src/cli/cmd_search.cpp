@@ -3,6 +3,7 @@
 #include <fstream>
 #include <memory>
 
+#include "cli/args.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/trace_json.h"
@@ -22,7 +23,7 @@ CommandRegistrar reg({"search", "BM25 search: one JSON object a line (id, title,
                   "index folder (built by steper index), or several comma-separated index folders and remote "
                   "shards tcp://HOST:PORT (served by xapian-tcpsrv), searched as one index")
       ->required();
-  sub->add_option("-k", *k, "passages per query")->capture_default_str();
+  add_k_flag(sub, *k);
   sub->add_option("query", *query, "the query");
   sub->add_option("--queries", *queries,
                   "file with one query a line, searched as a batch on all cores; each result also has "
@@ -30,7 +31,6 @@ CommandRegistrar reg({"search", "BM25 search: one JSON object a line (id, title,
   sub->add_flag("--clean", *clean, "drop wh-words and question marks first, as IRCoT does");
   sub->add_option("--threads", *threads, "search threads (0 = all cores)")->capture_default_str();
   return std::function<int()>([=] {
-    if (*k < 1) throw Error("-k must be at least 1, got " + std::to_string(*k));
     if (*threads < 0) throw Error("--threads must be 0 (all cores) or more, got " + std::to_string(*threads));
     if (query->empty() == queries->empty())
       throw Error(query->empty() ? "give a QUERY or --queries FILE" : "give either a QUERY or --queries FILE, not both");
