@@ -11,7 +11,6 @@
 #include "cli/args.h"
 #include "cli/command.h"
 #include "core/error.h"
-#include "core/io.h"
 #include "model/model.h"
 #include "retrieval/retriever.h"
 #include "serve/server.h"
@@ -26,13 +25,7 @@ struct ServeFlags {
   int threads = 1;  // one BLAS thread: the decoder shares the cores with the HTTP threads
 };
 
-// The context the model folder declares (config.json max_position_embeddings; the loader's default).
-int model_context(const std::string& dir) {
-  std::string path = dir + "/config.json";
-  return static_cast<int>(json_int_or(read_json(path), "max_position_embeddings", path, 2048, 2, INT32_MAX));
-}
-
-ApiLimits resolve_limits(const ServeFlags& f, int context) {
+ApiLimits resolve_limits(const ServeFlags& f, int64_t context) {
   ApiLimits l;
   if (f.max_tokens > context)
     throw Error("--max-tokens " + std::to_string(f.max_tokens) + " is more than the model's context (" +
@@ -40,8 +33,8 @@ ApiLimits resolve_limits(const ServeFlags& f, int context) {
   if (f.max_prompt_tokens >= context)
     throw Error("--max-prompt-tokens " + std::to_string(f.max_prompt_tokens) + " leaves no room in the model's context (" +
                 std::to_string(context) + " tokens)");
-  l.max_tokens = f.max_tokens > 0 ? f.max_tokens : context;
-  l.max_prompt_tokens = f.max_prompt_tokens > 0 ? f.max_prompt_tokens : context - 1;
+  l.max_tokens = f.max_tokens > 0 ? f.max_tokens : static_cast<int>(std::min<int64_t>(context, INT32_MAX));
+  l.max_prompt_tokens = f.max_prompt_tokens > 0 ? f.max_prompt_tokens : static_cast<int>(std::min<int64_t>(context - 1, INT32_MAX));
   return l;
 }
 
@@ -67,7 +60,6 @@ int serve_main(ServeFlags f, const RagOptions& rag) {
     f.serve.api_key = std::getenv(f.api_key_env.c_str()) ? std::getenv(f.api_key_env.c_str()) : "";
     if (f.serve.api_key.empty()) throw Error("--api-key-env " + f.api_key_env + ": the variable is unset or empty");
   }
-  f.serve.limits = resolve_limits(f, model_context(f.model));
   f.serve.model_name = f.model_name.empty() ? std::filesystem::path(f.model).filename().string() : f.model_name;
   if (f.serve.model_name.empty()) f.serve.model_name = std::filesystem::path(f.model).parent_path().filename().string();
   f.serve.rag = rag;
@@ -76,6 +68,7 @@ int serve_main(ServeFlags f, const RagOptions& rag) {
   blas_threads_set(f.threads);
 
   std::unique_ptr<LanguageModel> lm = LanguageModel::load(f.model, f.device, f.adapter);
+  f.serve.limits = resolve_limits(f, lm->context());
   std::unique_ptr<Retriever> retriever;
   if (!f.index.empty()) retriever = bm25_open_index(f.index);
   Scheduler scheduler(*lm, f.max_batch, f.max_queue);

@@ -152,7 +152,7 @@ torch::Tensor logits_cpu(LanguageModel::Impl& m, const torch::Tensor& hidden_las
 
 int64_t prompt_check(const LanguageModel::Impl& m, const std::vector<int32_t>& prompt, int max_tokens) {
   const int64_t vocab = m.model->config().vocab_size;
-  const int64_t context = m.model->config().max_position_embeddings;
+  const int64_t context = m.model->config().max_position_embeddings;  // LanguageModel::context()
   if (prompt.empty()) throw Error(m.dir + ": cannot generate from an empty prompt");
   for (int32_t id : prompt)
     if (id < 0 || id >= vocab)

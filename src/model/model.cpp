@@ -97,6 +97,7 @@ LanguageModel::~LanguageModel() = default;
 
 std::string LanguageModel::name() const { return impl_->dir; }
 const Tokenizer& LanguageModel::tokenizer() const { return impl_->tokenizer; }
+int64_t LanguageModel::context() const { return impl_->model->config().max_position_embeddings; }
 
 // ---------------------------------------------------------------------------------------------
 // decoding: every request goes through the model's DecodeEngine (decode_engine.h)

@@ -36,6 +36,8 @@ class LanguageModel : public TextGenerator {
   // (max_position_embeddings), whichever comes first; a prompt that fills the context throws Error.
   std::vector<GenerateResult> generate(const std::vector<GenerateRequest>& requests) override;
   std::string name() const override;
+  // The context in tokens (config.json max_position_embeddings as loaded): prompt and continuation together.
+  int64_t context() const;
   // Batched token-level generation: the new ids for each prompt.
   std::vector<std::vector<int32_t>> generate_ids(const std::vector<std::vector<int32_t>>& prompts,
                                                  const TokenGenerateOptions& opts);

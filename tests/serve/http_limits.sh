@@ -80,4 +80,20 @@ wait $client
 tail -c 20 "$work/stream2" | grep -qF 'data: [DONE]' || fail "the stream in flight was cut by SIGTERM: $(tail -c 200 "$work/stream2")"
 [ "$(wc -c < "$work/stream2")" -gt "$before" ] || fail "the stream had finished before SIGTERM: nothing was in flight"
 grep -q "SIGTERM" "$work/server.log" || fail "the server did not report SIGTERM"
+# --max-tokens and --max-prompt-tokens against the context the model loaded (its config.json says 100)
+cp -r "$work/model" "$work/model-100"
+python3 - "$work/model-100/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c["max_position_embeddings"] = 100; json.dump(c, open(sys.argv[1], "w"))
+PY
+rc=0
+"$steper" serve --model "$work/model-100" --port 0 --max-tokens 200 2> "$work/refused.log" || rc=$?
+[ $rc = 1 ] || fail "--max-tokens over the context: exit $rc, not 1"
+grep -qF -- "--max-tokens 200 is more than the model's context (100 tokens)" "$work/refused.log" ||
+  fail "--max-tokens over the context: $(cat "$work/refused.log")"
+rc=0
+"$steper" serve --model "$work/model-100" --port 0 --max-prompt-tokens 100 2> "$work/refused.log" || rc=$?
+[ $rc = 1 ] || fail "--max-prompt-tokens filling the context: exit $rc, not 1"
+grep -qF -- "--max-prompt-tokens 100 leaves no room in the model's context (100 tokens)" "$work/refused.log" ||
+  fail "--max-prompt-tokens filling the context: $(cat "$work/refused.log")"
 echo "http_limits: ok"
