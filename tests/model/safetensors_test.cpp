@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "model/safetensors.h"
+#include "../hostile/error_of.h"
 
 namespace steper {
 namespace {
@@ -51,13 +52,8 @@ std::string f32_bytes(const std::vector<float>& v) {
   return s;
 }
 
-std::string error_of(const std::string& path) {
-  try {
-    SafetensorsFile::open(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+std::string open_error(const std::string& path) {
+  return error_of([&] { SafetensorsFile::open(path); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -138,16 +134,16 @@ TEST(Safetensors, RejectsLayoutViolationsNamingFileAndTensor) {
   for (const auto& c : cases) {
     std::string path = dir + "/bad.safetensors";
     write_bytes(path, make_file(c.header, c.data));
-    std::string msg = error_of(path);
+    std::string msg = open_error(path);
     EXPECT_NE(msg.find(path), std::string::npos) << c.label << ": " << msg;
     EXPECT_NE(msg.find(c.expect), std::string::npos) << c.label << ": " << msg;
   }
   // Header size larger than the file, and a file too short to hold the size.
   write_bytes(dir + "/short.safetensors", std::string("\xff\x00\x00\x00\x00\x00\x00\x00{}", 10));
-  EXPECT_NE(error_of(dir + "/short.safetensors").find("exceeds the file"), std::string::npos);
+  EXPECT_NE(open_error(dir + "/short.safetensors").find("exceeds the file"), std::string::npos);
   write_bytes(dir + "/tiny.safetensors", "abc");
-  EXPECT_NE(error_of(dir + "/tiny.safetensors").find("at least the 8-byte"), std::string::npos);
-  EXPECT_NE(error_of(dir + "/absent.safetensors").find("cannot open"), std::string::npos);
+  EXPECT_NE(open_error(dir + "/tiny.safetensors").find("at least the 8-byte"), std::string::npos);
+  EXPECT_NE(open_error(dir + "/absent.safetensors").find("cannot open"), std::string::npos);
   fs::remove_all(dir);
 }
 

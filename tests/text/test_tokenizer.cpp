@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "text/tokenizer.h"
+#include "../hostile/error_of.h"
 #include "byte_char.h"
 
 namespace steper {
@@ -175,27 +176,22 @@ TEST(TextTokenizer, CopiesEncodeTheSame) {
 // ---- errors
 // --------------------------------------------------------------------------------------
 
-std::string error_of(const json& j) {
-  try {
-    Tokenizer::from_json_string(j.dump(), "bad/tokenizer.json");
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
+std::string load_error(const json& j) {
+  return error_of([&] { Tokenizer::from_json_string(j.dump(), "bad/tokenizer.json"); });
 }
 
 TEST(TextTokenizer, UnsupportedOrMalformedFilesNameFileAndField) {
   json base = tiny_tokenizer({}, json::array());
   json j = base;
   j["model"]["type"] = "WordPiece";
-  std::string m = error_of(j);
+  std::string m = load_error(j);
   EXPECT_NE(m.find("bad/tokenizer.json"), std::string::npos) << m;
   EXPECT_NE(m.find("model.type"), std::string::npos) << m;
   EXPECT_NE(m.find("WordPiece"), std::string::npos) << m;
 
   j = base;
   j["model"]["type"] = "Unigram";
-  EXPECT_NE(error_of(j).find("model.type"), std::string::npos);
+  EXPECT_NE(load_error(j).find("model.type"), std::string::npos);
 
   j = base;
   j["pre_tokenizer"] = {{"type", "Sequence"},
@@ -205,42 +201,42 @@ TEST(TextTokenizer, UnsupportedOrMalformedFilesNameFileAndField) {
                            {"behavior", "Isolated"},
                            {"invert", false}},
                           {{"type", "ByteLevel"}, {"use_regex", false}}}}};
-  m = error_of(j);
+  m = load_error(j);
   EXPECT_NE(m.find("pre_tokenizer.pretokenizers[0].pattern.Regex"), std::string::npos) << m;
   EXPECT_NE(m.find("\\p{Han}+"), std::string::npos) << m;
   EXPECT_NE(m.find("bad/tokenizer.json"), std::string::npos) << m;
 
   j = tiny_tokenizer({"ab"}, {"a b", "zz q"});
-  m = error_of(j);
+  m = load_error(j);
   EXPECT_NE(m.find("model.merges[1]"), std::string::npos) << m;
 
   j = base;
   j["model"]["merges"] = {"a b"};  // "ab" missing from vocab
-  EXPECT_NE(error_of(j).find("model.merges[0]"), std::string::npos);
+  EXPECT_NE(load_error(j).find("model.merges[0]"), std::string::npos);
 
   j = base;
   j["normalizer"] = {{"type", "Precompiled"}};
-  EXPECT_NE(error_of(j).find("normalizer.type"), std::string::npos);
+  EXPECT_NE(load_error(j).find("normalizer.type"), std::string::npos);
 
   j = base;
   j["decoder"] = {{"type", "WordPiece"}};
-  EXPECT_NE(error_of(j).find("decoder.type"), std::string::npos);
+  EXPECT_NE(load_error(j).find("decoder.type"), std::string::npos);
 
   j = base;
   j["model"]["byte_fallback"] = true;
-  EXPECT_NE(error_of(j).find("model.byte_fallback"), std::string::npos);
+  EXPECT_NE(load_error(j).find("model.byte_fallback"), std::string::npos);
 
   j = base;
   j.erase("model");
-  EXPECT_NE(error_of(j).find("model"), std::string::npos);
+  EXPECT_NE(load_error(j).find("model"), std::string::npos);
 
   j = base;
   j["model"]["vocab"]["zzz"] = 2000000000;
-  EXPECT_NE(error_of(j).find("model.vocab[\"zzz\"]"), std::string::npos) << error_of(j);
+  EXPECT_NE(load_error(j).find("model.vocab[\"zzz\"]"), std::string::npos) << load_error(j);
 
   j = base;
   j["pre_tokenizer"] = {{"type", "Metaspace"}};
-  EXPECT_NE(error_of(j).find("pre_tokenizer.type"), std::string::npos);
+  EXPECT_NE(load_error(j).find("pre_tokenizer.type"), std::string::npos);
 
   try {
     Tokenizer::from_json_string("{\"model\": ", "cut.json");
