@@ -126,14 +126,16 @@ std::vector<NativeBound> frontier(std::vector<NativeBound> points) {
   return out;
 }
 
+// A file written in one pass; summed unless it is a scratch file (a sorted run, read back by this writer).
 class BinaryOut {
  public:
-  explicit BinaryOut(const fs::path& path) : path_(path), out_(path, std::ios::binary | std::ios::trunc) {
+  explicit BinaryOut(const fs::path& path, bool summed = true)
+      : path_(path), out_(path, std::ios::binary | std::ios::trunc), summed_(summed) {
     if (!out_) throw Error("cannot write " + path.string());
   }
   void put(const void* data, size_t n) {
     out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
-    sum_.checksum_add(data, n);
+    if (summed_) sum_.checksum_add(data, n);
     bytes_ += n;
   }
   template <class T>
@@ -141,7 +143,10 @@ class BinaryOut {
     put(&v, sizeof v);
   }
   uint64_t bytes() const { return bytes_; }
-  std::string checksum() const { return native_checksum_hex(sum_.checksum_value()); }
+  std::string checksum() const {
+    if (!summed_) throw BugError(__FILE__, __LINE__, "the checksum of a scratch file");
+    return native_checksum_hex(sum_.checksum_value());
+  }
   std::string name() const { return path_.filename().string(); }
   void close() {
     out_.close();
@@ -151,6 +156,7 @@ class BinaryOut {
  private:
   fs::path path_;
   std::ofstream out_;
+  bool summed_;
   NativeChecksum sum_;
   uint64_t bytes_ = 0;
 };
@@ -188,7 +194,7 @@ struct NativeShardWriter::State {
   // Writes this run's postings as [u32 id][u32 bytes][bytes] in term order, and empties them.
   void run_flush() {
     fs::path path = dir / ("run-" + std::to_string(runs.size()) + ".tmp");
-    BinaryOut out(path);
+    BinaryOut out(path, /*summed=*/false);
     for (uint32_t id : sorted_ids(false)) {
       auto& l = lists[id];
       out.put_value<uint32_t>(id);
