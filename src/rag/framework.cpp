@@ -25,12 +25,6 @@ std::string without_period(std::string s) {
   return trim(s);
 }
 
-std::string passages_block(const std::vector<Passage>& shown) {
-  std::string out;
-  for (const auto& p : shown) out += "Wikipedia Title: " + p.title + "\n" + p.text + "\n\n";
-  return out;
-}
-
 }  // namespace
 
 Framework framework_of(const LoopOptions& loop) {

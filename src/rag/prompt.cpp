@@ -38,7 +38,7 @@ Passage shown_passage(const Passage& passage, int passage_words) {
   return Passage{passage.id, passage.title, cut_words(passage.text, passage_words)};
 }
 
-std::string render_prompt(const std::string& question, const std::vector<Passage>& shown) {
+std::string passages_block(const std::vector<Passage>& shown) {
   std::string out;
   for (const auto& p : shown) {
     out += "Wikipedia Title: ";
@@ -47,6 +47,11 @@ std::string render_prompt(const std::string& question, const std::vector<Passage
     out += p.text;
     out += "\n\n";
   }
+  return out;
+}
+
+std::string render_prompt(const std::string& question, const std::vector<Passage>& shown) {
+  std::string out = passages_block(shown);
   out += "Q: ";
   out += question;
   out += "\nA:";

@@ -14,6 +14,9 @@ namespace steper {
 // (joined by single spaces when cut; unchanged when it has no more). passage_words >= 1.
 Passage shown_passage(const Passage& passage, int passage_words);
 
+// "Wikipedia Title: <title>\n<text>\n\n" for each passage exactly as shown: the block every framework's prompt
+// starts with.
+std::string passages_block(const std::vector<Passage>& shown);
 // Passages block + "Q: <question>\nA:" from passages exactly as shown (no further cut). The reasoning
 // continues after "A:"; sentences are joined with a single space and each begins with a space, so
 // prompt + target concatenates cleanly.
