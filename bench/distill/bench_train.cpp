@@ -96,13 +96,13 @@ std::vector<steper::Trace> synthetic_traces(int n_traces, uint64_t seed) {
   return out;
 }
 
-// Where the time of `steps` training steps goes, after two unprofiled ones: {category: seconds share}, and
-// the profiled steps' wall time.
+// Where the time of `steps` training steps goes, after two unprofiled ones: {category: seconds share}, the
+// ops that took most of it, and the profiled steps' wall time.
 nlohmann::json profile_run(steper::TrainConfig c, int64_t steps) {
   if (steps <= 0) return nullptr;
   c.out_dir += "-profile";
   c.train_steps = steps + 3;
-  std::vector<std::pair<std::string, double>> parts;
+  std::vector<std::pair<std::string, double>> parts, ops;
   double wall = 0;
   auto t0 = std::chrono::steady_clock::now();
   steper::train_run(c, [&](const steper::TrainStepRecord& r) {
@@ -111,12 +111,15 @@ nlohmann::json profile_run(steper::TrainConfig c, int64_t steps) {
       steper_bench::profile_start();
     }
     if (r.step == 2 + steps) {
-      parts = steper_bench::profile_stop();
+      parts = steper_bench::profile_stop(&ops);
       wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
   });
   nlohmann::json out = {{"steps", steps}, {"wall_seconds", wall}};
   for (const auto& [name, sec] : parts) out["share"][name] = wall > 0 ? sec / wall : 0.0;
+  // the ops that take the most time, by their own time's share
+  for (size_t i = 0; i < ops.size() && i < 16; ++i)
+    out["top_ops"].push_back({ops[i].first, wall > 0 ? ops[i].second / wall : 0.0});
   return out;
 }
 

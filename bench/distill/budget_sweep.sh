@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # One point of the student-budget sweep (bench/distill/budget_sweep.md): a student distilled as `steper demo`
 # distils it (the shipped base, the demo's traces, batch 1,024 tokens, data order seed $SEED or the demo's 1,
-# one BLAS thread), then its multi-step EM on the demo's 300 test questions with the demo's loop (k 4, 6
-# steps, 10 passages of 60 words). Appends one line to WORK/results.txt: settings, training wall and CPU
-# seconds, tokens/s, EM.
+# one BLAS thread; BATCH overrides the batch tokens, MODEL the base), then its multi-step EM on the demo's
+# 300 test questions with the demo's loop (k 4, 6 steps, 10 passages of 60 words). Appends one line to
+# WORK/results.txt: settings, training wall and CPU seconds, tokens/s, EM.
 #   bench/distill/budget_sweep.sh DEMO_DIR WORK NAME OBJECTIVE TOKENS LR WARMUP [more steper train flags]
 # DEMO_DIR is a finished `steper demo --out DEMO_DIR` (world/, world-index/, traces-world/); an index of an
 # older format is rebuilt into WORK. Run at most one per core.
@@ -23,8 +23,8 @@ rm -rf "$out"
 mkdir -p "$out"
 t0=$(date +%s)
 OPENBLAS_NUM_THREADS=1 /usr/bin/time -f "%U %S" -o "$out/train.time" nice -n 5 "$steper" train \
-  --model models/base-tiny --traces "$demo/traces-world/train.jsonl" --objective "$obj" --out "$out/run" \
-  --train-tokens "$tokens" --lr "$lr" --warmup "$warmup" --batch-tokens 1024 --seed "${SEED:-1}" --threads 1 "$@" \
+  --model "${MODEL:-models/base-tiny}" --traces "$demo/traces-world/train.jsonl" --objective "$obj" --out "$out/run" \
+  --train-tokens "$tokens" --lr "$lr" --warmup "$warmup" --batch-tokens "${BATCH:-1024}" --seed "${SEED:-1}" --threads 1 "$@" \
   > "$out/train.log" 2>&1
 t1=$(date +%s)
 OPENBLAS_NUM_THREADS=1 nice -n 5 "$steper" eval --model "$out/run/model" --index "$index" \

@@ -2,6 +2,7 @@
 
 #include <torch/csrc/autograd/profiler_legacy.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -41,9 +42,10 @@ int category(const char* name, const std::vector<const char*>& ranges) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, double>> profile_stop() {
+std::vector<std::pair<std::string, double>> profile_stop(std::vector<std::pair<std::string, double>>* ops) {
   prof::thread_event_lists lists = prof::disableProfilerLegacy();
   double seconds[6] = {0, 0, 0, 0, 0, 0};
+  std::map<std::string, double> by_op;
   for (const auto& events : lists) {
     struct Open {
       const prof::LegacyEvent* start;
@@ -61,12 +63,17 @@ std::vector<std::pair<std::string, double>> profile_stop() {
         names.pop_back();
         const double us = o.start->cpuElapsedUs(e);
         seconds[category(o.start->name(), names)] += 1e-6 * (us - o.children_us);
+        by_op[o.start->name()] += 1e-6 * (us - o.children_us);
         if (!stack.empty()) stack.back().children_us += us;
       }
     }
   }
   std::vector<std::pair<std::string, double>> out;
   for (int i = 0; i < 6; ++i) out.emplace_back(kCategories[i], seconds[i]);
+  if (ops) {
+    ops->assign(by_op.begin(), by_op.end());
+    std::sort(ops->begin(), ops->end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  }
   return out;
 }
 

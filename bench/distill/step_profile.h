@@ -13,6 +13,7 @@ namespace steper_bench {
 
 void profile_start();  // on this thread (the trainer's)
 // (category, seconds) in a fixed order; the last, "outside the step", is what no step range held.
-std::vector<std::pair<std::string, double>> profile_stop();
+// ops: when given, filled with each op's own seconds (named ranges included), largest first.
+std::vector<std::pair<std::string, double>> profile_stop(std::vector<std::pair<std::string, double>>* ops = nullptr);
 
 }  // namespace steper_bench
