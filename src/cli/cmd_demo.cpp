@@ -80,6 +80,8 @@ CommandRegistrar reg_base({"pretrain-base", "pretrain the base student the demo 
   sub->add_option("--lr", r->lr, "peak learning rate")->capture_default_str();
   sub->add_option("--batch-tokens", r->batch_tokens, "padded tokens per batch")->capture_default_str();
   sub->add_option("--seed", r->seed, "weights and data order seed")->capture_default_str();
+  sub->add_option("--from", r->from, "continue from this model folder (a base made before) instead of a fresh "
+                                     "init; its pretrain.json is kept in the new one as \"continued_from\"");
   return std::function<int()>([=] {
     BaseRecipe recipe = *r;
     if (*quick) {

@@ -33,10 +33,13 @@ std::string pretrain_base(const BaseRecipe& r, const std::string& work_dir, nloh
   make_dirs(work_dir);
   stage_world(work_dir, {"pretrain-world", r.world_seed, r.questions, 20, 20}, times);
   std::string traces = stage_teach(work_dir, "pretrain-world", r.loop, times);
-  std::string init_dir = work_dir + "/init";
-  stage_init(init_dir, {work_dir + "/pretrain-world"}, r.size, r.vocab, r.seed, times);
+  std::string start = r.from;
+  if (start.empty()) {
+    start = work_dir + "/init";
+    stage_init(start, {work_dir + "/pretrain-world"}, r.size, r.vocab, r.seed, times);
+  }
   train_group("base",
-              {train_job(work_dir, "base", init_dir, traces, "lm", r.tokens, r.lr, r.batch_tokens, r.seed, r.warmup)},
+              {train_job(work_dir, "base", start, traces, "lm", r.tokens, r.lr, r.batch_tokens, r.seed, r.warmup)},
               times);
   return work_dir + "/base/model";
 }
@@ -44,6 +47,9 @@ std::string pretrain_base(const BaseRecipe& r, const std::string& work_dir, nloh
 int pretrain_base_command(const BaseRecipe& r, const std::string& work_dir, const std::string& out_dir) {
   json times = json::array();
   auto start = std::chrono::steady_clock::now();
+  // read before --out (which may be the same folder) is written
+  const std::string earlier_path = r.from.empty() ? std::string() : r.from + "/pretrain.json";
+  const json earlier = !earlier_path.empty() && fs::exists(earlier_path) ? read_json(earlier_path) : json();
   std::string model = pretrain_base(r, work_dir, times);
   make_dirs(out_dir);
   for (const char* f : {"config.json", "tokenizer.json", "model.safetensors", "generation_config.json"})
@@ -53,11 +59,17 @@ int pretrain_base_command(const BaseRecipe& r, const std::string& work_dir, cons
   json recipe = {{"world_seed", r.world_seed}, {"questions", r.questions}, {"size", r.size}, {"vocab", r.vocab},
                  {"objective", "lm"},          {"tokens", r.tokens},       {"lr", r.lr},     {"batch_tokens", r.batch_tokens},
                  {"warmup", r.warmup},         {"loop", to_json(r.loop)}, {"seed", r.seed}};
+  if (!r.from.empty()) {
+    recipe.erase("size");  // the model continued from decides them
+    recipe.erase("vocab");
+    recipe["from"] = r.from;
+  }
   json traces = stage_info(work_dir + "/traces-pretrain-world");
   write_json_atomic(out_dir + "/pretrain.json",
                     json{{"recipe", recipe},
                          {"training", info},
                          {"traces_kept", traces.value("kept", 0)},
+                         {"continued_from", earlier},
                          {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()},
                          {"stage_times", times}});
   say("base student in " + out_dir + " (" + std::to_string(info.value("steps", 0)) + " steps, " +

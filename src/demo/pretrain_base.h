@@ -26,6 +26,8 @@ struct BaseRecipe {
   int64_t warmup = 50;
   LoopOptions loop = demo_loop_default();  // the loop of the gold-evidence traces it reads
   uint64_t seed = 1;
+  std::string from;  // a model folder to continue from instead of a fresh init ("": none); size and vocab
+                     // are then its own
 };
 
 BaseRecipe base_recipe(bool quick);
@@ -34,8 +36,8 @@ BaseRecipe base_recipe(bool quick);
 // stages; returns work_dir/base/model. Stage wall times are appended to times.
 std::string pretrain_base(const BaseRecipe& recipe, const std::string& work_dir, nlohmann::json& times);
 
-// `steper pretrain-base`: pretrain_base, then the model files and pretrain.json (recipe, training figures)
-// copied to out_dir.
+// `steper pretrain-base`: pretrain_base, then the model files and pretrain.json (recipe, training figures;
+// with recipe.from, the pretrain.json found there as "continued_from") copied to out_dir.
 int pretrain_base_command(const BaseRecipe& recipe, const std::string& work_dir, const std::string& out_dir);
 
 // The base shipped with steper (the source tree's models/base-tiny).

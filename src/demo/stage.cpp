@@ -246,7 +246,7 @@ void train_group(const std::string& label, std::vector<std::optional<TrainJob>> 
       [&](size_t i) {
         TrainConfig tc = jobs[i].tc;
         tc.quiet = true;
-        tc.threads = 1;
+        tc.threads = workers == 1 ? 0 : 1;  // alone: every core
         results[i] = train_run(tc, [&, i](const TrainStepRecord& r) {
           step[i] = r.step;
           total[i] = r.total_steps;

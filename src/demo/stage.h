@@ -69,8 +69,8 @@ std::optional<TrainJob> train_job(const std::string& out, const std::string& nam
                                   const std::string& traces_path, const std::string& objective, int64_t tokens,
                                   double lr, int64_t batch_tokens, uint64_t seed, int64_t warmup);
 // The jobs of one group train side by side, one BLAS thread each (on these small batches a second BLAS
-// thread buys almost nothing; a second training nearly doubles the throughput), with one progress line;
-// at most `at_once` of them at a time (0: all at once).
+// thread buys little; a second training nearly doubles the throughput), with one progress line; at most
+// `at_once` of them at a time (0: all at once). A training that runs alone takes every core.
 void train_group(const std::string& label, std::vector<std::optional<TrainJob>> jobs, nlohmann::json& times,
                  size_t at_once = 0);
 
