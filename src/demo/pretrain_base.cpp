@@ -18,6 +18,16 @@ std::string default_base_model() {
   return "models/base-tiny";  // a moved source tree, run from its root
 }
 
+PretrainTotal pretrain_total(const json& info) {
+  PretrainTotal t;
+  for (const json* p = &info; p->is_object() && p->contains("recipe"); p = &(*p)["continued_from"]) {
+    ++t.rounds;
+    t.tokens += (*p)["recipe"].value("tokens", int64_t{0});
+    if (!p->contains("continued_from")) break;
+  }
+  return t;
+}
+
 BaseRecipe base_recipe(bool quick) {
   BaseRecipe r;
   if (quick) {

@@ -479,13 +479,18 @@ void demo_write_report(const ReportInputs& in) {
   md += verdict + "\n\n";
   if (!self_ask_verdict.empty()) md += self_ask_verdict + "\n\n";
   {
-    json recipe = stage_info(out + "/base").value("recipe", json::object());
+    const json base = stage_info(out + "/base");
+    const json recipe = base.value("recipe", json::object());
+    const int rounds = base.value("pretrain_rounds", 1);
+    const double tokens = static_cast<double>(base.value("pretrain_tokens", recipe.value("tokens", int64_t{0})));
     std::string base_how =
         in.base_shipped.empty()
             ? std::string("pretrained in this run")
             : "shipped with steper in " + in.base_shipped + " and made by `steper pretrain-base`" +
-                  (recipe.contains("tokens") ? " (" + fmt(recipe.value("tokens", 0) / 1e6, 1) + "M tokens on a " +
-                                                   std::to_string(recipe.value("questions", 0)) + "-question world)"
+                  (recipe.contains("tokens") ? " (" + fmt(tokens / 1e6, 1) + "M tokens" +
+                                                   (rounds > 1 ? " in " + std::to_string(rounds) + " rounds" : "") +
+                                                   " on a " + std::to_string(recipe.value("questions", 0)) +
+                                                   "-question world)"
                                              : std::string());
     md += "Students are small Llama-architecture models whose only pretraining is a base student, " + base_how +
           ": language modelling on the gold-evidence teacher-trace documents of a different generated world "
