@@ -37,6 +37,13 @@ LoopOptions LoopFlags::over(LoopOptions base) const {
   return base;
 }
 
+namespace {
+// One of the loop's integer options as a flag: its name, help (with `note`), range and default.
+CLI::Option* add_loop_int_flag(CLI::App* sub, const LoopIntOption& o, int& value, const std::string& note = "") {
+  return sub->add_option(o.flag, value, o.help + note)->check(CLI::Range(o.lo, o.hi))->capture_default_str();
+}
+}  // namespace
+
 std::shared_ptr<LoopFlags> add_loop_flags(CLI::App* sub, LoopUse use, const LoopOptions& defaults) {
   auto f = std::make_shared<LoopFlags>();
   LoopOptions& l = f->rag.loop;
@@ -52,8 +59,7 @@ std::shared_ptr<LoopFlags> add_loop_flags(CLI::App* sub, LoopUse use, const Loop
   if (use == LoopUse::kRun)
     add(sub->add_option("--mode", f->mode, "multi (retrieve every step), single (retrieve once) or none")
             ->check(CLI::IsMember({"multi", "single", "none"})));
-  for (const auto& o : loop_int_options())
-    add(sub->add_option(o.flag, l.*o.member, o.help + only_old)->check(CLI::Range(o.lo, o.hi)));
+  for (const auto& o : loop_int_options()) add(add_loop_int_flag(sub, o, l.*o.member, only_old));
   if (!recorded) {
     sub->add_option("--max-sentence-tokens", f->rag.max_sentence_tokens, "tokens per generated sentence at most")
         ->check(CLI::Range(1, 100000))
@@ -68,7 +74,7 @@ std::shared_ptr<LoopFlags> add_loop_flags(CLI::App* sub, LoopUse use, const Loop
 void add_k_flag(CLI::App* sub, int& k) {
   for (const auto& o : loop_int_options())
     if (std::string(o.flag) == "-k") {
-      sub->add_option(o.flag, k, o.help)->check(CLI::Range(o.lo, o.hi))->capture_default_str();
+      add_loop_int_flag(sub, o, k);
       return;
     }
   throw BugError(__FILE__, __LINE__, "the loop has no -k option");

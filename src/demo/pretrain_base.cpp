@@ -20,10 +20,11 @@ std::string default_base_model() {
 
 PretrainTotal pretrain_total(const json& info) {
   PretrainTotal t;
-  for (const json* p = &info; p->is_object() && p->contains("recipe"); p = &(*p)["continued_from"]) {
+  for (const json* p = &info; p != nullptr && p->is_object() && p->contains("recipe");) {
     ++t.rounds;
-    t.tokens += (*p)["recipe"].value("tokens", int64_t{0});
-    if (!p->contains("continued_from")) break;
+    t.tokens += p->at("recipe").value("tokens", int64_t{0});
+    auto earlier = p->find("continued_from");
+    p = earlier == p->end() ? nullptr : &*earlier;
   }
   return t;
 }
