@@ -82,8 +82,10 @@ CommandRegistrar reg_base({"pretrain-base", "pretrain the base student the demo 
   sub->add_option("--seed", r->seed, "weights and data order seed")->capture_default_str();
   sub->add_option("--from", r->from, "continue from this model folder (a base made before) instead of a fresh "
                                      "init; its pretrain.json is kept in the new one as \"continued_from\"");
+  auto loop = add_loop_flags(sub, LoopUse::kTeach, r->loop);  // the loop of the gold traces it reads
   return std::function<int()>([=] {
     BaseRecipe recipe = *r;
+    recipe.loop = loop->over(recipe.loop);
     if (*quick) {
       BaseRecipe q = base_recipe(true);
       recipe.questions = std::min(recipe.questions, q.questions);

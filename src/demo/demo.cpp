@@ -49,7 +49,7 @@ DemoConfig demo_config(bool quick) {
     c.eval_questions = 20;
     c.loop.max_steps = 4;
   } else {
-    c.student_tokens = 2000000;  // from the two-round base (README: the demo on the AMD EPYC)
+    c.student_tokens = 1400000;  // from the three-round base (README: the demo on the AMD EPYC)
     c.eval_questions = 0;  // all 300
   }
   return c;
@@ -165,6 +165,7 @@ int demo_run(const DemoConfig& c) {
     const PretrainTotal total = pretrain_total(info);
     training["pretrain_rounds"] = total.rounds;
     training["pretrain_tokens"] = total.tokens;
+    training["pretrain_worlds"] = total.worlds;
     stage_mark_done(out + "/base", fingerprint_path(base_dir + "/model.safetensors"), training);
   } else {
     announce("base student, pretrained on another world (" + std::to_string(recipe.tokens) + " tokens)");

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <set>
 
 #include "core/io.h"
 #include "core/trace_json.h"
@@ -20,12 +21,15 @@ std::string default_base_model() {
 
 PretrainTotal pretrain_total(const json& info) {
   PretrainTotal t;
+  std::set<uint64_t> seeds;
   for (const json* p = &info; p != nullptr && p->is_object() && p->contains("recipe");) {
     ++t.rounds;
     t.tokens += p->at("recipe").value("tokens", int64_t{0});
+    seeds.insert(p->at("recipe").value("world_seed", uint64_t{0}));
     auto earlier = p->find("continued_from");
     p = earlier == p->end() ? nullptr : &*earlier;
   }
+  t.worlds = static_cast<int>(seeds.size());
   return t;
 }
 

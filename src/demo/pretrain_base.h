@@ -40,10 +40,12 @@ std::string pretrain_base(const BaseRecipe& recipe, const std::string& work_dir,
 // with recipe.from, the pretrain.json found there as "continued_from") copied to out_dir.
 int pretrain_base_command(const BaseRecipe& recipe, const std::string& work_dir, const std::string& out_dir);
 
-// A pretrain.json's rounds (itself and each "continued_from" before it) and their recipes' tokens in all.
+// A pretrain.json's rounds (itself and each "continued_from" before it), their recipes' tokens in all and
+// the generated worlds they read (distinct world seeds).
 struct PretrainTotal {
   int rounds = 0;
   int64_t tokens = 0;
+  int worlds = 0;
 };
 PretrainTotal pretrain_total(const nlohmann::json& pretrain_info);
 

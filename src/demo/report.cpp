@@ -483,14 +483,17 @@ void demo_write_report(const ReportInputs& in) {
     const json recipe = base.value("recipe", json::object());
     const int rounds = base.value("pretrain_rounds", 1);
     const double tokens = static_cast<double>(base.value("pretrain_tokens", recipe.value("tokens", int64_t{0})));
+    const int worlds = base.value("pretrain_worlds", 1);
+    const std::string questions = std::to_string(recipe.value("questions", 0));
+    const std::string worlds_read = worlds > 1 ? " on " + std::to_string(worlds) + " worlds of " + questions + " questions"
+                                               : " on a " + questions + "-question world";
     std::string base_how =
         in.base_shipped.empty()
             ? std::string("pretrained in this run")
             : "shipped with steper in " + in.base_shipped + " and made by `steper pretrain-base`" +
                   (recipe.contains("tokens") ? " (" + fmt(tokens / 1e6, 1) + "M tokens" +
                                                    (rounds > 1 ? " in " + std::to_string(rounds) + " rounds" : "") +
-                                                   " on a " + std::to_string(recipe.value("questions", 0)) +
-                                                   "-question world)"
+                                                   worlds_read + ")"
                                              : std::string());
     md += "Students are small Llama-architecture models whose only pretraining is a base student, " + base_how +
           ": language modelling on the gold-evidence teacher-trace documents of a different generated world "

@@ -32,14 +32,16 @@ grep -q "StepER .* vanilla KD on multi-step EM" "$out/report.md" || fail "report
 grep -q "StepER .* vanilla KD on multi-step EM under Self-Ask: .*paired bootstrap 95% CI" "$out/report.md" ||
   fail "report.md states no StepER/vanilla comparison under Self-Ask"
 grep -q "<svg" "$out/report.html" || fail "report.html has no inline plot"
-# the report counts the shipped base's pretraining over all its rounds (pretrain.json and its continued_from)
+# the report counts the shipped base's pretraining over all its rounds and worlds (pretrain.json and its
+# continued_from)
 want=$(python3 - "$out/demo-config.json" <<'PY'
 import json, sys
 p = json.load(open(json.load(open(sys.argv[1]))["base"] + "/pretrain.json"))
-rounds, tokens = 0, 0
+rounds, tokens, seeds, questions = 0, 0, set(), p["recipe"]["questions"]
 while isinstance(p, dict) and "recipe" in p:
-    rounds += 1; tokens += p["recipe"]["tokens"]; p = p.get("continued_from")
-print(f"({tokens / 1e6:.1f}M tokens" + (f" in {rounds} rounds" if rounds > 1 else "") + " on a")
+    rounds += 1; tokens += p["recipe"]["tokens"]; seeds.add(p["recipe"]["world_seed"]); p = p.get("continued_from")
+worlds = f" on {len(seeds)} worlds of {questions} questions" if len(seeds) > 1 else f" on a {questions}-question world"
+print(f"({tokens / 1e6:.1f}M tokens" + (f" in {rounds} rounds" if rounds > 1 else "") + worlds + ")")
 PY
 )
 grep -qF "$want" "$out/report.md" || fail "report.md does not say \"$want\" of the shipped base"

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io.h"
+#include "demo/pretrain_base.h"
 #include "demo/report.h"
 #include "demo/stage.h"
 
@@ -28,6 +29,21 @@ TEST(Stage, ReusedOnlyWhenTheFingerprintMatches) {
   EXPECT_NE(fingerprint_path(dir), fp1);
   EXPECT_FALSE(stage_done(dir, fingerprint_path(dir)));
   EXPECT_NE(fingerprint_strings({"a", "bc"}), fingerprint_strings({"ab", "c"}));
+}
+
+TEST(PretrainTotal, CountsEveryRoundItsTokensAndTheWorldsRead) {
+  using nlohmann::json;
+  const json first = {{"recipe", {{"tokens", 14000000}, {"world_seed", 424242}}}};
+  const json second = {{"recipe", {{"tokens", 14000000}, {"world_seed", 424242}}}, {"continued_from", first}};
+  const json third = {{"recipe", {{"tokens", 7000000}, {"world_seed", 434343}}}, {"continued_from", second}};
+  const PretrainTotal t = pretrain_total(third);
+  EXPECT_EQ(t.rounds, 3);
+  EXPECT_EQ(t.tokens, 35000000);
+  EXPECT_EQ(t.worlds, 2);
+  EXPECT_EQ(pretrain_total(second).worlds, 1);
+  // a round written before continued_from existed (null) ends the chain; no recipe, no round
+  EXPECT_EQ(pretrain_total(json{{"recipe", {{"tokens", 5}}}, {"continued_from", nullptr}}).rounds, 1);
+  EXPECT_EQ(pretrain_total(json::object()).rounds, 0);
 }
 
 // One system's multi-step evaluation folder: EM per question (0/1) and the metrics the report reads.
