@@ -134,13 +134,17 @@ assert p["training"]["tokens"] >= p["recipe"]["tokens"], p["training"]
 assert p["traces_kept"] > 0, p
 PY
 "$steper" generate --model "$base" --max-tokens 4 "Q: Where" > /dev/null || fail "pretrain-base wrote no usable model folder"
-# --from: more pretraining from that base, written over it; the earlier recipe kept as continued_from
+# --from: more pretraining from that base, written over it, here on Self-Ask documents of another world;
+# the earlier recipe kept as continued_from
 cp "$base/model.safetensors" "$base.before"
-"$steper" pretrain-base --quick --from "$base" --out "$base" --work "$base-work2" 2> "$base.log" || { tail -20 "$base.log"; exit 1; }
+"$steper" pretrain-base --quick --from "$base" --framework self-ask --world-seed 99 --out "$base" --work "$base-work2" \
+  2> "$base.log" || { tail -20 "$base.log"; exit 1; }
 python3 - "$base" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1] + "/pretrain.json"))
 assert p["recipe"]["from"] == sys.argv[1] and "vocab" not in p["recipe"], p["recipe"]
+assert p["recipe"]["loop"]["framework"] == "self-ask" and p["recipe"]["world_seed"] == 99, p["recipe"]
+assert p["continued_from"]["recipe"]["loop"]["framework"] == "ircot", p["continued_from"]["recipe"]
 assert p["continued_from"]["recipe"]["questions"] == 150 and p["continued_from"]["continued_from"] is None, p
 PY
 cmp -s "$base/model.safetensors" "$base.before" && fail "pretrain-base --from left the weights as they were"
