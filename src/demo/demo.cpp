@@ -49,7 +49,7 @@ DemoConfig demo_config(bool quick) {
     c.eval_questions = 20;
     c.loop.max_steps = 4;
   } else {
-    c.student_tokens = 1400000;  // from the three-round base (README: the demo on the AMD EPYC)
+    c.student_tokens = 1400000;  // from the four-round base (README: the demo on the AMD EPYC)
     c.eval_questions = 0;  // all 300
   }
   return c;

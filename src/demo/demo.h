@@ -1,7 +1,8 @@
 // `steper demo`: the whole method on the built-in world, end to end, with a report a person reads.
-//   1. two generated worlds: the demo world, and a different one the shared base student pretrains on;
+//   1. the demo world (and, with --pretrain-base, a different one the shared base student pretrains on);
 //   2. BM25 indexes; gold-evidence teacher traces for the training questions (filtered);
-//   3. a base student pretrained once on the other world, then StepER, StepER-uniform and vanilla-KD
+//   3. the base student (the shipped one, pretrained in rounds on other worlds, or one pretrained in the
+//      run), then StepER, StepER-uniform and vanilla-KD
 //      students distilled from it with the same token budget on IRCoT traces, and StepER and vanilla KD
 //      on Self-Ask traces of the same questions (the gold Self-Ask teacher), from the same base and budget;
 //   4. every student and the teacher evaluated on the held-out test questions (multi-step, single-step,
