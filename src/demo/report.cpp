@@ -411,23 +411,25 @@ void demo_write_report(const ReportInputs& in) {
       md += "Final sigma (init / exp / agg): " + fmt(last.value("sigma_init", NAN), 3) + " / " +
             fmt(last.value("sigma_exp", NAN), 3) + " / " + fmt(last.value("sigma_agg", NAN), 3) + "\n\n";
     }
-    md += "| student | steps | tokens | tokens/s | examples |\n|---|---|---|---|---|\n";
+    // examples: the training set's; examples seen: trained on over the budget (an example once per pass)
+    auto training_row = [](const std::string& row, const json& info) {
+      auto seen = info.find("examples_seen");
+      return "| " + row + " | " + std::to_string(info.value("steps", 0)) + " | " +
+             std::to_string(info.value("tokens", 0)) + " | " + fmt(info.value("tokens_per_s", 0.0), 0) + " | " +
+             std::to_string(info.value("examples", 0)) + " | " +
+             (seen == info.end() ? std::string("-") : std::to_string(seen->get<int64_t>())) + " |\n";
+    };
+    md += "| student | steps | tokens | tokens/s | examples | examples seen |\n|---|---|---|---|---|---|\n";
     for (const auto& name : std::vector<std::string>{"base"}) {
       json info = stage_info(out + "/" + name);
-      if (!info.empty())
-        md += "| " + name + " (pretrained on another world) | " + std::to_string(info.value("steps", 0)) + " | " +
-              std::to_string(info.value("tokens", 0)) + " | " + fmt(info.value("tokens_per_s", 0.0), 0) + " | " +
-              std::to_string(info.value("examples", 0)) + " |\n";
+      if (!info.empty()) md += training_row(name + " (pretrained on another world)", info);
     }
     std::vector<std::pair<std::string, std::string>> students;  // (row, folder)
     for (const auto& obj : in.objectives) students.push_back({obj, "student-" + obj});
     for (const auto& obj : in.self_ask_objectives) students.push_back({"self-ask " + obj, "student-self-ask-" + obj});
     for (const auto& [row, folder] : students) {
       json info = stage_info(out + "/" + folder);
-      if (!info.empty())
-        md += "| " + row + " | " + std::to_string(info.value("steps", 0)) + " | " +
-              std::to_string(info.value("tokens", 0)) + " | " + fmt(info.value("tokens_per_s", 0.0), 0) + " | " +
-              std::to_string(info.value("examples", 0)) + " |\n";
+      if (!info.empty()) md += training_row(row, info);
     }
     json first = stage_info(out + "/student-" + (in.objectives.empty() ? std::string() : in.objectives[0]));
     int side = first.value("side_by_side", 1), group = first.value("group", side);

@@ -260,7 +260,8 @@ void train_group(const std::string& label, std::vector<std::optional<TrainJob>> 
     const TrainResult& r = results[i];
     stage_mark_done(jobs[i].dir, jobs[i].fp,
                     json{{"tokens", r.tokens}, {"steps", r.steps}, {"tokens_per_s", r.tokens_per_s},
-                         {"seconds", r.seconds}, {"examples", r.examples}, {"side_by_side", workers}, {"group", n},
+                         {"seconds", r.seconds}, {"examples", r.examples}, {"examples_seen", r.examples_seen},
+                         {"side_by_side", workers}, {"group", n},
                          {"final_loss", r.last_loss}});
     char line[240];
     std::snprintf(line, sizeof line, "  %s: %lld steps, %lld tokens, %.0f tok/s, final loss %.3f",

@@ -45,6 +45,19 @@ print(f"({tokens / 1e6:.1f}M tokens" + (f" in {rounds} rounds" if rounds > 1 els
 PY
 )
 grep -qF "$want" "$out/report.md" || fail "report.md does not say \"$want\" of the shipped base"
+# the training table states the examples each student saw, as its own summary.json counted them
+python3 - "$out" <<'PY' || fail "report.md's examples seen differ from the students' summary.json"
+import json, re, sys
+out = sys.argv[1]
+md = open(out + "/report.md").read()
+assert "| student | steps | tokens | tokens/s | examples | examples seen |" in md, "no examples seen column"
+for row, folder in [("steper", "student-steper"), ("vanilla", "student-vanilla"),
+                    ("self-ask steper", "student-self-ask-steper")]:
+    m = re.search(r"^\| " + re.escape(row) + r" \| \d+ \| \d+ \| \d+ \| \d+ \| (\d+) \|$", md, re.M)
+    assert m, row
+    want = json.load(open(f"{out}/{folder}/summary.json"))["examples_seen"]
+    assert int(m.group(1)) == want > 0, (row, m.group(1), want)
+PY
 # 15 result rows: 5 systems x 3 modes
 rows=$(grep -cE "^\| (teacher|base|steper|uniform|vanilla) \| (multi|single|none) \|" "$out/report.md")
 [ "$rows" = 15 ] || fail "expected 15 result rows, found $rows"
