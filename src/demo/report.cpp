@@ -498,8 +498,9 @@ void demo_write_report(const ReportInputs& in) {
                                                    worlds_read + ")"
                                              : std::string());
     md += "Students are small Llama-architecture models whose only pretraining is a base student, " + base_how +
-          ": language modelling on the gold-evidence teacher-trace documents of a different generated world "
-          "(passages included), as a pretrained language model has read text. Each objective is distilled from "
+          ": language modelling on the gold-evidence teacher-trace documents of " +
+          (worlds > 1 ? "other generated worlds" : "a different generated world") +
+          " (passages included), as a pretrained language model has read text. Each objective is distilled from "
           "that base with the same token budget on the demo world's gold-evidence teacher traces. Test questions "
           "ask about entities no training question asks about. The teacher reads only the evidence retrieval "
           "brought it.\n\n";
