@@ -5,6 +5,7 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "demo/demo.h"
+#include "distill/train_config.h"
 
 namespace steper {
 namespace {
@@ -37,6 +38,25 @@ CommandRegistrar reg({"demo", "the whole pipeline on a fresh generated world, wi
   sub->add_option("--eval-questions", *eval_n, "test questions evaluated (0 = all)")->check(CLI::NonNegativeNumber);
   sub->add_option("--train-jobs", *train_jobs, "students trained at once (0 = all side by side)")
       ->check(CLI::NonNegativeNumber);
+  auto seeds = std::make_shared<int>(1);
+  sub->add_option("--seeds", *seeds,
+                  "training runs of each objective, with data-order seeds --seed, --seed + 1, ...; the report's "
+                  "intervals then resample the runs as well as the test questions")
+      ->check(CLI::Range(1, 20))->capture_default_str();
+  auto seeded = std::make_shared<std::vector<std::string>>();
+  sub->add_option("--seeded-objectives", *seeded,
+                  "with --seeds: only these objectives (comma-separated, under both frameworks) are trained --seeds "
+                  "times, the others once (default: all)")
+      ->delimiter(',');
+  auto objectives = std::make_shared<std::vector<std::string>>();
+  sub->add_option("--objectives", *objectives,
+                  "the IRCoT students' objectives, comma-separated (default steper,uniform,vanilla; balanced and "
+                  "tied take StepER's weighting apart)")
+      ->delimiter(',');
+  auto sigma_lr_scale = std::make_shared<double>(1.0);
+  sub->add_option("--sigma-lr-scale", *sigma_lr_scale,
+                  "sigma's learning rate as a multiple of the students' (the objectives that learn sigma)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   auto ircot_only = std::make_shared<bool>(false);
   sub->add_flag("--ircot-only", *ircot_only, "skip the Self-Ask students, teacher traces and evaluation");
   auto loop = add_loop_flags(sub, LoopUse::kDemo, demo_loop_default());
@@ -56,6 +76,20 @@ CommandRegistrar reg({"demo", "the whole pipeline on a fresh generated world, wi
     if (*eval_n >= 0) c.eval_questions = *eval_n;
     if (*train_jobs >= 0) c.train_jobs = *train_jobs;
     if (*ircot_only) c.self_ask_objectives.clear();
+    c.seeds = *seeds;
+    for (const auto& o : *seeded) objective_name_check(o, "--seeded-objectives");
+    c.seeded_objectives = *seeded;
+    c.sigma_lr_scale = *sigma_lr_scale;
+    if (!objectives->empty()) {
+      for (const auto& o : *objectives) objective_name_check(o, "--objectives");
+      if (std::find(objectives->begin(), objectives->end(), "steper") == objectives->end())
+        throw Error("--objectives: the list must hold steper (the report compares the others with it)");
+      std::vector<std::string> sorted = *objectives;
+      std::sort(sorted.begin(), sorted.end());
+      if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+        throw Error("--objectives: an objective is named twice");
+      c.objectives = *objectives;
+    }
     return demo_run(c);
   });
 }});

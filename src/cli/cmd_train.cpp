@@ -42,7 +42,7 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
   auto dist = std::make_shared<DistEnv>();
   sub->add_option("--model", c->model_dir, "model folder to start from (Hugging Face layout)")->required();
   sub->add_option("--traces", c->traces_path, "teacher traces (teach output JSONL)")->required();
-  sub->add_option("--objective", c->objective, "steper, uniform or vanilla (or lm: every token scored, for pretraining a base student)")->required();
+  sub->add_option("--objective", c->objective, "steper, uniform or vanilla; balanced (fixed equal task weights) or tied (one learned sigma) take StepER's weighting apart; lm: every token scored, for pretraining a base student")->required();
   sub->add_option("--out", c->out_dir, "run folder: model/, metrics.jsonl, loss.svg, sigma.svg, checkpoints")
       ->required();
   sub->add_option("--epochs", c->epochs, "passes over the examples (default 1 when no budget is given)");
@@ -51,6 +51,9 @@ CommandRegistrar reg({"train", "Distil teacher traces into a model: StepER, Step
   sub->add_option("--lr", c->lr, "peak learning rate")->capture_default_str();
   sub->add_option("--warmup", c->warmup, "linear warm-up steps")->capture_default_str();
   sub->add_option("--min-lr-ratio", c->min_lr_ratio, "the cosine decay ends at lr times this")->capture_default_str();
+  sub->add_option("--sigma-lr-scale", c->sigma_lr_scale,
+                  "sigma's learning rate as a multiple of the model's, on the same schedule (steper and tied)")
+      ->capture_default_str();
   sub->add_option("--weight-decay", c->weight_decay, "AdamW weight decay on weight matrices")->capture_default_str();
   sub->add_option("--batch-tokens", c->batch_tokens, "padded tokens per micro-batch")->capture_default_str();
   sub->add_option("--grad-accum", c->grad_accum, "micro-batches per optimizer step")->capture_default_str();

@@ -86,31 +86,30 @@ std::vector<double> plot_ticks(double lo, double hi, int target) {
   return ticks;
 }
 
-// ---- the chart -----------------------------------------------------------------------------------
+// ---- the frame both charts share -----------------------------------------------------------------
 
-std::string plot_svg(const std::vector<PlotSeries>& series, const PlotOptions& opts) {
-  const double W = std::max(opts.width, 200), H = std::max(opts.height, 150);
-  const double left = 64, right = 16, top = opts.title.empty() ? 16 : 36;
-  const double legend_h = 18.0 * ((series.size() + 2) / 3);
-  const double bottom = 44 + legend_h;
-  const double pw = W - left - right, ph = H - top - bottom;
+namespace {
 
-  auto y_ok = [&](double y) { return std::isfinite(y) && (!opts.log_y || y > 0); };
-  auto y_map = [&](double y) { return opts.log_y ? std::log10(y) : y; };
+// The layout of a chart: margins, the plotting area and the y mapping (linear or log10 values).
+struct Frame {
+  double W, H, left, right = 16, top, bottom, pw, ph;
+  Range yr;
+  std::vector<double> yt;  // y ticks, in mapped units
+  bool log_y = false;
+  double py(double y) const { return top + ph - (y - yr.lo) / (yr.hi - yr.lo) * ph; }
+};
 
-  Range xr, yr;
-  for (const auto& s : series) {
-    size_t n = std::min(s.x.size(), s.y.size());
-    for (size_t i = 0; i < n; ++i) {
-      if (!std::isfinite(s.x[i]) || !y_ok(s.y[i])) continue;
-      xr.add(s.x[i]);
-      yr.add(y_map(s.y[i]));
-    }
-  }
-  xr.widen();
+Frame frame_make(const PlotOptions& opts, size_t legend_entries, Range yr) {
+  Frame f;
+  f.W = std::max(opts.width, 200);
+  f.H = std::max(opts.height, 150);
+  f.left = 64;
+  f.top = opts.title.empty() ? 16 : 36;
+  f.bottom = 44 + 18.0 * ((legend_entries + 2) / 3);
+  f.pw = f.W - f.left - f.right;
+  f.ph = f.H - f.top - f.bottom;
+  f.log_y = opts.log_y;
   yr.widen();
-  std::vector<double> xt = plot_ticks(xr.lo, xr.hi, 6);
-  std::vector<double> yt;
   if (opts.log_y) {
     // 1, 2, 5 times powers of ten inside the data range; decades alone when that gives enough
     std::vector<double> decades, all;
@@ -121,58 +120,105 @@ std::string plot_svg(const std::vector<PlotSeries>& series, const PlotOptions& o
         all.push_back(v);
         if (m == 1.0) decades.push_back(v);
       }
-    yt = decades.size() >= 3 ? decades : all;
-    if (yt.size() < 2) yt = plot_ticks(yr.lo, yr.hi, 5);
+    f.yt = decades.size() >= 3 ? decades : all;
+    if (f.yt.size() < 2) f.yt = plot_ticks(yr.lo, yr.hi, 5);
   } else {
-    yt = plot_ticks(yr.lo, yr.hi, 5);
+    f.yt = plot_ticks(yr.lo, yr.hi, 5);
   }
-  // extend the ranges to the outermost ticks so the frame ends on a labelled value
-  if (!yt.empty()) {
-    yr.lo = std::min(yr.lo, yt.front());
-    yr.hi = std::max(yr.hi, yt.back());
+  // extend the range to the outermost ticks so the frame ends on a labelled value
+  if (!f.yt.empty()) {
+    yr.lo = std::min(yr.lo, f.yt.front());
+    yr.hi = std::max(yr.hi, f.yt.back());
   }
-  auto px = [&](double x) { return left + (x - xr.lo) / (xr.hi - xr.lo) * pw; };
-  auto py = [&](double y) { return top + ph - (y - yr.lo) / (yr.hi - yr.lo) * ph; };
+  f.yr = yr;
+  return f;
+}
 
+// The SVG's opening, background, title, the y grid with its ticks and label, the plotting area's border
+// and the x label; vertical grid lines at x_grid (pixels).
+std::string frame_open(const Frame& f, const PlotOptions& opts, const std::vector<double>& x_grid) {
   std::string o;
-  o += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt_px(W) + "\" height=\"" + fmt_px(H) +
-       "\" viewBox=\"0 0 " + fmt_px(W) + " " + fmt_px(H) + "\" font-family=\"sans-serif\" font-size=\"11\">\n";
-  o += "<rect x=\"0\" y=\"0\" width=\"" + fmt_px(W) + "\" height=\"" + fmt_px(H) + "\" fill=\"white\"/>\n";
+  o += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt_px(f.W) + "\" height=\"" + fmt_px(f.H) +
+       "\" viewBox=\"0 0 " + fmt_px(f.W) + " " + fmt_px(f.H) + "\" font-family=\"sans-serif\" font-size=\"11\">\n";
+  o += "<rect x=\"0\" y=\"0\" width=\"" + fmt_px(f.W) + "\" height=\"" + fmt_px(f.H) + "\" fill=\"white\"/>\n";
   if (!opts.title.empty())
-    o += "<text class=\"title\" x=\"" + fmt_px(W / 2) + "\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">" +
+    o += "<text class=\"title\" x=\"" + fmt_px(f.W / 2) + "\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">" +
          xml_escape(opts.title) + "</text>\n";
-
-  // grid and ticks
   o += "<g class=\"grid\" stroke=\"#e0e0e0\" stroke-width=\"1\">\n";
-  for (double t : xt)
-    o += "<line x1=\"" + fmt_px(px(t)) + "\" y1=\"" + fmt_px(top) + "\" x2=\"" + fmt_px(px(t)) + "\" y2=\"" +
-         fmt_px(top + ph) + "\"/>\n";
-  for (double t : yt)
-    o += "<line x1=\"" + fmt_px(left) + "\" y1=\"" + fmt_px(py(t)) + "\" x2=\"" + fmt_px(left + pw) + "\" y2=\"" +
-         fmt_px(py(t)) + "\"/>\n";
+  for (double x : x_grid)
+    o += "<line x1=\"" + fmt_px(x) + "\" y1=\"" + fmt_px(f.top) + "\" x2=\"" + fmt_px(x) + "\" y2=\"" +
+         fmt_px(f.top + f.ph) + "\"/>\n";
+  for (double t : f.yt)
+    o += "<line x1=\"" + fmt_px(f.left) + "\" y1=\"" + fmt_px(f.py(t)) + "\" x2=\"" + fmt_px(f.left + f.pw) +
+         "\" y2=\"" + fmt_px(f.py(t)) + "\"/>\n";
   o += "</g>\n";
-  o += "<rect x=\"" + fmt_px(left) + "\" y=\"" + fmt_px(top) + "\" width=\"" + fmt_px(pw) + "\" height=\"" +
-       fmt_px(ph) + "\" fill=\"none\" stroke=\"#333\"/>\n";
-  o += "<g class=\"xticks\" text-anchor=\"middle\">\n";
-  for (double t : xt)
-    o += "<text x=\"" + fmt_px(px(t)) + "\" y=\"" + fmt_px(top + ph + 15) + "\">" + fmt_num(t) + "</text>\n";
-  o += "</g>\n<g class=\"yticks\" text-anchor=\"end\">\n";
-  for (double t : yt) {
-    std::string label = opts.log_y ? fmt_num(std::pow(10.0, t)) : fmt_num(t);
-    o += "<text x=\"" + fmt_px(left - 5) + "\" y=\"" + fmt_px(py(t) + 4) + "\">" + label + "</text>\n";
+  o += "<rect x=\"" + fmt_px(f.left) + "\" y=\"" + fmt_px(f.top) + "\" width=\"" + fmt_px(f.pw) + "\" height=\"" +
+       fmt_px(f.ph) + "\" fill=\"none\" stroke=\"#333\"/>\n";
+  o += "<g class=\"yticks\" text-anchor=\"end\">\n";
+  for (double t : f.yt) {
+    std::string label = f.log_y ? fmt_num(std::pow(10.0, t)) : fmt_num(t);
+    o += "<text x=\"" + fmt_px(f.left - 5) + "\" y=\"" + fmt_px(f.py(t) + 4) + "\">" + label + "</text>\n";
   }
   o += "</g>\n";
   if (!opts.x_label.empty())
-    o += "<text class=\"xlabel\" x=\"" + fmt_px(left + pw / 2) + "\" y=\"" + fmt_px(top + ph + 32) +
+    o += "<text class=\"xlabel\" x=\"" + fmt_px(f.left + f.pw / 2) + "\" y=\"" + fmt_px(f.top + f.ph + 32) +
          "\" text-anchor=\"middle\">" + xml_escape(opts.x_label) + "</text>\n";
   if (!opts.y_label.empty())
-    o += "<text class=\"ylabel\" x=\"14\" y=\"" + fmt_px(top + ph / 2) + "\" text-anchor=\"middle\" transform=\"rotate(-90 14 " +
-         fmt_px(top + ph / 2) + ")\">" + xml_escape(opts.y_label) + "</text>\n";
+    o += "<text class=\"ylabel\" x=\"14\" y=\"" + fmt_px(f.top + f.ph / 2) +
+         "\" text-anchor=\"middle\" transform=\"rotate(-90 14 " + fmt_px(f.top + f.ph / 2) + ")\">" +
+         xml_escape(opts.y_label) + "</text>\n";
+  return o;
+}
+
+// The legend below the x label, three entries a row, and the SVG's end.
+std::string frame_close(const Frame& f, const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::string o = "<g class=\"legend\">\n";
+  for (size_t si = 0; si < entries.size(); ++si) {
+    const auto& [name, color] = entries[si];
+    double lx = f.left + (si % 3) * (f.pw / 3), ly = f.top + f.ph + 50 + 18.0 * (si / 3);
+    o += "<line x1=\"" + fmt_px(lx) + "\" y1=\"" + fmt_px(ly - 4) + "\" x2=\"" + fmt_px(lx + 18) + "\" y2=\"" +
+         fmt_px(ly - 4) + "\" stroke=\"" + xml_escape(color) + "\" stroke-width=\"3\"/>\n";
+    o += "<text x=\"" + fmt_px(lx + 24) + "\" y=\"" + fmt_px(ly) + "\">" + xml_escape(name) + "</text>\n";
+  }
+  return o + "</g>\n</svg>\n";
+}
+
+std::string color_of(const std::string& chosen, size_t index) { return chosen.empty() ? kPalette[index % 10] : chosen; }
+
+}  // namespace
+
+// ---- the line chart ------------------------------------------------------------------------------
+
+std::string plot_svg(const std::vector<PlotSeries>& series, const PlotOptions& opts) {
+  auto y_ok = [&](double y) { return std::isfinite(y) && (!opts.log_y || y > 0); };
+  auto y_map = [&](double y) { return opts.log_y ? std::log10(y) : y; };
+  Range xr, yr;
+  for (const auto& s : series) {
+    size_t n = std::min(s.x.size(), s.y.size());
+    for (size_t i = 0; i < n; ++i) {
+      if (!std::isfinite(s.x[i]) || !y_ok(s.y[i])) continue;
+      xr.add(s.x[i]);
+      yr.add(y_map(s.y[i]));
+    }
+  }
+  xr.widen();
+  const Frame f = frame_make(opts, series.size(), yr);
+  std::vector<double> xt = plot_ticks(xr.lo, xr.hi, 6);
+  auto px = [&](double x) { return f.left + (x - xr.lo) / (xr.hi - xr.lo) * f.pw; };
+  std::vector<double> x_grid;
+  for (double t : xt) x_grid.push_back(px(t));
+  std::string o = frame_open(f, opts, x_grid);
+  o += "<g class=\"xticks\" text-anchor=\"middle\">\n";
+  for (double t : xt)
+    o += "<text x=\"" + fmt_px(px(t)) + "\" y=\"" + fmt_px(f.top + f.ph + 15) + "\">" + fmt_num(t) + "</text>\n";
+  o += "</g>\n";
 
   // series: one path each, split where a point is missing
+  std::vector<std::pair<std::string, std::string>> legend;
   for (size_t si = 0; si < series.size(); ++si) {
     const auto& s = series[si];
-    std::string color = s.color.empty() ? kPalette[si % 10] : s.color;
+    std::string color = color_of(s.color, si);
+    legend.push_back({s.name, color});
     std::string d;
     bool pen_down = false;
     size_t points = 0;
@@ -182,7 +228,7 @@ std::string plot_svg(const std::vector<PlotSeries>& series, const PlotOptions& o
         pen_down = false;
         continue;
       }
-      d += (pen_down ? " L" : (d.empty() ? "M" : " M")) + fmt_px(px(s.x[i])) + " " + fmt_px(py(y_map(s.y[i])));
+      d += (pen_down ? " L" : (d.empty() ? "M" : " M")) + fmt_px(px(s.x[i])) + " " + fmt_px(f.py(y_map(s.y[i])));
       pen_down = true;
       ++points;
     }
@@ -197,18 +243,62 @@ std::string plot_svg(const std::vector<PlotSeries>& series, const PlotOptions& o
     }
     o += "</g>\n";
   }
+  return o + frame_close(f, legend);
+}
 
-  // legend below the axis label, three entries a row
-  o += "<g class=\"legend\">\n";
+// ---- the category chart --------------------------------------------------------------------------
+
+std::string plot_categories_svg(const std::vector<std::string>& categories, const std::vector<CategorySeries>& series,
+                                const PlotOptions& opts) {
+  Range yr;
+  for (const auto& s : series)
+    for (const auto& p : s.points) {
+      for (double v : {p.value, p.lo, p.hi})
+        if (std::isfinite(v)) yr.add(v);
+      for (double v : p.dots)
+        if (std::isfinite(v)) yr.add(v);
+    }
+  const Frame f = frame_make(opts, series.size(), yr);
+  const double slot = f.pw / static_cast<double>(std::max<size_t>(categories.size(), 1));
+  const double band = slot * 0.6;  // the series of a category share the middle of its slot
+  auto cx = [&](size_t c, size_t si) {
+    double offset = series.size() <= 1 ? 0.0
+                                       : band * (static_cast<double>(si) / static_cast<double>(series.size() - 1) - 0.5);
+    return f.left + slot * (static_cast<double>(c) + 0.5) + offset;
+  };
+  std::vector<double> x_grid;
+  for (size_t c = 1; c < categories.size(); ++c) x_grid.push_back(f.left + slot * static_cast<double>(c));
+  std::string o = frame_open(f, opts, x_grid);
+  o += "<g class=\"xticks\" text-anchor=\"middle\">\n";
+  for (size_t c = 0; c < categories.size(); ++c)
+    o += "<text x=\"" + fmt_px(f.left + slot * (static_cast<double>(c) + 0.5)) + "\" y=\"" +
+         fmt_px(f.top + f.ph + 15) + "\">" + xml_escape(categories[c]) + "</text>\n";
+  o += "</g>\n";
+  std::vector<std::pair<std::string, std::string>> legend;
   for (size_t si = 0; si < series.size(); ++si) {
-    std::string color = series[si].color.empty() ? kPalette[si % 10] : series[si].color;
-    double lx = left + (si % 3) * (pw / 3), ly = top + ph + 50 + 18.0 * (si / 3);
-    o += "<line x1=\"" + fmt_px(lx) + "\" y1=\"" + fmt_px(ly - 4) + "\" x2=\"" + fmt_px(lx + 18) + "\" y2=\"" +
-         fmt_px(ly - 4) + "\" stroke=\"" + xml_escape(color) + "\" stroke-width=\"3\"/>\n";
-    o += "<text x=\"" + fmt_px(lx + 24) + "\" y=\"" + fmt_px(ly) + "\">" + xml_escape(series[si].name) + "</text>\n";
+    const auto& s = series[si];
+    const std::string color = xml_escape(color_of(s.color, si));
+    legend.push_back({s.name, color_of(s.color, si)});
+    o += "<g class=\"series\" data-name=\"" + xml_escape(s.name) + "\">\n";
+    for (size_t c = 0; c < std::min(categories.size(), s.points.size()); ++c) {
+      const CategoryPoint& p = s.points[c];
+      const double x = cx(c, si);
+      if (std::isfinite(p.lo) && std::isfinite(p.hi))
+        o += "<line class=\"interval\" x1=\"" + fmt_px(x) + "\" y1=\"" + fmt_px(f.py(p.lo)) + "\" x2=\"" + fmt_px(x) +
+             "\" y2=\"" + fmt_px(f.py(p.hi)) + "\" stroke=\"" + color + "\" stroke-width=\"2\"/>\n";
+      for (size_t d = 0; d < p.dots.size(); ++d) {
+        if (!std::isfinite(p.dots[d])) continue;
+        const double jitter = (static_cast<double>(d % 5) - 2.0) * 2.5;  // runs with equal scores stay apart
+        o += "<circle class=\"dot\" cx=\"" + fmt_px(x + 7 + jitter) + "\" cy=\"" + fmt_px(f.py(p.dots[d])) +
+             "\" r=\"2.5\" fill=\"none\" stroke=\"" + color + "\"/>\n";
+      }
+      if (std::isfinite(p.value))
+        o += "<rect class=\"value\" x=\"" + fmt_px(x - 4) + "\" y=\"" + fmt_px(f.py(p.value) - 1.5) +
+             "\" width=\"8\" height=\"3\" fill=\"" + color + "\"/>\n";
+    }
+    o += "</g>\n";
   }
-  o += "</g>\n</svg>\n";
-  return o;
+  return o + frame_close(f, legend);
 }
 
 void plot_write_svg(const std::string& path, const std::vector<PlotSeries>& series, const PlotOptions& opts) {

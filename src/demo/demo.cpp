@@ -1,5 +1,6 @@
 #include "demo/demo.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -37,6 +38,16 @@ LoopOptions demo_self_ask_loop(const LoopOptions& loop) {
   return l;
 }
 
+std::string demo_run_name(const std::string& objective, int run) {
+  return run <= 1 ? objective : objective + "-run" + std::to_string(run);
+}
+
+int demo_runs_of(const DemoConfig& c, const std::string& objective) {
+  const auto& seeded = c.seeded_objectives;
+  if (seeded.empty() || std::find(seeded.begin(), seeded.end(), objective) != seeded.end()) return c.seeds;
+  return 1;
+}
+
 DemoConfig demo_config(bool quick) {
   DemoConfig c;
   c.quick = quick;
@@ -64,7 +75,8 @@ namespace {
 void evaluate_systems(const DemoConfig& c, const LoopOptions& loop, const std::string& eval_dir,
                       const std::vector<RagMode>& modes,
                       const std::vector<std::pair<std::string, std::string>>& systems,
-                      const std::vector<Question>& test, Retriever* retriever, json& times) {
+                      const std::vector<Question>& test, Retriever* retriever, json& times,
+                      const std::string& stage) {
   const std::string out = c.out_dir;
   auto fp = [&](const std::string& model_dir, RagMode mode) {
     LoopOptions l = loop;
@@ -105,7 +117,7 @@ void evaluate_systems(const DemoConfig& c, const LoopOptions& loop, const std::s
     std::lock_guard<std::mutex> g(mu);
     say(line);
   };
-  StageTimer t{times, loop.framework == "ircot" ? std::string("eval") : "eval: " + loop.framework};
+  StageTimer t{times, stage};
   blas_threads_set(1);
   eval_systems(test, retriever, specs, modes, base, std::max(1u, std::thread::hardware_concurrency()), hooks);
   t.reused = ran == 0;
@@ -134,6 +146,8 @@ int demo_run(const DemoConfig& c) {
                          {"pretrain_questions", shipped ? 0 : recipe.questions},
                          {"base_tokens", shipped ? 0 : recipe.tokens}, {"student_tokens", c.student_tokens},
                          {"student_lr", c.student_lr}, {"batch_tokens", c.batch_tokens}, {"train_jobs", c.train_jobs}, {"loop", to_json(c.loop)},
+                         {"seeds", c.seeds}, {"seeded_objectives", c.seeded_objectives},
+                         {"sigma_lr_scale", c.sigma_lr_scale},
                          {"eval_questions", c.eval_questions},
                          {"objectives", c.objectives}, {"self_ask_objectives", c.self_ask_objectives}});
   const int total_stages = 5;
@@ -172,16 +186,22 @@ int demo_run(const DemoConfig& c) {
     base_dir = pretrain_base(recipe, out, times);
   }
 
-  // 3. students: every objective from the same base with the same token budget, side by side
+  // 3. students: every objective from the same base with the same token budget, side by side; each
+  //    objective trained `seeds` times with different data orders
   announce("students distilled with each objective (same start, same token budget, side by side)");
   {
     std::vector<std::optional<TrainJob>> jobs;
-    for (const auto& obj : c.objectives)
-      jobs.push_back(train_job(out, "student-" + obj, base_dir, traces, obj, c.student_tokens, c.student_lr,
-                               c.batch_tokens, c.seed, c.quick ? 5 : 50));
-    for (const auto& obj : c.self_ask_objectives)
-      jobs.push_back(train_job(out, "student-self-ask-" + obj, base_dir, self_ask_traces, obj, c.student_tokens,
-                               c.student_lr, c.batch_tokens, c.seed, c.quick ? 5 : 50));
+    auto add = [&](const std::string& prefix, const std::string& obj, const std::string& traces_path, int run) {
+      jobs.push_back(train_job(out, prefix + demo_run_name(obj, run), base_dir, traces_path, obj, c.student_tokens,
+                               c.student_lr, c.batch_tokens, c.seed + static_cast<uint64_t>(run - 1),
+                               c.quick ? 5 : 50, c.sigma_lr_scale));
+    };
+    for (int run = 1; run <= c.seeds; ++run) {
+      for (const auto& obj : c.objectives)
+        if (run <= demo_runs_of(c, obj)) add("student-", obj, traces, run);
+      for (const auto& obj : c.self_ask_objectives)
+        if (run <= demo_runs_of(c, obj)) add("student-self-ask-", obj, self_ask_traces, run);
+    }
     train_group("students", std::move(jobs), times, static_cast<size_t>(std::max(0, c.train_jobs)));
   }
 
@@ -190,17 +210,28 @@ int demo_run(const DemoConfig& c) {
   std::vector<Question> test = read_questions(out + "/world/test.json");
   if (c.eval_questions > 0 && static_cast<int>(test.size()) > c.eval_questions) test.resize(c.eval_questions);
   std::unique_ptr<Retriever> retriever = bm25_open_index(out + "/world-index");
-  std::vector<std::pair<std::string, std::string>> systems = {{"teacher", "gold"}, {"base", base_dir}};
+  // run 1 of every objective in every mode; the other runs multi-step (what the comparisons read)
+  std::vector<std::pair<std::string, std::string>> systems = {{"teacher", "gold"}, {"base", base_dir}}, other_runs;
   for (const auto& obj : c.objectives) systems.push_back({obj, out + "/student-" + obj + "/model"});
+  for (int run = 2; run <= c.seeds; ++run)
+    for (const auto& obj : c.objectives)
+      if (run <= demo_runs_of(c, obj))
+        other_runs.push_back({demo_run_name(obj, run), out + "/student-" + demo_run_name(obj, run) + "/model"});
   evaluate_systems(c, c.loop, "eval", {RagMode::kMulti, RagMode::kSingle, RagMode::kNone}, systems, test,
-                   retriever.get(), times);
+                   retriever.get(), times, "eval");
+  if (!other_runs.empty())
+    evaluate_systems(c, c.loop, "eval", {RagMode::kMulti}, other_runs, test, retriever.get(), times,
+                     "eval: runs 2-" + std::to_string(c.seeds));
   std::vector<std::pair<std::string, std::string>> self_ask_systems;
   if (!c.self_ask_objectives.empty()) {
     self_ask_systems = {{"teacher", "gold"}, {"base", base_dir}};
-    for (const auto& obj : c.self_ask_objectives)
-      self_ask_systems.push_back({obj, out + "/student-self-ask-" + obj + "/model"});
+    for (int run = 1; run <= c.seeds; ++run)
+      for (const auto& obj : c.self_ask_objectives)
+        if (run <= demo_runs_of(c, obj))
+          self_ask_systems.push_back(
+            {demo_run_name(obj, run), out + "/student-self-ask-" + demo_run_name(obj, run) + "/model"});
     evaluate_systems(c, self_ask_loop, "eval-self-ask", {RagMode::kMulti}, self_ask_systems, test, retriever.get(),
-                     times);
+                     times, "eval: " + self_ask_loop.framework);
   }
 
   // 5. the report
@@ -210,8 +241,10 @@ int demo_run(const DemoConfig& c) {
   ri.out_dir = out;
   for (const auto& s : systems) ri.systems.push_back(s.first);
   ri.objectives = c.objectives;
-  for (const auto& s : self_ask_systems) ri.self_ask_systems.push_back(s.first);
+  if (!self_ask_systems.empty()) ri.self_ask_systems = {"teacher", "base"};
+  for (const auto& obj : c.self_ask_objectives) ri.self_ask_systems.push_back(obj);
   ri.self_ask_objectives = c.self_ask_objectives;
+  ri.runs = c.seeds;
   ri.stage_times = times;
   ri.wall_seconds = wall;
   ri.quick = c.quick;

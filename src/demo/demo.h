@@ -46,7 +46,18 @@ struct DemoConfig {
   int eval_questions = 0;     // test questions evaluated (0 = all)
   std::vector<std::string> objectives = {"steper", "uniform", "vanilla"};
   std::vector<std::string> self_ask_objectives = {"steper", "vanilla"};  // empty: no Self-Ask part
+  // Training runs of each objective: run r trains with data-order seed `seed + r - 1` (run 1 is the
+  // single-run demo's student); the report's intervals resample runs and questions when there are several.
+  int seeds = 1;
+  std::vector<std::string> seeded_objectives;  // the objectives trained `seeds` times (empty: all); others once
+  double sigma_lr_scale = 1.0;  // sigma's learning rate as a multiple of the model's (learned-sigma objectives)
 };
+
+// The system (and student folder suffix) of an objective's training run r (1-based): the objective's own
+// name for run 1, "<objective>-run<r>" after it.
+std::string demo_run_name(const std::string& objective, int run);
+// How many runs of `objective` the demo trains.
+int demo_runs_of(const DemoConfig& config, const std::string& objective);
 
 DemoConfig demo_config(bool quick);
 

@@ -18,6 +18,7 @@ struct ReportInputs {
   std::vector<std::string> self_ask_objectives;
   nlohmann::json stage_times = nlohmann::json::array();  // [{stage, seconds, reused}]
   double wall_seconds = 0;
+  int runs = 1;                         // training runs of each objective (demo_run_name names them)
   bool quick = false;
   std::string base_shipped;             // the shipped base's folder, or empty when the run pretrained its own
 };

@@ -178,13 +178,17 @@ std::string stage_teach(const std::string& out, const std::string& world, const 
 
 std::optional<TrainJob> train_job(const std::string& out, const std::string& name, const std::string& from,
                                   const std::string& traces_path, const std::string& objective, int64_t tokens,
-                                  double lr, int64_t batch_tokens, uint64_t seed, int64_t warmup) {
+                                  double lr, int64_t batch_tokens, uint64_t seed, int64_t warmup,
+                                  double sigma_lr_scale) {
   TrainJob j;
   j.name = name;
   j.dir = out + "/" + name;
-  j.fp = fingerprint_strings({"train-v3", fingerprint_path(from + "/model.safetensors"),
-                              fingerprint_path(traces_path), objective, std::to_string(tokens), std::to_string(lr),
-                              std::to_string(batch_tokens), std::to_string(seed), std::to_string(warmup)});
+  std::vector<std::string> inputs = {"train-v3", fingerprint_path(from + "/model.safetensors"),
+                                     fingerprint_path(traces_path), objective, std::to_string(tokens),
+                                     std::to_string(lr), std::to_string(batch_tokens), std::to_string(seed),
+                                     std::to_string(warmup)};
+  if (sigma_lr_scale != 1.0) inputs.push_back("sigma-lr-scale " + std::to_string(sigma_lr_scale));
+  j.fp = fingerprint_strings(inputs);
   if (stage_done(j.dir, j.fp)) return std::nullopt;
   TrainConfig& tc = j.tc;
   tc.model_dir = from;
@@ -196,6 +200,7 @@ std::optional<TrainJob> train_job(const std::string& out, const std::string& nam
   tc.batch_tokens = batch_tokens;
   tc.seed = seed;
   tc.warmup = warmup;
+  tc.sigma_lr_scale = sigma_lr_scale;
   tc.checkpoint_every = 500;
   const std::string pending = j.dir + "/stage-pending.json";
   tc.resume = fs::exists(j.dir + "/checkpoint.json") && fs::exists(pending) &&
@@ -219,22 +224,28 @@ void train_group(const std::string& label, std::vector<std::optional<TrainJob>> 
     return;
   }
   const size_t n = jobs.size();
-  std::vector<std::atomic<int64_t>> step(n), total(n);
+  std::vector<std::atomic<int64_t>> step(n), total(n), tokens(n), before(n);
   std::vector<std::atomic<double>> rate(n);
   std::vector<TrainResult> results(n);
-  for (size_t i = 0; i < n; ++i) step[i] = total[i] = 0, rate[i] = 0;
-  // One progress line for the group; the slowest job decides the time left.
+  for (size_t i = 0; i < n; ++i) step[i] = total[i] = tokens[i] = before[i] = 0, rate[i] = 0;
+  // One progress line for the group. The time left is the tokens every job has still to train, those not
+  // started included, at the rate the group has trained them so far (a resumed job's tokens from before
+  // its checkpoint count neither as done nor as to do).
   const bool tty = isatty(2);
   const auto start = std::chrono::steady_clock::now();
   auto tick = [&] {
-    double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), left = 0, tok_s = 0;
+    double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), tok_s = 0;
+    double done = 0, budget = 0;
     std::string parts;
     for (size_t i = 0; i < n; ++i) {
       int64_t s = step[i], tot = total[i];
-      if (s > 0 && tot > 0) left = std::max(left, el * static_cast<double>(tot - s) / static_cast<double>(s));
+      const double b = static_cast<double>(jobs[i].tc.train_tokens.value_or(0) - before[i]);
+      budget += b;
+      done += std::min(b, static_cast<double>(tokens[i] - before[i]));
       tok_s += rate[i];
       parts += (parts.empty() ? "" : ", ") + jobs[i].name + " " + std::to_string(s) + "/" + std::to_string(tot);
     }
+    const double left = done > 0 ? el * std::max(0.0, budget - done) / done : 0.0;
     std::fprintf(stderr, "%strain %s: %s steps (%.0f tok/s, %s elapsed, %s left)%s", tty ? "\r\033[K" : "",
                  label.c_str(), parts.c_str(), tok_s, format_duration(el).c_str(), format_duration(left).c_str(),
                  tty ? "" : "\n");
@@ -248,11 +259,16 @@ void train_group(const std::string& label, std::vector<std::optional<TrainJob>> 
         tc.quiet = true;
         tc.threads = workers == 1 ? 0 : 1;  // alone: every core
         results[i] = train_run(tc, [&, i](const TrainStepRecord& r) {
+          if (step[i] == 0) before[i] = r.total_tokens - r.tokens;
           step[i] = r.step;
           total[i] = r.total_steps;
+          tokens[i] = r.total_tokens;
           rate[i] = r.tokens_per_s;
         });
         rate[i] = 0;  // the group's tokens/s is that of the trainings still running
+        const int64_t budget = jobs[i].tc.train_tokens.value_or(0);
+        if (step[i] == 0) before[i] = budget;  // resumed at its end: nothing trained here
+        tokens[i] = std::max<int64_t>(tokens[i], budget);
       },
       tick, tty ? 0.5 : 15.0);
   if (tty) std::fprintf(stderr, "\n");

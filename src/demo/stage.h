@@ -67,7 +67,8 @@ struct TrainJob {
 };
 std::optional<TrainJob> train_job(const std::string& out, const std::string& name, const std::string& from,
                                   const std::string& traces_path, const std::string& objective, int64_t tokens,
-                                  double lr, int64_t batch_tokens, uint64_t seed, int64_t warmup);
+                                  double lr, int64_t batch_tokens, uint64_t seed, int64_t warmup,
+                                  double sigma_lr_scale = 1.0);
 // The jobs of one group train side by side, one BLAS thread each (on these small batches a second BLAS
 // thread buys little; a second training nearly doubles the throughput), with one progress line; at most
 // `at_once` of them at a time (0: all at once). A training that runs alone takes every core.

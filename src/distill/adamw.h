@@ -1,5 +1,6 @@
 // The trainer's optimizer: AdamW with weight decay on the decayed group only (the trainer puts matrices
-// there; sigma, norms and biases go undecayed), header-only so that the libtorch-only parity check
+// there; norms and biases go undecayed, and a learned sigma into a third, undecayed group of its own whose
+// learning rate may be scaled: --sigma-lr-scale), header-only so that the libtorch-only parity check
 // (bench/model/train_check) builds the very same optimizer.
 #pragma once
 
@@ -16,7 +17,8 @@ struct AdamWSettings {
 
 inline std::unique_ptr<torch::optim::AdamW> make_adamw(const std::vector<torch::Tensor>& decay,
                                                        const std::vector<torch::Tensor>& no_decay,
-                                                       const AdamWSettings& s) {
+                                                       const AdamWSettings& s,
+                                                       const std::vector<torch::Tensor>& sigma = {}) {
   auto options = [&](double wd) {
     return std::make_unique<torch::optim::AdamWOptions>(
         torch::optim::AdamWOptions(s.lr).betas({s.beta1, s.beta2}).eps(s.eps).weight_decay(wd));
@@ -24,6 +26,7 @@ inline std::unique_ptr<torch::optim::AdamW> make_adamw(const std::vector<torch::
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(decay, options(s.weight_decay));
   groups.emplace_back(no_decay, options(0.0));
+  if (!sigma.empty()) groups.emplace_back(sigma, options(0.0));
   return std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(s.lr));
 }
 

@@ -3,15 +3,19 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "distill/train_config.h"
 
 namespace steper {
 
 Objective objective_from_name(const std::string& name) {
+  objective_name_check(name, "--objective");
   if (name == "steper") return Objective::kSteper;
   if (name == "uniform") return Objective::kUniform;
   if (name == "vanilla") return Objective::kVanilla;
   if (name == "lm") return Objective::kLm;
-  throw Error("--objective: unknown objective '" + name + "' (expected steper, uniform, vanilla or lm)");
+  if (name == "balanced") return Objective::kBalanced;
+  if (name == "tied") return Objective::kTied;
+  throw BugError(__FILE__, __LINE__, "objective '" + name + "' is named but not mapped");
 }
 
 const char* objective_name(Objective objective) {
@@ -20,6 +24,8 @@ const char* objective_name(Objective objective) {
     case Objective::kUniform: return "uniform";
     case Objective::kVanilla: return "vanilla";
     case Objective::kLm: return "lm";
+    case Objective::kBalanced: return "balanced";
+    case Objective::kTied: return "tied";
   }
   return "?";
 }
@@ -72,8 +78,11 @@ ObjectiveLoss objective_loss(Objective objective, const torch::Tensor& token_ce,
   torch::Tensor task_part =
       torch::zeros({kNumTasks}, token_ce.options()).index_add(0, targets.task, token_ce * targets.task_weight);
   out.task_loss = task_part.detach();
-  if (objective == Objective::kSteper) {
+  if (objective == Objective::kBalanced) {
+    out.loss = 0.5 * task_part.sum();
+  } else if (objective_learns_sigma(objective)) {
     torch::Tensor s = log_var.to(token_ce.device(), torch::kFloat);
+    if (objective == Objective::kTied) s = s.mean().expand({kNumTasks});
     out.loss = (0.5 * torch::exp(-s) * task_part).sum();
     if (add_prior) {
       std::vector<float> present(kNumTasks);

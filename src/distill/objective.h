@@ -12,13 +12,21 @@ namespace steper {
 
 // kLm: language modelling on whole agg examples (every token scored, the prompt's passages included):
 // how the demo pretrains its base student on another world, as real students are pretrained LMs.
-enum class Objective { kSteper, kUniform, kVanilla, kLm };
-// "steper" | "uniform" | "vanilla" | "lm"; anything else throws Error naming --objective.
+// kBalanced and kTied take StepER's weighting apart (docs/DESIGN.md section 1): kBalanced weights each task's
+// token mean equally and fixed (StepER with every sigma held at 1), kTied learns one sigma shared by the three
+// tasks (StepER's overall scale, no relative weights).
+enum class Objective { kSteper, kUniform, kVanilla, kLm, kBalanced, kTied };
+// "steper" | "uniform" | "vanilla" | "lm" | "balanced" | "tied"; anything else throws Error naming --objective.
 Objective objective_from_name(const std::string& name);
 const char* objective_name(Objective objective);
 // Vanilla KD trains on agg examples only (filtered when the data is loaded).
 inline bool objective_agg_only(Objective objective) {
   return objective == Objective::kVanilla || objective == Objective::kLm;
+}
+
+// The objectives whose sigma is trained (the others leave it at 1).
+inline bool objective_learns_sigma(Objective objective) {
+  return objective == Objective::kSteper || objective == Objective::kTied;
 }
 
 constexpr int kNumTasks = 3;  // init, exp, agg (the order of Task)
@@ -66,6 +74,9 @@ struct ObjectiveLoss {
 
 // steper:  L = sum_j 0.5 exp(-s_j) L_j + 0.5 s_j over the tasks present in the step (the 0.5 s_j terms are
 //          added when add_prior is set: once per step, on its first micro-batch);
+// tied:     the same with every s_j replaced by their mean (they start equal and get equal gradients, so
+//          they stay equal: one learned scale);
+// balanced: sum_j 0.5 L_j (steper with s fixed at 0);
 // uniform, vanilla: the mean over the step's examples of each example's token-mean cross-entropy.
 // L_j is the mean cross-entropy over the scored tokens of task j in the step.
 ObjectiveLoss objective_loss(Objective objective, const torch::Tensor& token_ce, const ObjectiveTargets& targets,

@@ -2,6 +2,7 @@
 
 #include "core/trace_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -34,6 +35,19 @@ void require_at_least(int64_t v, int64_t least, const char* name) {
 
 }  // namespace
 
+const std::vector<std::string>& objective_names() {
+  static const std::vector<std::string> names = {"steper", "uniform", "vanilla", "lm", "balanced", "tied"};
+  return names;
+}
+
+void objective_name_check(const std::string& name, const std::string& flag) {
+  const auto& names = objective_names();
+  if (std::find(names.begin(), names.end(), name) != names.end()) return;
+  std::string list;
+  for (size_t i = 0; i < names.size(); ++i) list += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  throw Error(flag + ": unknown objective '" + name + "' (expected " + list + ")");
+}
+
 void train_config_check(const TrainConfig& c) {
   if (c.model_dir.empty()) throw Error("--model is required");
   if (c.traces_path.empty()) throw Error("--traces is required");
@@ -48,6 +62,7 @@ void train_config_check(const TrainConfig& c) {
   require_finite_positive(c.lr, "--lr");
   require(std::isfinite(c.min_lr_ratio) && c.min_lr_ratio >= 0 && c.min_lr_ratio <= 1,
           "--min-lr-ratio must lie in [0, 1]", show(c.min_lr_ratio));
+  require_finite_positive(c.sigma_lr_scale, "--sigma-lr-scale");
   require_at_least(c.warmup, 0, "--warmup");
   require_finite_non_negative(c.weight_decay, "--weight-decay");
   require(c.beta1 >= 0 && c.beta1 < 1, "beta1 must lie in [0, 1)", show(c.beta1));
@@ -83,6 +98,7 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"train_tokens", or_null(c.train_tokens)},
           {"lr", c.lr},
           {"min_lr_ratio", c.min_lr_ratio},
+          {"sigma_lr_scale", c.sigma_lr_scale},
           {"warmup", c.warmup},
           {"weight_decay", c.weight_decay},
           {"betas", {c.beta1, c.beta2}},

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,7 +18,7 @@ namespace steper {
 struct TrainConfig {
   std::string model_dir;           // --model: the Hugging Face folder training starts from
   std::string traces_path;         // --traces: teach output (JSONL)
-  std::string objective = "steper";  // --objective: steper | uniform | vanilla | lm
+  std::string objective = "steper";  // --objective: steper | uniform | vanilla | lm | balanced | tied
   std::string out_dir;             // --out
   // -k, --max-steps, --max-passages, --passage-words: only for traces made before traces recorded their
   // loop options (a trace that records them is trained on what each step showed).
@@ -31,6 +32,7 @@ struct TrainConfig {
 
   double lr = 2e-3;                // --lr: peak learning rate
   double min_lr_ratio = 0.1;       // cosine decays to lr * min_lr_ratio
+  double sigma_lr_scale = 1.0;     // --sigma-lr-scale: sigma's learning rate as a multiple of the model's
   int64_t warmup = 50;             // --warmup: linear warm-up steps
   double weight_decay = 0.01;      // --weight-decay: AdamW decay on matrices only (not on sigma, norms, biases)
   double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-8;
@@ -59,6 +61,11 @@ struct TrainConfig {
   bool quiet = false;              // no progress line
   bool write_model = true;         // write OUT/model at the end
 };
+
+// The objectives --objective takes, in the order the help lists them (distill/objective.h maps them).
+const std::vector<std::string>& objective_names();
+// Throws Error naming `flag` unless name is one of objective_names().
+void objective_name_check(const std::string& name, const std::string& flag);
 
 // Throws Error naming the flag (or the field, for settings without one) when a value cannot make sense,
 // e.g. "--lr must be finite and positive, got inf"; also checks that --model is a model folder.

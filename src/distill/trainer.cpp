@@ -209,7 +209,7 @@ void adopt_recorded_packing(TrainConfig& cfg) {
 
 // What training updates: the model (or, with --lora-rank, only its LoRA adapters: the base frozen), sigma
 // (as s_j = log sigma_j^2) and AdamW over both, with weight decay on matrices only (sigma, norms and
-// biases undecayed; sigma trained by the steper objective only).
+// biases undecayed; sigma trained by the objectives that learn it, in a group of its own).
 struct Trainee {
   Llama model;
   TaskWeighting weighting;
@@ -242,13 +242,18 @@ Trainee make_trainee(const TrainConfig& cfg, Objective objective, Llama model, t
   }
   std::vector<torch::Tensor> decay, no_decay;
   split_decay(t.model_params, decay, no_decay);
-  if (objective == Objective::kSteper) no_decay.push_back(t.weighting->log_var);
-  t.optimizer = make_adamw(decay, no_decay, {cfg.lr, cfg.beta1, cfg.beta2, cfg.adam_eps, cfg.weight_decay});
+  std::vector<torch::Tensor> sigma;
+  if (objective_learns_sigma(objective)) sigma.push_back(t.weighting->log_var);
+  t.optimizer =
+      make_adamw(decay, no_decay, {cfg.lr, cfg.beta1, cfg.beta2, cfg.adam_eps, cfg.weight_decay}, sigma);
   return t;
 }
 
-void set_lr(torch::optim::Optimizer& optimizer, double lr) {
-  for (auto& g : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+// The model's groups at lr; sigma's group (the third, when sigma is learned) at lr * sigma_scale.
+void set_lr(torch::optim::Optimizer& optimizer, double lr, double sigma_scale) {
+  auto& groups = optimizer.param_groups();
+  for (size_t i = 0; i < groups.size(); ++i)
+    static_cast<torch::optim::AdamWOptions&>(groups[i].options()).lr(i == 2 ? lr * sigma_scale : lr);
 }
 
 // ---- one step (distill/step.h) -------------------------------------------------------------------
@@ -419,6 +424,8 @@ TrainResult train_run(const TrainConfig& config, const std::function<void(const 
   const bool writer = cfg.dist.rank == 0;  // rank 0 writes the run folder; the others only compute
   if (!writer) cfg.quiet = true;
   const Objective objective = objective_from_name(cfg.objective);
+  if (cfg.sigma_lr_scale != 1.0 && !objective_learns_sigma(objective))
+    throw Error("--sigma-lr-scale: the " + cfg.objective + " objective learns no sigma (steper and tied do)");
   const torch::Device device = worker_device(device_from_flag(cfg.device), cfg.dist);
   std::unique_ptr<DataParallel> dp =
       cfg.dist.distributed() ? std::make_unique<DataParallel>(cfg.dist, device) : nullptr;
@@ -474,7 +481,7 @@ TrainResult train_run(const TrainConfig& config, const std::function<void(const 
     const int64_t step = st.step + 1;
     fault_kill_if_asked(cfg.dist.rank, step);
     const double lr = lr_at_step(step, total_steps, cfg.lr, cfg.warmup, cfg.min_lr_ratio);
-    set_lr(*t.optimizer, lr);
+    set_lr(*t.optimizer, lr, cfg.sigma_lr_scale);
 
     const StepBatches batches = get_batches(stream, data.step_data(), step, cfg.grad_accum, cfg.dist);
     t.optimizer->zero_grad();

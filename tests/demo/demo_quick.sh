@@ -116,6 +116,35 @@ assert not fresh, "stages rerun although their inputs did not change: %s" % fres
 PY
 grep -q "shipped with steper" "$out/report.md" || fail "report.md does not say where the base came from"
 
+# --seeds 2: the finished run 1 reused, a second run of every objective trained with the next data-order seed;
+# the report's per-run table and its two-level verdict read both runs
+"$steper" demo --quick --seeds 2 --out "$out" 2> "$out.log3" || { tail -40 "$out.log3"; exit 1; }
+python3 - "$out" <<'PY' || fail "--seeds 2: the report's runs do not match the students and their evaluations"
+import json, re, sys
+out = sys.argv[1]
+md = open(out + "/report.md").read()
+s = json.load(open(out + "/summary.json"))
+assert s["runs"] == 2, s["runs"]
+fresh = {t["stage"] for t in s["stage_times"] if not t["reused"]}
+assert not any(t.startswith(("world", "teach")) for t in fresh) and "train: students" in fresh, fresh
+for prefix, eval_dir, objectives in (("", "eval", ("steper", "uniform", "vanilla")),
+                                     ("self-ask-", "eval-self-ask", ("steper", "vanilla"))):
+    for obj in objectives:
+        c1 = json.load(open(f"{out}/student-{prefix}{obj}/config.json"))
+        c2 = json.load(open(f"{out}/student-{prefix}{obj}-run2/config.json"))
+        assert c2["seed"] == c1["seed"] + 1, (c1["seed"], c2["seed"])
+        ems = [json.load(open(f"{out}/{eval_dir}/{name}/multi/metrics.json"))["em"] for name in (obj, obj + "-run2")]
+        framework = "Self-Ask" if prefix else "IRCoT"
+        assert s["across_runs"][framework][obj]["em_runs"] == ems, (obj, ems, s["across_runs"][framework][obj])
+        row = "| %s | %.1f | %.1f | %.1f |" % (obj, ems[0], ems[1], sum(ems) / 2)
+        assert row in md, row
+assert re.search(r"StepER .* vanilla KD on multi-step EM: [-+][0-9.]+ points \(two-level bootstrap 95% CI .*"
+                 r"resampling 2 and 2 training runs and 20 test questions", md), "no two-level verdict"
+assert "## Across training runs" in md
+PY
+cmp -s "$out/student-steper/model/model.safetensors" "$out/student-steper-run2/model/model.safetensors" &&
+  fail "--seeds 2: the second run's weights equal the first's"
+
 # --pretrain-base: world, traces, tokenizer and base made in the run; the students one at a time (--train-jobs)
 out2=$out-pretrain
 rm -rf "$out2"

@@ -105,5 +105,49 @@ TEST(Report, BothFrameworksSideBySideWithTheSelfAskVerdict) {
   EXPECT_EQ(read_file(out + "/report.md").find("Self-Ask"), std::string::npos);
 }
 
+TEST(Report, TrainingRunsGiveAPerRunTableAndTheTwoLevelVerdict) {
+  const std::string out = testing::TempDir() + "/report-runs-test";
+  std::filesystem::remove_all(out);
+  write_eval(out + "/eval/teacher/multi", {1, 1, 1, 1}, 100, 100);
+  write_eval(out + "/eval/base/multi", {0, 0, 0, 0}, 0, 0);
+  write_eval(out + "/eval/steper/multi", {1, 1, 1, 0}, 100, 50);
+  write_eval(out + "/eval/steper-run2/multi", {1, 1, 1, 1}, 100, 100);
+  write_eval(out + "/eval/vanilla/multi", {0, 0, 0, 0}, 0, 0);
+  write_eval(out + "/eval/vanilla-run2/multi", {0, 0, 0, 0}, 0, 0);
+  ReportInputs in;
+  in.out_dir = out;
+  in.systems = {"teacher", "base", "steper", "vanilla"};
+  in.objectives = {"steper", "vanilla"};
+  in.runs = 2;
+  demo_write_report(in);
+  const std::string md = read_file(out + "/report.md");
+  // each run's EM, the mean, the sd over runs (n - 1), the share of the teacher, the per-hop means
+  EXPECT_NE(md.find("| steper | 75.0 | 100.0 | 87.5 | 17.7 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| 0.88 | 100.0 / 75.0 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| teacher | 100.0 | - | 100.0 | - | [100.0, 100.0] | 1.00 |"), std::string::npos) << md;
+  // StepER's 87.5 against vanilla KD's 0: no resample of runs and questions gives StepER less than vanilla
+  // KD, and only 1 in 1,024 gives them equal (run 1 twice, question 4 four times), so the interval is above 0
+  EXPECT_NE(md.find("StepER beats vanilla KD on multi-step EM: +87.5 points (two-level bootstrap 95% CI ["),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("resampling 2 and 2 training runs and 4 test questions"), std::string::npos) << md;
+  EXPECT_NE(md.find("| steper - vanilla | the whole objective | 2 vs 2 | +87.5 ["), std::string::npos) << md;
+  EXPECT_NE(md.find("![multi-step EM by system](plots/em_by_system.svg)"), std::string::npos);
+  const std::string svg = read_file(out + "/plots/em_by_system.svg");
+  EXPECT_NE(svg.find(">steper</text>"), std::string::npos);
+  EXPECT_EQ(svg.find("class=\"dot\"") == std::string::npos, false);
+  const std::string hops = read_file(out + "/plots/em_by_hops.svg");
+  EXPECT_NE(hops.find(">2 hops</text>"), std::string::npos);
+  nlohmann::json summary = read_json(out + "/summary.json");
+  EXPECT_EQ(summary["runs"], 2);
+  EXPECT_EQ(summary["across_runs"]["IRCoT"]["steper"]["em_runs"], nlohmann::json({75.0, 100.0}));
+  EXPECT_DOUBLE_EQ(summary["steper_vs_vanilla"]["em_diff"].get<double>(), 87.5);
+  EXPECT_EQ(summary["steper_vs_vanilla"]["runs"], nlohmann::json({2, 2}));
+  // one run: the verdict says its interval covers the questions only
+  in.runs = 1;
+  demo_write_report(in);
+  EXPECT_NE(read_file(out + "/report.md").find("the interval covers the test questions only"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace steper

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "distill/objective.h"
+#include "distill/train_config.h"
 
 namespace steper {
 namespace {
@@ -210,7 +211,49 @@ TEST(Objective, SigmaSquaredConvergesToTaskLoss) {
   for (int j = 0; j < 3; ++j) EXPECT_NEAR(sigma[static_cast<size_t>(j)] * sigma[static_cast<size_t>(j)], L[static_cast<size_t>(j)], 1e-3) << "task " << j;
 }
 
+TEST(Objective, BalancedIsHalfTheSumOfTaskMeansWhateverSigma) {
+  // each task's token mean weighted 1/2, as StepER weights them with every sigma at 1 and no prior
+  HandBatch b = hand_batch();
+  auto all = range(0, b.labels.size());
+  Prepared p = prepare(b, all, all);
+  std::vector<double> L = hand_task_means(b, all);
+  const double expect = 0.5 * (L[0] + L[1] + L[2]);
+  torch::Tensor log_var = torch::tensor({0.4f, -1.0f, 2.0f}).requires_grad_(true);
+  ObjectiveLoss out = objective_loss(Objective::kBalanced, token_cross_entropy(p.logits, p.labels), p.targets,
+                                     p.totals, log_var, true);
+  EXPECT_NEAR(out.loss.item<double>(), expect, 1e-5);
+  EXPECT_FALSE(objective_learns_sigma(Objective::kBalanced));
+  // uniform differs: one mean over examples (here e1's three exp tokens count as one example of four)
+  ObjectiveLoss uni = objective_loss(Objective::kUniform, token_cross_entropy(p.logits, p.labels), p.targets, p.totals,
+                                     log_var, true);
+  EXPECT_GT(std::fabs(uni.loss.item<double>() - expect), 1e-3);
+}
+
+TEST(Objective, TiedSharesOneSigmaAcrossTheTasks) {
+  // L = sum_j 0.5 exp(-m) L_j + 0.5 m (three tasks present), m the mean of s; each s_j's gradient is a third
+  // of dL/dm = 0.5 * 3 - 0.5 exp(-m) sum_j L_j
+  HandBatch b = hand_batch();
+  auto all = range(0, b.labels.size());
+  Prepared p = prepare(b, all, all);
+  std::vector<double> L = hand_task_means(b, all);
+  torch::Tensor log_var = torch::tensor({0.6f, 0.0f, -0.3f}).requires_grad_(true);
+  const double m = 0.1;
+  ObjectiveLoss out = objective_loss(Objective::kTied, token_cross_entropy(p.logits, p.labels), p.targets, p.totals,
+                                     log_var, true);
+  const double sum_l = L[0] + L[1] + L[2];
+  EXPECT_NEAR(out.loss.item<double>(), 0.5 * std::exp(-m) * sum_l + 1.5 * m, 1e-5);
+  out.loss.backward();
+  for (int j = 0; j < 3; ++j)
+    EXPECT_NEAR(log_var.grad()[j].item<double>(), (1.5 - 0.5 * std::exp(-m) * sum_l) / 3.0, 1e-5) << "task " << j;
+  EXPECT_TRUE(objective_learns_sigma(Objective::kTied));
+  EXPECT_TRUE(objective_learns_sigma(Objective::kSteper));
+}
+
 TEST(Objective, NamesAndBadName) {
+  EXPECT_EQ(objective_from_name("balanced"), Objective::kBalanced);
+  EXPECT_EQ(objective_from_name("tied"), Objective::kTied);
+  EXPECT_STREQ(objective_name(Objective::kTied), "tied");
+  for (const auto& name : objective_names()) EXPECT_EQ(objective_name(objective_from_name(name)), name);
   EXPECT_EQ(objective_from_name("steper"), Objective::kSteper);
   EXPECT_EQ(objective_from_name("uniform"), Objective::kUniform);
   EXPECT_EQ(objective_from_name("vanilla"), Objective::kVanilla);

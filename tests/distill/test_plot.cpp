@@ -130,5 +130,49 @@ TEST(Plot, LogScaleSkipsNonPositive) {
   EXPECT_NE(svg.find(">100</text>"), std::string::npos);
 }
 
+// The category chart: categories named under the axis and nothing between them; per series and category
+// one value mark, an interval bar where both ends are finite, a dot per run; higher values drawn higher.
+TEST(Plot, CategoriesAreNamedAndCarryValuesIntervalsAndDots) {
+  CategorySeries a{"IRCoT", {}, ""}, b{"Self-Ask", {}, ""};
+  CategoryPoint p1;
+  p1.value = 30;
+  p1.lo = 25;
+  p1.hi = 36;
+  p1.dots = {28, 31, 31};
+  CategoryPoint p2;
+  p2.value = 60;
+  a.points = {p1, p2};
+  CategoryPoint q1;
+  q1.value = 10;
+  b.points = {q1, CategoryPoint{}};  // no value: nothing drawn
+  PlotOptions po;
+  po.title = "EM";
+  std::string svg = plot_categories_svg({"2 hops", "3 hops"}, {a, b}, po);
+  std::string why;
+  EXPECT_TRUE(tags_balance(svg, &why)) << why;
+  EXPECT_NE(svg.find(">2 hops</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">3 hops</text>"), std::string::npos);
+  EXPECT_EQ(svg.find(">2.5</text>"), std::string::npos) << "a category axis has no numbers between categories";
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = svg.find(what); at != std::string::npos; at = svg.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("class=\"value\""), 3u);
+  EXPECT_EQ(count("class=\"interval\""), 1u);
+  EXPECT_EQ(count("class=\"dot\""), 3u);
+  // the 60 mark is above the 30 mark (smaller y in SVG)
+  std::smatch m;
+  std::vector<double> ys;
+  std::string rest = svg;
+  while (std::regex_search(rest, m, std::regex("class=\"value\" x=\"[0-9.]+\" y=\"([0-9.]+)\""))) {
+    ys.push_back(std::stod(m[1]));
+    rest = m.suffix();
+  }
+  ASSERT_EQ(ys.size(), 3u);
+  EXPECT_LT(ys[1], ys[0]);
+  EXPECT_GT(ys[2], ys[0]);
+}
+
 }  // namespace
 }  // namespace steper

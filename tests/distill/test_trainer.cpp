@@ -158,15 +158,18 @@ TEST(Trainer, UniformLossMatchesAnIndependentComputation) {
   for (size_t j = 0; j < 3; ++j) EXPECT_EQ(recs[0].sigma[j], 1.0) << j;
 }
 
-TEST(Trainer, SigmaFollowsAdamWOnTheSteperObjective) {
-  // s_j = log sigma_j^2 has gradient dL/ds_j = 0.5 - 0.5 exp(-s_j) L_j, and AdamW (no decay on s) applies
-  // it. eps = 1 makes the update grow with the gradient, so the check sees its size, not only its sign.
+// s_j = log sigma_j^2 has gradient dL/ds_j = 0.5 - 0.5 exp(-s_j) L_j, and AdamW (no decay on s) applies it at
+// the model's learning rate times --sigma-lr-scale. eps = 1 makes the update grow with the gradient, so the
+// check sees its size, not only its sign.
+void expect_sigma_follows_adamw(double sigma_lr_scale) {
   TrainConfig c = base_config("sigma");
   c.adam_eps = 1.0;
   c.warmup = 3;
+  c.sigma_lr_scale = sigma_lr_scale;
   std::vector<TrainStepRecord> recs = one_batch_steps(c, 2);
   ASSERT_EQ(recs.size(), 2u);
-  const double b1 = c.beta1, b2 = c.beta2, lr[2] = {c.lr / 3, 2 * c.lr / 3};  // warm-up: step k of 3
+  const double b1 = c.beta1, b2 = c.beta2;
+  const double lr[2] = {sigma_lr_scale * c.lr / 3, sigma_lr_scale * 2 * c.lr / 3};  // warm-up: step k of 3
   for (size_t j = 0; j < 3; ++j) {
     double s = 0, m = 0, v = 0;
     for (size_t k = 0; k < 2; ++k) {
@@ -177,11 +180,67 @@ TEST(Trainer, SigmaFollowsAdamWOnTheSteperObjective) {
       v = b2 * v + (1 - b2) * g * g;
       const double n = static_cast<double>(k + 1);
       s -= lr[k] * (m / (1 - std::pow(b1, n))) / (std::sqrt(v / (1 - std::pow(b2, n))) + c.adam_eps);
-      EXPECT_NEAR(recs[k].sigma[j], std::exp(0.5 * s), 1e-6) << "task " << j << ", step " << k + 1;
+      EXPECT_NEAR(recs[k].sigma[j], std::exp(0.5 * s), 1e-6)
+          << "task " << j << ", step " << k + 1 << ", sigma lr scale " << sigma_lr_scale;
     }
     // every task starts with L_j > 1: the prior term loses, sigma grows (the task's weight shrinks)
     EXPECT_GT(recs[0].sigma[j], 1.0) << j;
   }
+}
+
+TEST(Trainer, SigmaFollowsAdamWOnTheSteperObjective) { expect_sigma_follows_adamw(1.0); }
+
+TEST(Trainer, SigmaLearningRateScaleScalesOnlySigmasSteps) {
+  expect_sigma_follows_adamw(10.0);
+  // the model's own updates do not change with it: the first step's losses are computed before any update,
+  // the second's after one update of the weights, equal at both scales
+  TrainConfig c = base_config("sigma-scale");
+  std::vector<TrainStepRecord> one = one_batch_steps(c, 2);
+  c.sigma_lr_scale = 10.0;
+  std::vector<TrainStepRecord> ten = one_batch_steps(c, 2);
+  for (size_t j = 0; j < 3; ++j) EXPECT_EQ(one[1].task_loss[j], ten[1].task_loss[j]) << j;
+  EXPECT_GT(std::fabs(std::log(ten[1].sigma[0])), 5 * std::fabs(std::log(one[1].sigma[0])));
+  // an objective that learns no sigma refuses the flag
+  c.objective = "uniform";
+  EXPECT_NE(train_error(c).find("--sigma-lr-scale"), std::string::npos);
+}
+
+TEST(Trainer, TiedSigmasStayEqual) {
+  TrainConfig c = base_config("tied");
+  c.objective = "tied";
+  std::vector<TrainStepRecord> recs = one_batch_steps(c, 3);
+  ASSERT_EQ(recs.size(), 3u);
+  for (const auto& r : recs) {
+    EXPECT_NE(r.sigma[0], 1.0);
+    EXPECT_EQ(r.sigma[0], r.sigma[1]);
+    EXPECT_EQ(r.sigma[1], r.sigma[2]);
+  }
+}
+
+TEST(Trainer, SeedsGiveDifferentDataOrdersAndWeightsTheSameSeedTheSame) {
+  auto run = [](const std::string& name, uint64_t seed, std::vector<TrainStepRecord>* recs) {
+    TrainConfig c = base_config(name);
+    c.train_steps = 6;
+    c.batch_tokens = 256;
+    c.seed = seed;
+    train_run(c, [&](const TrainStepRecord& s) { recs->push_back(s); });
+    return llama_load(c.out_dir + "/model");
+  };
+  std::vector<TrainStepRecord> a, b, other;
+  Llama wa = run("seed-a", 1, &a), wb = run("seed-b", 1, &b), wo = run("seed-other", 2, &other);
+  // the first step computes the same starting weights on other examples: its loss differs with the seed
+  ASSERT_FALSE(a.empty());
+  ASSERT_FALSE(other.empty());
+  EXPECT_EQ(a[0].loss, b[0].loss);
+  EXPECT_NE(a[0].loss, other[0].loss);
+  auto pa = wa->hf_named_parameters(), pb = wb->hf_named_parameters(), po = wo->hf_named_parameters();
+  ASSERT_EQ(pa.size(), po.size());
+  size_t differ = 0;
+  for (size_t i = 0; i < pa.size(); ++i) {
+    EXPECT_TRUE(torch::equal(pa[i].second, pb[i].second)) << pa[i].first;
+    differ += !torch::equal(pa[i].second, po[i].second);
+  }
+  EXPECT_EQ(differ, pa.size());
 }
 
 TEST(Trainer, VanillaNeverSeesInitOrExp) {
