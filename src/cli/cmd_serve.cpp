@@ -63,7 +63,6 @@ int serve_main(ServeFlags f, const RagOptions& rag) {
   f.serve.model_name = f.model_name.empty() ? std::filesystem::path(f.model).filename().string() : f.model_name;
   if (f.serve.model_name.empty()) f.serve.model_name = std::filesystem::path(f.model).parent_path().filename().string();
   f.serve.rag = rag;
-  if (f.serve.http_threads == 0) f.serve.http_threads = f.max_batch + f.max_queue + 8;
   torch_threads_set(1);
   blas_threads_set(f.threads);
 
@@ -111,6 +110,15 @@ CommandRegistrar reg({"serve", "Serve a model as an OpenAI-compatible server wit
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   sub->add_option("--max-prompt-tokens", f->max_prompt_tokens, "longest prompt in tokens (0 = the context less one)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
+  sub->add_option("--max-connections", f->serve.connections.max_connections,
+                  "connections served at once (a thread each); one more is answered 503 at the door")
+      ->check(CLI::Range(1, 100000))->capture_default_str();
+  sub->add_option("--read-deadline", f->serve.connections.read_deadline_seconds,
+                  "seconds a request's headers and body may take from their first byte; a slower client is cut off")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--idle-timeout", f->serve.connections.idle_seconds,
+                  "seconds a connection may wait for its next request before it is closed")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   sub->add_option("--api-key-env", f->api_key_env, "environment variable holding the API key /v1/* requires (401 without it)");
   auto loop = add_loop_flags(sub, LoopUse::kRun);
   add_device_flag(sub, f->device);

@@ -51,6 +51,25 @@ int64_t token_pick(const float* logits, int64_t vocab, const TokenGenerateOption
   return order[keep - 1];
 }
 
+// The log-probability of tok (log_softmax of the logits) and the k most likely tokens.
+TokenLogprob token_logprob(const float* logits, int64_t vocab, int64_t tok, int k) {
+  const double mx = *std::max_element(logits, logits + vocab);
+  double z = 0;
+  for (int64_t i = 0; i < vocab; ++i) z += std::exp(static_cast<double>(logits[i]) - mx);
+  const double lse = mx + std::log(z);
+  TokenLogprob lp;
+  lp.id = static_cast<int32_t>(tok);
+  lp.logprob = static_cast<float>(logits[tok] - lse);
+  std::vector<int64_t> order(static_cast<size_t>(vocab));
+  std::iota(order.begin(), order.end(), 0);
+  const int64_t n = std::min<int64_t>(std::max(k, 0), vocab);
+  std::partial_sort(order.begin(), order.begin() + n, order.end(),
+                    [&](int64_t a, int64_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
+  for (int64_t i = 0; i < n; ++i)
+    lp.top.emplace_back(static_cast<int32_t>(order[i]), static_cast<float>(logits[order[i]] - lse));
+  return lp;
+}
+
 // Position of the earliest stop string in text, or npos.
 size_t stop_find(const std::string& text, const std::vector<std::string>& stops) {
   size_t best = std::string::npos;
@@ -72,6 +91,7 @@ struct Row {
   size_t text_sent = 0;  // bytes of decoded text already passed to on_token
   int64_t pending = 0;   // the last token picked, not yet in the cache
   bool done = false;
+  double submitted = 0;  // steady-clock seconds at submit()
 };
 
 double seconds_now() {
@@ -82,8 +102,9 @@ bool ends_in_partial_utf8(const std::string& s) {
   return s.size() >= 3 && s.compare(s.size() - 3, 3, "\xEF\xBF\xBD") == 0;  // the replacement character
 }
 
-// Takes one sampled token into the row; sets done (and the finish reason) when the row ends.
-void row_take(const LanguageModel::Impl& m, Row& r, int64_t tok) {
+// Takes one sampled token (and its log-probability, when asked) into the row; sets done (and the finish
+// reason) when the row ends.
+void row_take(const LanguageModel::Impl& m, Row& r, int64_t tok, const TokenLogprob* lp) {
   const TokenGenerateOptions& o = r.req.opts;
   if (o.stop_at_eos && m.eos_ids.count(tok)) {
     r.done = true;
@@ -91,6 +112,10 @@ void row_take(const LanguageModel::Impl& m, Row& r, int64_t tok) {
     return;
   }
   r.result.ids.push_back(static_cast<int32_t>(tok));
+  if (lp) {
+    r.result.logprobs.push_back(*lp);
+    if (r.req.on_logprob) r.req.on_logprob(*lp);
+  }
   if (r.req.on_token || !o.stop.empty()) {
     const std::string text = m.tokenizer.decode(r.result.ids, true);
     const size_t at = stop_find(text, o.stop);
@@ -114,6 +139,18 @@ void row_take(const LanguageModel::Impl& m, Row& r, int64_t tok) {
     r.done = true;
     r.result.finish_reason = "length";
   }
+}
+
+// Picks the row's next token from its logits and takes it; returns the token.
+int64_t row_pick(const LanguageModel::Impl& m, Row& r, const float* logits, int64_t vocab) {
+  const int64_t tok = token_pick(logits, vocab, r.req.opts, r.rng);
+  if (r.req.logprobs < 0) {
+    row_take(m, r, tok, nullptr);
+  } else {
+    const TokenLogprob lp = token_logprob(logits, vocab, tok, r.req.logprobs);
+    row_take(m, r, tok, &lp);
+  }
+  return tok;
 }
 
 // The final text: decoded ids cut before the first stop string.
@@ -179,9 +216,7 @@ std::vector<DecodeResult> decode_recompute(LanguageModel::Impl& m, const std::ve
     while (!r.done) {
       torch::Tensor ids = torch::tensor(seq, torch::kLong).unsqueeze(0).to(m.device);
       torch::Tensor cpu = logits_cpu(m, m.model->forward_hidden(ids).select(1, -1));
-      const int64_t tok = token_pick(cpu.data_ptr<float>(), cpu.size(1), opts, r.rng);
-      row_take(m, r, tok);
-      seq.push_back(tok);
+      seq.push_back(row_pick(m, r, cpu.data_ptr<float>(), cpu.size(1)));
     }
     row_finish(m, r);
     r.result.prompt_tokens = static_cast<int>(p.size());
@@ -287,6 +322,15 @@ struct DecodeEngine::Impl {
 
 namespace {
 
+// The log-probability of each prompt token after the first, from the prompt's logits [prompt, vocab].
+void prompt_score(Row& row, const torch::Tensor& logits) {
+  const auto& p = row.req.prompt;
+  const int64_t vocab = logits.size(1);
+  for (size_t i = 1; i < p.size(); ++i)
+    row.result.prompt_logprobs.push_back(
+        token_logprob(logits.data_ptr<float>() + (i - 1) * vocab, vocab, p[i], row.req.prompt_logprobs));
+}
+
 // [B, KV, T', hd] (all columns used) left-padded with zero keys up to T columns (dim 2).
 torch::Tensor pad_left(const torch::Tensor& t, int64_t T) {
   const int64_t pad = T - t.size(2);
@@ -318,7 +362,8 @@ void DecodeEngine::Impl::done(Row& r) {
 // picks its first token. Returns its cache [1, KV, prompt, hd] per layer.
 KVCache DecodeEngine::Impl::prefill(Row& row) {
   const auto& p = row.req.prompt;
-  auto [entry, shared] = prefix.longest(p);
+  const bool score_prompt = row.req.prompt_logprobs >= 0;  // needs every prompt position's logits
+  auto [entry, shared] = score_prompt ? std::pair<PrefixEntry*, size_t>{nullptr, 0} : prefix.longest(p);
   const int64_t r = static_cast<int64_t>(std::min(shared, p.size() - 1));  // at least one token is computed
   KVCache c;
   if (entry && r > 0) {
@@ -331,7 +376,9 @@ KVCache DecodeEngine::Impl::prefill(Row& row) {
   row.result.reused_tokens = static_cast<int>(c.length);
   std::vector<int64_t> rest(p.begin() + c.length, p.end());
   torch::Tensor ids = torch::tensor(rest, torch::kLong).unsqueeze(0).to(m.device);
-  torch::Tensor cpu = logits_cpu(m, m.model->forward_hidden(ids, &c).select(1, -1));
+  torch::Tensor hidden = m.model->forward_hidden(ids, &c);
+  if (score_prompt) prompt_score(row, logits_cpu(m, hidden[0]));
+  torch::Tensor cpu = logits_cpu(m, hidden.select(1, -1));
   if (prefix.enabled && !row.req.cache_key.empty()) {
     PrefixEntry e;
     e.key = row.req.cache_key;
@@ -342,9 +389,13 @@ KVCache DecodeEngine::Impl::prefill(Row& row) {
     }
     prefix.put(std::move(e));
   }
-  const int64_t tok = token_pick(cpu.data_ptr<float>(), cpu.size(1), row.req.opts, row.rng);
-  row.pending = tok;
-  row_take(m, row, tok);
+  if (row.req.on_prefill) row.req.on_prefill(row.result);
+  if (row.limit <= 0) {  // scored only
+    row.done = true;
+    row.result.finish_reason = "length";
+    return c;
+  }
+  row.pending = row_pick(m, row, cpu.data_ptr<float>(), cpu.size(1));
   return c;
 }
 
@@ -384,11 +435,8 @@ void DecodeEngine::Impl::decode_active() {
   valid = torch::cat({valid, torch::ones({valid.size(0), 1}, valid.options())}, 1);
   torch::Tensor hidden = m.model->forward_hidden(ids, &cache, padded ? valid : torch::Tensor());
   torch::Tensor cpu = logits_cpu(m, hidden.select(1, -1));
-  for (size_t i = 0; i < active.size(); ++i) {
-    const int64_t tok = token_pick(cpu.data_ptr<float>() + i * cpu.size(1), cpu.size(1), active[i].req.opts, active[i].rng);
-    active[i].pending = tok;
-    row_take(m, active[i], tok);
-  }
+  for (size_t i = 0; i < active.size(); ++i)
+    active[i].pending = row_pick(m, active[i], cpu.data_ptr<float>() + i * cpu.size(1), cpu.size(1));
 }
 
 // Drops finished rows from the batch (and key columns no remaining row uses).
@@ -468,6 +516,7 @@ uint64_t DecodeEngine::submit(DecodeRequest r) {
   row.limit = prompt_check(impl_->m, r.prompt, r.opts.max_tokens);
   row.rng.seed(r.opts.seed);
   row.result.prompt_tokens = static_cast<int>(r.prompt.size());
+  row.submitted = seconds_now();
   row.req = std::move(r);
   std::lock_guard<std::mutex> lock(impl_->mu);
   row.id = impl_->next_id++;
@@ -488,12 +537,25 @@ int DecodeEngine::step() {
     std::lock_guard<std::mutex> lock(I.mu);
     for (Row& r : I.active)
       if (I.cancelled.count(r.id)) r.done = true, r.result.finish_reason = "cancelled";
-    while (!I.waiting.empty() && static_cast<int>(I.active.size() + fresh.size()) < I.max_batch) {
+    // cancelled requests leave the queue at once, wherever they wait
+    for (auto it = I.waiting.begin(); it != I.waiting.end();) {
+      if (!I.cancelled.count(it->id)) {
+        ++it;
+        continue;
+      }
+      it->done = true, it->result.finish_reason = "cancelled";
+      fresh.push_back(std::move(*it));
+      it = I.waiting.erase(it);
+    }
+    const double now = seconds_now();
+    int admitted = 0;
+    while (!I.waiting.empty() && static_cast<int>(I.active.size()) + admitted < I.max_batch) {
       fresh.push_back(std::move(I.waiting.front()));
       I.waiting.pop_front();
+      ++admitted;
       Row& r = fresh.back();
-      if (I.cancelled.count(r.id)) r.done = true, r.result.finish_reason = "cancelled";
-      else if (r.limit <= 0) r.done = true, r.result.finish_reason = "length";
+      r.result.queue_seconds = now - r.submitted;
+      if (r.limit <= 0 && r.req.prompt_logprobs < 0) r.done = true, r.result.finish_reason = "length";
     }
   }
   I.retire();  // cancelled rows leave before they cost a step

@@ -9,18 +9,30 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/model.h"
 
 namespace steper {
 
+// One token's log-probability under the model: log_softmax of its logits (before temperature and top-p),
+// with the most likely tokens at its position.
+struct TokenLogprob {
+  int32_t id = 0;
+  float logprob = 0;
+  std::vector<std::pair<int32_t, float>> top;  // most likely first
+};
+
 struct DecodeResult {
   std::vector<int32_t> ids;   // new tokens (an end-of-sequence token is not included)
+  std::vector<TokenLogprob> logprobs;         // one per id, when DecodeRequest::logprobs >= 0
+  std::vector<TokenLogprob> prompt_logprobs;  // prompt tokens after the first, when prompt_logprobs >= 0
   std::string text;           // decoded ids, cut before the first stop string
   std::string finish_reason;  // "stop" | "length" | "cancelled"
   int prompt_tokens = 0;
   int reused_tokens = 0;  // prompt tokens whose key/value cache came from the prefix cache
+  double queue_seconds = 0;  // from submit() to the step that admitted it
 };
 
 struct DecodeRequest {
@@ -29,10 +41,19 @@ struct DecodeRequest {
   // Prefix reuse: the prompt's key/value cache is kept under this key (empty: nothing is kept); any
   // request may reuse any kept prompt's cache. release(key) drops it.
   std::string cache_key;
+  // >= 0: each new token's log-probability with this many alternatives (DecodeResult::logprobs).
+  int logprobs = -1;
+  // >= 0: also each prompt token's after the first; such a prompt is computed whole (no prefix reuse),
+  // and with opts.max_tokens 0 only scored.
+  int prompt_logprobs = -1;
   // Called on the stepping thread for each kept token; piece = newly completed text (may be ""); return
   // false to cancel.
   std::function<bool(int32_t id, const std::string& piece)> on_token;
   std::function<void(const DecodeResult&)> on_done;  // called once, on the stepping thread
+  // Called on the stepping thread before on_token with that token's log-probability (logprobs >= 0).
+  std::function<void(const TokenLogprob&)> on_logprob;
+  // Called on the stepping thread once the prompt is computed (prompt_logprobs filled), before its first token.
+  std::function<void(const DecodeResult&)> on_prefill;
 };
 
 class DecodeEngine {

@@ -18,11 +18,15 @@ struct TokenGenerateOptions {
   int max_tokens = 64;  // new tokens at most; never more than the context (max_position_embeddings) leaves
   float temperature = 0.0f;  // 0 = greedy
   float top_p = 1.0f;
-  uint64_t seed = 0;
+  uint64_t seed = 0;  // one request's choice i (of n) samples with choice_seed(seed, i)
   bool use_cache = true;     // false recomputes the whole sequence each token (for tests and benchmarks)
   std::vector<std::string> stop;  // checked on the decoded continuation
   bool stop_at_eos = true;
 };
+
+// The seed choice `index` of a request samples with: choice 0 is the request's seed itself (as `steper
+// generate --seed S`), choice i is S + i.
+inline uint64_t choice_seed(uint64_t seed, int index) { return seed + static_cast<uint64_t>(index); }
 
 class LanguageModel : public TextGenerator {
  public:

@@ -25,24 +25,62 @@ std::vector<std::string> parse_stop(const json& body) {
   return out;
 }
 
-// prompt: a string, a list of one string, or a list of token ids.
+constexpr size_t kMaxPrompts = 64;  // prompts in one request
+
+std::vector<int32_t> prompt_token_ids(const json& p, const std::string& name) {
+  std::vector<int32_t> ids;
+  for (size_t i = 0; i < p.size(); ++i)
+    ids.push_back(static_cast<int32_t>(json_as_int(p[i], name + "[" + std::to_string(i) + "]", kWhere, 0, INT32_MAX)));
+  return ids;
+}
+
+// prompt: a string, a list of token ids, or a list of strings or of token-id lists.
 void parse_prompt(const json& body, CompletionCall& call) {
   const json& p = json_field(body, "prompt", kWhere);
+  const std::string shape = "a string, a list of token ids, or a list of strings or of token-id lists";
   if (p.is_string()) {
-    call.prompt = p.get<std::string>();
-    return;
+    call.prompts.push_back({p.get<std::string>(), {}});
+  } else if (p.is_array() && !p.empty() && p[0].is_number()) {
+    call.prompts.push_back({"", prompt_token_ids(p, "prompt")});
+  } else if (p.is_array() && !p.empty() && p.size() <= kMaxPrompts) {
+    for (size_t i = 0; i < p.size(); ++i) {
+      const std::string name = "prompt[" + std::to_string(i) + "]";
+      if (p[i].is_string()) call.prompts.push_back({p[i].get<std::string>(), {}});
+      else if (p[i].is_array() && !p[i].empty()) call.prompts.push_back({"", prompt_token_ids(p[i], name)});
+      else throw Error(std::string(kWhere) + ": field \"" + name + "\" must be a string or a non-empty list of token ids, got " + json_brief(p[i]));
+    }
+  } else {
+    throw Error(std::string(kWhere) + ": field \"prompt\" must be " + shape + " (at most " + std::to_string(kMaxPrompts) +
+                "), got " + json_brief(p));
   }
-  if (p.is_array() && p.size() == 1 && p[0].is_string()) {
-    call.prompt = p[0].get<std::string>();
-    return;
+}
+
+// logprobs: completions' alternatives count (null: none); chat's true/false with top_logprobs.
+int parse_logprobs(const json& body, ApiEndpoint endpoint) {
+  const json* lp = json_find(body, "logprobs");
+  if (endpoint == ApiEndpoint::kCompletions)
+    return lp && !lp->is_null() ? static_cast<int>(json_int_or(body, "logprobs", kWhere, 0, 0, kMaxTopLogprobs)) : -1;
+  const bool on = lp && !lp->is_null() && json_bool_or(body, "logprobs", kWhere, false);
+  const json* top = json_find(body, "top_logprobs");
+  if (!top || top->is_null()) return on ? 0 : -1;
+  const int k = static_cast<int>(json_int_or(body, "top_logprobs", kWhere, 0, 0, kMaxTopLogprobs));
+  if (!on) throw Error(std::string(kWhere) + ": field \"top_logprobs\" needs \"logprobs\": true");
+  return k;
+}
+
+// n and best_of (completions): choices per prompt and sequences they are chosen from.
+void parse_choices(const json& body, CompletionCall& call) {
+  constexpr int kMaxChoices = 16;
+  call.n = static_cast<int>(json_int_or(body, "n", kWhere, 1, 1, kMaxChoices));
+  call.best_of = call.n;
+  if (const json* b = json_find(body, "best_of"); b && !b->is_null() && call.endpoint == ApiEndpoint::kCompletions) {
+    call.best_of = static_cast<int>(json_int_or(body, "best_of", kWhere, call.n, 1, kMaxChoices));
+    if (call.best_of < call.n)
+      throw Error(std::string(kWhere) + ": field \"best_of\" must be at least n (" + std::to_string(call.n) + "), got " +
+                  std::to_string(call.best_of));
   }
-  if (p.is_array() && !p.empty() && p[0].is_number()) {
-    for (size_t i = 0; i < p.size(); ++i)
-      call.prompt_ids.push_back(static_cast<int32_t>(json_as_int(p[i], "prompt[" + std::to_string(i) + "]", kWhere, 0, INT32_MAX)));
-    return;
-  }
-  throw Error(std::string(kWhere) + ": field \"prompt\" must be a string, a list of one string or a list of token ids, got " +
-              json_brief(p));
+  if (call.stream && call.best_of > call.n)
+    throw Error(std::string(kWhere) + ": field \"best_of\" cannot be more than n when streaming");
 }
 
 std::string message_content(const json& m, const std::string& name) {
@@ -97,7 +135,7 @@ CompletionCall parse_completion_call(const json& body, ApiEndpoint endpoint, con
   call.endpoint = endpoint;
   call.model = json_text_or(body, "model", kWhere, "");
   if (endpoint == ApiEndpoint::kChat) {
-    call.prompt = render_chat_prompt(json_field(body, "messages", kWhere), kWhere);
+    call.prompts.push_back({render_chat_prompt(json_field(body, "messages", kWhere), kWhere), {}});
   } else {
     parse_prompt(body, call);
     call.echo = json_bool_or(body, "echo", kWhere, false);
@@ -105,14 +143,15 @@ CompletionCall parse_completion_call(const json& body, ApiEndpoint endpoint, con
   const char* tokens_field = endpoint == ApiEndpoint::kChat && json_find(body, "max_completion_tokens")
                                  ? "max_completion_tokens" : "max_tokens";
   int fallback = endpoint == ApiEndpoint::kChat ? limits.max_tokens : std::min(16, limits.max_tokens);
-  call.opts.max_tokens = static_cast<int>(json_int_or(body, tokens_field, kWhere, fallback, 1, limits.max_tokens));
+  call.opts.max_tokens = static_cast<int>(json_int_or(body, tokens_field, kWhere, fallback, call.echo ? 0 : 1, limits.max_tokens));
   call.opts.temperature = static_cast<float>(json_number_or(body, "temperature", kWhere, 1.0, 0.0, 2.0));
   call.opts.top_p = static_cast<float>(json_number_or(body, "top_p", kWhere, 1.0, 0.0, 1.0));
   if (call.opts.top_p <= 0.0f) throw Error(std::string(kWhere) + ": field \"top_p\" must be in (0, 1], got 0");
   call.opts.seed = static_cast<uint64_t>(json_int_or(body, "seed", kWhere, 0, 0, INT64_MAX));
   call.opts.stop = parse_stop(body);
-  json_int_or(body, "n", kWhere, 1, 1, 1);
   call.stream = json_bool_or(body, "stream", kWhere, false);
+  parse_choices(body, call);
+  call.logprobs = parse_logprobs(body, endpoint);
   if (const json* so = json_find(body, "stream_options")) {
     if (!so->is_object()) throw Error(std::string(kWhere) + ": field \"stream_options\" must be an object, got " + json_brief(*so));
     call.include_usage = json_bool_or(*so, "include_usage", std::string(kWhere) + ": stream_options", false);
@@ -126,27 +165,30 @@ json usage_json(int prompt_tokens, int completion_tokens) {
 }
 
 json completion_response(const CompletionCall& call, const CompletionOutput& out) {
-  json choice{{"index", 0}, {"finish_reason", out.finish_reason}, {"logprobs", nullptr}};
   const bool chat = call.endpoint == ApiEndpoint::kChat;
-  if (chat) choice["message"] = json{{"role", "assistant"}, {"content", out.text}};
-  else choice["text"] = call.echo ? call.prompt + out.text : out.text;
+  json choices = json::array();
+  for (const ChoiceOutput& c : out.choices) {
+    json choice{{"index", c.index}, {"finish_reason", c.finish_reason}, {"logprobs", c.logprobs}};
+    if (chat) choice["message"] = json{{"role", "assistant"}, {"content", c.text}};
+    else choice["text"] = c.text;
+    choices.push_back(std::move(choice));
+  }
   return json{{"id", out.id}, {"object", chat ? "chat.completion" : "text_completion"}, {"created", out.created},
-              {"model", out.model}, {"choices", json::array({choice})},
+              {"model", out.model}, {"choices", std::move(choices)},
               {"usage", usage_json(out.prompt_tokens, out.completion_tokens)}};
 }
 
-json completion_chunk(const CompletionCall& call, const CompletionOutput& out, const std::string& text,
-                      const std::string& finish_reason, bool first) {
+json completion_chunk(const CompletionCall& call, const CompletionOutput& out, const ChoiceOutput& c, bool first) {
   const bool chat = call.endpoint == ApiEndpoint::kChat;
-  json choice{{"index", 0}, {"finish_reason", finish_reason.empty() ? json(nullptr) : json(finish_reason)},
-              {"logprobs", nullptr}};
+  json choice{{"index", c.index}, {"finish_reason", c.finish_reason.empty() ? json(nullptr) : json(c.finish_reason)},
+              {"logprobs", c.logprobs}};
   if (chat) {
     json delta = json::object();
     if (first) delta["role"] = "assistant";
-    if (!text.empty() || first) delta["content"] = text;
+    if (!c.text.empty() || first) delta["content"] = c.text;
     choice["delta"] = delta;
   } else {
-    choice["text"] = first && call.echo ? call.prompt + text : text;
+    choice["text"] = c.text;
   }
   json j{{"id", out.id}, {"object", chat ? "chat.completion.chunk" : "text_completion"}, {"created", out.created},
          {"model", out.model}, {"choices", json::array({choice})}};

@@ -25,6 +25,8 @@ std::string response_id(const std::string& prefix);
 void handle_completion(ServeContext& ctx, const httplib::Request& req, httplib::Response& res, ApiEndpoint endpoint);
 void handle_models(ServeContext& ctx, httplib::Response& res);
 void handle_ask(ServeContext& ctx, const httplib::Request& req, httplib::Response& res);
+void handle_tokenize(ServeContext& ctx, const httplib::Request& req, httplib::Response& res);
+void handle_detokenize(ServeContext& ctx, const httplib::Request& req, httplib::Response& res);
 
 // The page at / (serve/page.html, embedded by the build).
 extern const char* const kServePageHtml;

@@ -1,16 +1,40 @@
 #include "serve/scheduler.h"
 
+#include <chrono>
 #include <cstdio>
 
 namespace steper {
 
+namespace {
+double seconds_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
 bool ScheduledJob::next_piece(std::string& piece) {
+  std::vector<TokenLogprob> unused;
+  return next_piece(piece, unused);
+}
+
+bool ScheduledJob::next_piece(std::string& piece, std::vector<TokenLogprob>& logprobs) {
   std::unique_lock<std::mutex> lk(m_);
   cv_.wait(lk, [&] { return !pieces_.empty() || done_; });
   if (pieces_.empty()) return false;
-  piece = std::move(pieces_.front());
+  piece = std::move(pieces_.front().text);
+  logprobs = std::move(pieces_.front().logprobs);
   pieces_.pop_front();
   return true;
+}
+
+std::vector<TokenLogprob> ScheduledJob::prompt_logprobs() {
+  std::unique_lock<std::mutex> lk(m_);
+  cv_.wait(lk, [&] { return prefilled_ || done_; });
+  return prefilled_ ? prompt_lps_ : result_.prompt_logprobs;
+}
+
+bool ScheduledJob::wait_for(double seconds) {
+  std::unique_lock<std::mutex> lk(m_);
+  return cv_.wait_for(lk, std::chrono::duration<double>(seconds), [&] { return done_; });
 }
 
 const DecodeResult& ScheduledJob::wait() {
@@ -48,10 +72,17 @@ Scheduler::~Scheduler() {
   thread_.join();
 }
 
+void Scheduler::check_room(int count) const {
+  std::lock_guard<std::mutex> lk(m_);
+  if (in_flight_ + count > capacity_) throw QueueFull();
+}
+
 std::shared_ptr<ScheduledJob> Scheduler::submit(std::vector<int32_t> prompt, const TokenGenerateOptions& opts,
-                                                bool stream, const std::string& cache_key) {
+                                                bool stream, const std::string& cache_key, int logprobs,
+                                                int prompt_logprobs) {
   auto job = std::make_shared<ScheduledJob>();
   job->stream_ = stream;
+  job->submitted_ = seconds_now();
   {
     std::lock_guard<std::mutex> lk(m_);
     if (in_flight_ >= capacity_) throw QueueFull();
@@ -61,15 +92,35 @@ std::shared_ptr<ScheduledJob> Scheduler::submit(std::vector<int32_t> prompt, con
   r.prompt = std::move(prompt);
   r.opts = opts;
   r.cache_key = cache_key;
-  r.on_token = [job](int32_t, const std::string& piece) {
+  r.logprobs = logprobs;
+  r.prompt_logprobs = prompt_logprobs;
+  r.on_prefill = [job](const DecodeResult& partial) {
+    {
+      std::lock_guard<std::mutex> lk(job->m_);
+      job->prompt_lps_ = partial.prompt_logprobs;
+      job->prefilled_ = true;
+    }
+    job->cv_.notify_all();
+  };
+  r.on_logprob = [job](const TokenLogprob& lp) {
     std::lock_guard<std::mutex> lk(job->m_);
+    if (job->stream_) job->unsent_.push_back(lp);
+  };
+  r.on_token = [this, job](int32_t, const std::string& piece) {
+    const double now = seconds_now();
+    std::lock_guard<std::mutex> lk(job->m_);
+    if (job->last_token_ == 0) timings_.first_token.observe(now - job->submitted_);
+    else timings_.between_tokens.observe(now - job->last_token_);
+    job->last_token_ = now;
     if (job->stream_ && !piece.empty()) {
-      job->pieces_.push_back(piece);
+      job->pieces_.push_back({piece, std::move(job->unsent_)});
+      job->unsent_.clear();
       job->cv_.notify_all();
     }
     return !job->cancelled_;
   };
   r.on_done = [this, job](const DecodeResult& result) {
+    if (result.finish_reason != "cancelled" || result.queue_seconds > 0) timings_.queue.observe(result.queue_seconds);
     {
       std::lock_guard<std::mutex> lk(m_);  // the place is free before the waiter wakes
       --in_flight_;

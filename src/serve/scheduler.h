@@ -18,6 +18,7 @@
 #include "core/generator.h"
 #include "model/decode_engine.h"
 #include "model/model.h"
+#include "serve/metrics.h"
 
 namespace steper {
 
@@ -32,14 +33,28 @@ class ScheduledJob {
   // Blocks until a decoded piece (true) or the end (false, then result() is ready). Pieces are kept
   // only for jobs submitted with stream = true.
   bool next_piece(std::string& piece);
+  // The same, with the log-probabilities of the tokens the piece completes (submitted with logprobs >= 0;
+  // a token whose text is not complete yet comes with a later piece).
+  bool next_piece(std::string& piece, std::vector<TokenLogprob>& logprobs);
+  // Blocks until the prompt is computed (or the end): its tokens' log-probabilities (prompt_logprobs >= 0).
+  std::vector<TokenLogprob> prompt_logprobs();
   const DecodeResult& wait();  // blocks until the end
+  bool wait_for(double seconds);  // true when it ended within that time
   void cancel();               // the client went away: the decoder drops the sequence (waiting or decoding)
 
  private:
   friend class Scheduler;
   std::mutex m_;
   std::condition_variable cv_;
-  std::deque<std::string> pieces_;
+  struct Piece {
+    std::string text;
+    std::vector<TokenLogprob> logprobs;
+  };
+  std::deque<Piece> pieces_;
+  std::vector<TokenLogprob> unsent_;  // log-probabilities not yet in a piece
+  double submitted_ = 0, last_token_ = 0;  // steady-clock seconds
+  std::vector<TokenLogprob> prompt_lps_;
+  bool prefilled_ = false;
   bool stream_ = false;
   bool done_ = false;
   bool cancelled_ = false;
@@ -58,11 +73,15 @@ class Scheduler {
   // Thread-safe. Throws QueueFull when max_queue requests already wait, Error for a prompt the engine
   // refuses (empty, outside the vocabulary, filling the context).
   // cache_key: prefix reuse (DecodeRequest::cache_key); release(key) drops it at the next step.
+  // logprobs, prompt_logprobs: DecodeRequest's.
   std::shared_ptr<ScheduledJob> submit(std::vector<int32_t> prompt, const TokenGenerateOptions& opts, bool stream,
-                                       const std::string& cache_key = "");
+                                       const std::string& cache_key = "", int logprobs = -1, int prompt_logprobs = -1);
+  // Throws QueueFull unless `count` more requests have a place now (a request of n choices takes n).
+  void check_room(int count) const;
   void release(const std::string& cache_key);  // thread-safe
 
   DecodeEngine::Stats stats() const;
+  const TokenTimings& timings() const { return timings_; }
   int in_flight() const;  // submitted and not finished
   LanguageModel& model() { return model_; }
 
@@ -76,6 +95,7 @@ class Scheduler {
   int in_flight_ = 0;
   std::vector<std::string> releases_;  // applied by the stepping thread
   bool stopping_ = false;
+  TokenTimings timings_;
   std::thread thread_;
 };
 

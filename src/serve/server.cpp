@@ -33,7 +33,7 @@ using Clock = std::chrono::steady_clock;
 thread_local Clock::time_point request_start;  // set when a request is routed, read by the logger
 
 const char* const kRoutes[] = {"/", "/health", "/metrics", "/v1/models", "/v1/completions", "/v1/chat/completions",
-                               "/v1/ask"};
+                               "/v1/ask", "/tokenize", "/detokenize"};
 
 std::string endpoint_label(const std::string& path) {
   for (const char* r : kRoutes)
@@ -64,9 +64,10 @@ httplib::Server::Handler guarded(std::function<void(const httplib::Request&, htt
 
 struct Server::Impl {
   ServeContext ctx;
-  httplib::Server http;
+  GuardedHttpServer http;
   int listen_fd = -1;  // the listening socket, seen when httplib sets its options
-  Impl(Scheduler& s, Retriever* r, ServeOptions o) : ctx{s, r, std::move(o), {}} {}
+  Impl(Scheduler& s, Retriever* r, ServeOptions o)
+      : ctx{s, r, std::move(o), {}}, http(ctx.opts.connections, [this] { ctx.metrics.refused_connection(); }) {}
   void routes();
 };
 
@@ -77,7 +78,7 @@ void Server::Impl::routes() {
     res.set_content(R"({"status":"ok"})", "application/json");
   });
   http.Get("/metrics", [&c](const httplib::Request&, httplib::Response& res) {
-    res.set_content(c.metrics.render(c.scheduler.stats()), "text/plain; version=0.0.4");
+    res.set_content(c.metrics.render(c.scheduler.stats(), c.scheduler.timings()), "text/plain; version=0.0.4");
   });
   http.Get("/v1/models", [&c](const httplib::Request&, httplib::Response& res) { handle_models(c, res); });
   http.Post("/v1/completions", guarded([&c](const httplib::Request& q, httplib::Response& r) {
@@ -87,14 +88,14 @@ void Server::Impl::routes() {
     handle_completion(c, q, r, ApiEndpoint::kChat);
   }));
   http.Post("/v1/ask", guarded([&c](const httplib::Request& q, httplib::Response& r) { handle_ask(c, q, r); }));
+  http.Post("/tokenize", guarded([&c](const httplib::Request& q, httplib::Response& r) { handle_tokenize(c, q, r); }));
+  http.Post("/detokenize", guarded([&c](const httplib::Request& q, httplib::Response& r) { handle_detokenize(c, q, r); }));
 }
 
 Server::Server(Scheduler& scheduler, Retriever* retriever, ServeOptions opts)
     : impl_(std::make_unique<Impl>(scheduler, retriever, std::move(opts))) {
   Impl& m = *impl_;
   const ServeOptions& o = m.ctx.opts;
-  size_t threads = o.http_threads > 0 ? static_cast<size_t>(o.http_threads) : 64;
-  m.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   m.http.set_payload_max_length(o.max_body_bytes);
   m.http.set_socket_options([&m](socket_t sock) {
     httplib::default_socket_options(sock);

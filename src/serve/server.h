@@ -1,5 +1,6 @@
 // `steper serve`: a model folder (and optionally an index) behind HTTP (docs/DESIGN.md section 9):
-// the OpenAI endpoints, /v1/ask (the multi-step loop), /health, /metrics and the page at /.
+// the OpenAI endpoints, /v1/ask (the multi-step loop), /tokenize and /detokenize, /health, /metrics and
+// the page at /.
 // A request the server cannot take is a 4xx answer with an OpenAI-style error body; the server
 // keeps serving.
 #pragma once
@@ -10,6 +11,7 @@
 
 #include "rag/loop.h"
 #include "retrieval/retriever.h"
+#include "serve/connections.h"
 #include "serve/openai_schema.h"
 #include "serve/scheduler.h"
 
@@ -23,7 +25,7 @@ struct ServeOptions {
   size_t max_body_bytes = 1 << 20;  // a larger body is answered 413
   ApiLimits limits;
   RagOptions rag;                // /v1/ask's loop options unless a request gives its own
-  int http_threads = 0;          // 0: enough for every request the scheduler can hold, plus 8
+  ConnectionLimits connections;  // a thread per connection at most, deadlines for slow clients
 };
 
 class Server {

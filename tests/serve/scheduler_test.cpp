@@ -3,41 +3,18 @@
 // and /v1/ask's loop through the scheduler records the trace the loop records with the model itself.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <thread>
 
 #include "core/trace_json.h"
 #include "model/model.h"
 #include "serve/ask.h"
 #include "serve/scheduler.h"
+#include "tiny_model.h"
 
 namespace steper {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::vector<std::string> texts() {
-  std::vector<std::string> t;
-  const char* names[] = {"Alvar Quint", "Bessa Morrow", "Corin Vale", "Dita Holm"};
-  const char* places[] = {"Harrowgate", "Port Ember", "Sallow Hill"};
-  for (int i = 0; i < 48; ++i)
-    t.push_back(std::string(names[i % 4]) + " was born in " + places[i % 3] + ". So the answer is: " + places[(i + 1) % 3] + ".");
-  return t;
-}
-
-LanguageModel& model() {
-  static std::unique_ptr<LanguageModel> lm = [] {
-    std::string dir = (fs::temp_directory_path() / ("steper_serve_sched_" + std::to_string(getpid()))).string();
-    fs::remove_all(dir);
-    init_model_folder(texts(), dir, "tiny", 5, 320);
-    auto m = LanguageModel::load(dir);
-    fs::remove_all(dir);
-    return m;
-  }();
-  return *lm;
-}
+LanguageModel& model() { return tiny_model(); }
 
 TokenGenerateOptions greedy(int n) {
   TokenGenerateOptions o;
@@ -93,6 +70,32 @@ TEST(Scheduler, AFullQueueRefuses) {
   EXPECT_EQ(b->wait().finish_reason, "cancelled");
   EXPECT_TRUE(b->wait().ids.empty());
   EXPECT_NO_THROW(s.submit(prompt, greedy(1), false)->wait());
+}
+
+// A cancelled request that waits for a place leaves the queue at the next step, while the batch is full.
+TEST(Scheduler, ACancelledRequestLeavesTheQueueAtOnce) {
+  DecodeEngine engine(model(), 1);
+  auto prompt = model().tokenizer().encode("Bessa", true);
+  std::vector<DecodeResult> done;
+  auto request = [&](int max_tokens) {
+    DecodeRequest r;
+    r.prompt = prompt;
+    r.opts = greedy(max_tokens);
+    r.on_done = [&done](const DecodeResult& d) { done.push_back(d); };
+    return r;
+  };
+  engine.submit(request(50));  // takes the only place
+  engine.step();
+  const uint64_t queued = engine.submit(request(50));
+  engine.submit(request(50));
+  engine.cancel(queued);
+  engine.step();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].finish_reason, "cancelled");
+  EXPECT_TRUE(done[0].ids.empty());
+  DecodeEngine::Stats st = engine.stats();
+  EXPECT_EQ(st.active, 1);
+  EXPECT_EQ(st.waiting, 1);
 }
 
 TEST(Scheduler, RefusedPromptsAreUserErrors) {

@@ -25,7 +25,8 @@ CompletionCall chat(const json& body) { return parse_completion_call(body, ApiEn
 TEST(ServeSchema, CompletionFields) {
   CompletionCall c = completions(json::parse(R"({"model":"m","prompt":"Hi","max_tokens":7,"temperature":0,
       "top_p":0.5,"seed":3,"stop":["\n","."],"stream":true,"stream_options":{"include_usage":true}})"));
-  EXPECT_EQ(c.prompt, "Hi");
+  ASSERT_EQ(c.prompts.size(), 1u);
+  EXPECT_EQ(c.prompts[0].text, "Hi");
   EXPECT_EQ(c.model, "m");
   EXPECT_EQ(c.opts.max_tokens, 7);
   EXPECT_EQ(c.opts.temperature, 0.0f);
@@ -36,17 +37,51 @@ TEST(ServeSchema, CompletionFields) {
   EXPECT_TRUE(c.include_usage);
   // OpenAI's defaults: 16 tokens for completions, temperature 1; a single stop string; a list of one prompt
   CompletionCall d = completions(json::parse(R"({"prompt":["Ho"],"stop":"x"})"));
-  EXPECT_EQ(d.prompt, "Ho");
+  EXPECT_EQ(d.prompts[0].text, "Ho");
   EXPECT_EQ(d.opts.max_tokens, 16);
   EXPECT_EQ(d.opts.temperature, 1.0f);
   EXPECT_EQ(d.opts.stop, std::vector<std::string>{"x"});
-  EXPECT_EQ(completions(json::parse(R"({"prompt":[5,6,7]})")).prompt_ids, (std::vector<int32_t>{5, 6, 7}));
+  EXPECT_EQ(completions(json::parse(R"({"prompt":[5,6,7]})")).prompts[0].ids, (std::vector<int32_t>{5, 6, 7}));
+  EXPECT_EQ(d.n, 1);
+  EXPECT_EQ(d.logprobs, -1);
+}
+
+// What lm-evaluation-harness's local-completions client sends to score a continuation: a batch of token-id
+// prompts, echo, max_tokens 1, logprobs 1; and chat's logprobs with top_logprobs; n and best_of.
+TEST(ServeSchema, LogprobsChoicesAndPromptBatches) {
+  CompletionCall h = completions(json::parse(R"({"model":"m","prompt":[[1,2,3],[4,5]],"temperature":0,"max_tokens":1,
+      "logprobs":1,"seed":1234,"echo":true})"));
+  ASSERT_EQ(h.prompts.size(), 2u);
+  EXPECT_EQ(h.prompts[1].ids, (std::vector<int32_t>{4, 5}));
+  EXPECT_EQ(h.logprobs, 1);
+  EXPECT_TRUE(h.echo);
+  EXPECT_EQ(completions(json::parse(R"({"prompt":["a","b"],"max_tokens":0,"echo":true})")).opts.max_tokens, 0);
+  EXPECT_EQ(completions(json::parse(R"({"prompt":"a","logprobs":null})")).logprobs, -1);
+  EXPECT_EQ(completions(json::parse(R"({"prompt":"a","logprobs":0})")).logprobs, 0);
+  CompletionCall c = chat(json::parse(R"({"messages":[{"role":"user","content":"x"}],"logprobs":true,"top_logprobs":3})"));
+  EXPECT_EQ(c.logprobs, 3);
+  EXPECT_EQ(chat(json::parse(R"({"messages":[{"role":"user","content":"x"}],"logprobs":true})")).logprobs, 0);
+  EXPECT_EQ(chat(json::parse(R"({"messages":[{"role":"user","content":"x"}],"logprobs":false})")).logprobs, -1);
+  CompletionCall n = completions(json::parse(R"({"prompt":"a","n":3,"best_of":5})"));
+  EXPECT_EQ(n.n, 3);
+  EXPECT_EQ(n.best_of, 5);
+  auto err = [](const char* body, ApiEndpoint e = ApiEndpoint::kCompletions) {
+    return error_of([&] { parse_completion_call(json::parse(body), e, kLimits); });
+  };
+  EXPECT_NE(err(R"({"prompt":"a","logprobs":21})").find("\"logprobs\""), std::string::npos);
+  EXPECT_NE(err(R"({"prompt":"a","logprobs":true})").find("\"logprobs\""), std::string::npos);
+  EXPECT_NE(err(R"({"messages":[{"role":"user","content":"x"}],"top_logprobs":2})", ApiEndpoint::kChat).find("\"top_logprobs\""),
+            std::string::npos);
+  EXPECT_NE(err(R"({"prompt":"a","n":3,"best_of":2})").find("\"best_of\""), std::string::npos);
+  EXPECT_NE(err(R"({"prompt":"a","n":2,"best_of":3,"stream":true})").find("\"best_of\""), std::string::npos);
+  EXPECT_NE(err(R"({"prompt":[[1],7]})").find("\"prompt[1]\""), std::string::npos);
+  EXPECT_NE(err(R"({"prompt":[]})").find("\"prompt\""), std::string::npos);
 }
 
 TEST(ServeSchema, ChatPromptAndDefaults) {
   CompletionCall c = chat(json::parse(R"({"messages":[{"role":"system","content":"Be brief."},
       {"role":"user","content":[{"type":"text","text":"Q: a"},{"type":"text","text":"?"}]}]})"));
-  EXPECT_EQ(c.prompt, "Be brief.\n\nQ: a?");
+  EXPECT_EQ(c.prompts[0].text, "Be brief.\n\nQ: a?");
   EXPECT_EQ(c.opts.max_tokens, 100);  // chat: up to the server's limit
   EXPECT_EQ(chat(json::parse(R"({"messages":[{"role":"user","content":"x"}],"max_completion_tokens":5})")).opts.max_tokens, 5);
 }
@@ -63,7 +98,7 @@ TEST(ServeSchema, ErrorsNameTheField) {
   EXPECT_NE(err(R"({"prompt":"a","seed":-1})").find("\"seed\""), std::string::npos);
   EXPECT_NE(err(R"({"prompt":"a","stop":["1","2","3","4","5"]})").find("\"stop\""), std::string::npos);
   EXPECT_NE(err(R"({"prompt":"a","stop":[1]})").find("\"stop[0]\""), std::string::npos);
-  EXPECT_NE(err(R"({"prompt":"a","n":2})").find("\"n\""), std::string::npos);
+  EXPECT_NE(err(R"({"prompt":"a","n":17})").find("\"n\""), std::string::npos);
   EXPECT_NE(err(R"({"prompt":"a","stream":"yes"})").find("\"stream\""), std::string::npos);
   EXPECT_NE(err(R"({"prompt":7})").find("\"prompt\""), std::string::npos);
   EXPECT_NE(err(R"({"max_tokens":3})").find("\"prompt\""), std::string::npos);
@@ -79,18 +114,21 @@ TEST(ServeSchema, ErrorsNameTheField) {
 
 TEST(ServeSchema, ResponsesHaveTheOpenAIShape) {
   CompletionCall c = chat(json::parse(R"({"messages":[{"role":"user","content":"x"}]})"));
-  CompletionOutput out{"chatcmpl-1", 5, "m", "Hello", "stop", 3, 2};
+  CompletionOutput out{"chatcmpl-1", 5, "m", {{0, "Hello", "stop", nullptr}, {1, "Hi", "length", nullptr}}, 3, 2};
   json r = completion_response(c, out);
   EXPECT_EQ(r["object"], "chat.completion");
   EXPECT_EQ(r["choices"][0]["message"]["content"], "Hello");
   EXPECT_EQ(r["choices"][0]["finish_reason"], "stop");
+  EXPECT_TRUE(r["choices"][0]["logprobs"].is_null());
+  EXPECT_EQ(r["choices"][1]["index"], 1);
+  EXPECT_EQ(r["choices"][1]["message"]["content"], "Hi");
   EXPECT_EQ(r["usage"]["total_tokens"], 5);
-  json first = completion_chunk(c, out, "He", "", true);
+  json first = completion_chunk(c, out, {0, "He", "", nullptr}, true);
   EXPECT_EQ(first["choices"][0]["delta"]["role"], "assistant");
   EXPECT_TRUE(first["choices"][0]["finish_reason"].is_null());
   CompletionCall t = completions(json::parse(R"({"prompt":"ab","echo":true})"));
-  EXPECT_EQ(completion_response(t, out)["choices"][0]["text"], "abHello");
-  EXPECT_EQ(completion_chunk(t, out, "x", "length", false)["choices"][0]["text"], "x");
+  EXPECT_EQ(completion_response(t, out)["choices"][0]["text"], "Hello");
+  EXPECT_EQ(completion_chunk(t, out, {2, "x", "length", nullptr}, false)["choices"][0]["index"], 2);
   EXPECT_EQ(sse_data(json{{"a", 1}}), "data: {\"a\":1}\n\n");
   EXPECT_EQ(sse_done(), "data: [DONE]\n\n");
 }
@@ -224,7 +262,16 @@ TEST(ServeMetrics, PrometheusText) {
   s.tokens_generated = 42;
   s.waiting = 3;
   s.batch_size_counts = {0, 5, 2};  // five rounds of one sequence, two of two
-  std::string text = m.render(s);
+  s.prompt_tokens = 50;
+  s.reused_tokens = 20;
+  s.active = 2;
+  TokenTimings t;
+  t.first_token.observe(0.03);
+  t.first_token.observe(0.3);
+  t.between_tokens.observe(0.02);
+  t.queue.observe(0.1);
+  m.refused_connection();
+  std::string text = m.render(s, t);
   auto has = [&](const std::string& line) { return text.find(line + "\n") != std::string::npos; };
   EXPECT_TRUE(has("steper_requests_total{endpoint=\"/v1/completions\",status=\"200\"} 2")) << text;
   EXPECT_TRUE(has("steper_requests_total{endpoint=\"/v1/completions\",status=\"400\"} 1"));
@@ -235,7 +282,17 @@ TEST(ServeMetrics, PrometheusText) {
   EXPECT_TRUE(has("steper_decode_batch_size_bucket{le=\"1\"} 5"));
   EXPECT_TRUE(has("steper_decode_batch_size_bucket{le=\"2\"} 7"));
   EXPECT_TRUE(has("steper_decode_batch_size_sum 9"));
-  EXPECT_TRUE(has("steper_queue_depth 3"));
+  EXPECT_TRUE(has("steper_num_requests_waiting 3"));
+  EXPECT_TRUE(has("steper_num_requests_running 2"));
+  EXPECT_TRUE(has("steper_prefix_cache_queries_total 50"));
+  EXPECT_TRUE(has("steper_prefix_cache_hits_total 20"));
+  EXPECT_TRUE(has("steper_connections_refused_total 1"));
+  EXPECT_TRUE(has("steper_time_to_first_token_seconds_bucket{le=\"0.02\"} 0"));
+  EXPECT_TRUE(has("steper_time_to_first_token_seconds_bucket{le=\"0.04\"} 1"));
+  EXPECT_TRUE(has("steper_time_to_first_token_seconds_bucket{le=\"+Inf\"} 2"));
+  EXPECT_TRUE(has("steper_time_to_first_token_seconds_count 2"));
+  EXPECT_TRUE(has("steper_inter_token_latency_seconds_bucket{le=\"0.025\"} 1"));
+  EXPECT_TRUE(has("steper_request_queue_time_seconds_bucket{le=\"0.3\"} 1"));
 }
 
 }  // namespace
