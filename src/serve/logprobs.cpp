@@ -12,7 +12,27 @@ size_t utf8_chars(const std::string& bytes) {
   return n;
 }
 
-std::string shown(const Tokenizer& tok, int32_t id) { return tok.token_bytes(id); }
+bool valid_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += n;
+  }
+  return true;
+}
+
+// A token's string: its bytes, or "bytes:\xNN..." (as OpenAI writes them) when they are not whole UTF-8.
+std::string shown(const Tokenizer& tok, int32_t id) {
+  const std::string b = tok.token_bytes(id);
+  if (valid_utf8(b)) return b;
+  static const char* hex = "0123456789abcdef";
+  std::string out = "bytes:";
+  for (unsigned char c : b) out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+  return out;
+}
 
 size_t text_chars(const Tokenizer& tok, int32_t id) { return tok.is_special(id) ? 0 : utf8_chars(tok.token_bytes(id)); }
 

@@ -1,7 +1,8 @@
 // Token log-probabilities (model/decode_engine.h's TokenLogprob) as the OpenAI schemas list them:
 // completions' {tokens, token_logprobs, top_logprobs, text_offset} and chat's {content: [{token,
-// logprob, bytes, top_logprobs}]}. A token's string is its bytes (part of a UTF-8 character for some
-// tokens); text offsets count characters of the returned text, where special tokens take none.
+// logprob, bytes, top_logprobs}]}. A token's string is its bytes, or "bytes:\xe2\x80" (as OpenAI writes
+// them) for a token that is part of a UTF-8 character; text offsets count characters of the returned
+// text, where special tokens take none.
 #pragma once
 
 #include <cstddef>
