@@ -1,6 +1,7 @@
 // steper serve: a model folder (and optionally an index) as an OpenAI-compatible server with the
 // multi-step loop at /v1/ask, a page at / and metrics (docs/DESIGN.md section 9).
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -55,6 +56,16 @@ void catch_stop_signals() {
   sigaction(SIGINT, &sa, nullptr);
 }
 
+// Each connection holds a descriptor: the soft limit is raised to the hard one, so that --max-connections
+// (not a failing accept()) is what refuses a connection.
+void raise_descriptor_limit() {
+  struct rlimit rl {};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
 int serve_main(ServeFlags f, const RagOptions& rag) {
   if (!f.api_key_env.empty()) {
     f.serve.api_key = std::getenv(f.api_key_env.c_str()) ? std::getenv(f.api_key_env.c_str()) : "";
@@ -65,6 +76,7 @@ int serve_main(ServeFlags f, const RagOptions& rag) {
   f.serve.rag = rag;
   torch_threads_set(1);
   blas_threads_set(f.threads);
+  raise_descriptor_limit();
 
   std::unique_ptr<LanguageModel> lm = LanguageModel::load(f.model, f.device, f.adapter);
   f.serve.limits = resolve_limits(f, lm->context());
