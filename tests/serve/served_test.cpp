@@ -96,7 +96,9 @@ void expect_completion_logprobs(const json& lp, const std::vector<int32_t>& all,
   ASSERT_EQ(lp["token_logprobs"].size(), all.size());
   ASSERT_EQ(lp["text_offset"].size(), all.size());
   for (size_t i = 0; i < all.size(); ++i) {
-    if (ascii(bytes(all[i]))) EXPECT_EQ(lp["tokens"][i], bytes(all[i]));
+    if (ascii(bytes(all[i]))) {
+      EXPECT_EQ(lp["tokens"][i], bytes(all[i]));
+    }
     if (i < scored_from) {
       EXPECT_TRUE(lp["token_logprobs"][i].is_null());
       EXPECT_TRUE(lp["top_logprobs"][i].is_null());
@@ -115,7 +117,9 @@ void expect_completion_logprobs(const json& lp, const std::vector<int32_t>& all,
         EXPECT_TRUE(std::any_of(top.begin(), top.end(), [&](const json& v) { return std::fabs(v.get<double>() - want[alt]) < 1e-4; }));
       }
     }
-    if (i > 0) EXPECT_GE(lp["text_offset"][i].get<int>(), lp["text_offset"][i - 1].get<int>());
+    if (i > 0) {
+      EXPECT_GE(lp["text_offset"][i].get<int>(), lp["text_offset"][i - 1].get<int>());
+    }
   }
 }
 
@@ -135,7 +139,9 @@ TEST_F(Served, CompletionLogprobsWithEchoEqualTheForwardPass) {
     EXPECT_NEAR(lp["token_logprobs"][i].get<double>(), log_softmax_after(scored)[gen[i]], 1e-4);
     scored.push_back(gen[i]);
   }
-  if (!gen.empty()) EXPECT_EQ(lp["text_offset"][0], 0);
+  if (!gen.empty()) {
+    EXPECT_EQ(lp["text_offset"][0], 0);
+  }
 }
 
 // lm-evaluation-harness's local-completions loglikelihood request: token-id prompts in a batch, echo,
