@@ -24,31 +24,99 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-void write_file_atomic(const std::string& path, const std::string& content) {
+namespace {
+
+[[noreturn]] void throw_errno(const std::string& name, const char* what, int e) {
+  throw Error(name + ": " + what + " failed: " + std::strerror(e));
+}
+
+void close_checked(int fd, const std::string& name) {
+  // close() is not retried on EINTR: on Linux the descriptor is gone either way.
+  if (::close(fd) != 0) throw_errno(name, "close", errno);
+}
+
+void fsync_checked(int fd, const std::string& name) {
+  if (::fsync(fd) != 0) throw_errno(name, "fsync", errno);
+}
+
+// The folder holding path (".": a bare name), synced so that a rename in it survives a crash.
+void sync_parent_folder(const std::string& path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? "." : parent.string();
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw_errno(dir, "open", errno);
+  if (::fsync(fd) != 0) {
+    int e = errno;
+    ::close(fd);
+    throw_errno(dir, "fsync", e);
+  }
+  close_checked(fd, dir);
+}
+
+constexpr size_t kAtomicBuffer = 1 << 20;
+
+}  // namespace
+
+void write_all_fd(int fd, const void* data, size_t n, const std::string& name) {
+  const char* c = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t w = ::write(fd, c, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(name, "write", errno);
+    }
+    c += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+AtomicFile::AtomicFile(const std::string& path, bool durable)
+    : path_(path), tmp_(path + ".tmp-" + std::to_string(getpid())), durable_(durable) {
   std::filesystem::path p(path);
   if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-  std::string tmp = path + ".tmp-" + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw Error(path + ": cannot write: " + std::strerror(errno));
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw Error(path + ": write failed: " + std::strerror(e));
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    throw Error(path + ": rename failed: " + std::strerror(e));
-  }
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw_errno(path_, "open", errno);
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+void AtomicFile::flush() {
+  write_all_fd(fd_, buf_.data(), buf_.size(), path_);
+  buf_.clear();
+}
+
+void AtomicFile::write(const void* data, size_t n) {
+  if (fd_ < 0) throw BugError(__FILE__, __LINE__, path_ + ": written after commit()");
+  if (buf_.size() + n > kAtomicBuffer) flush();
+  if (n >= kAtomicBuffer) write_all_fd(fd_, data, n, path_);
+  else buf_.append(static_cast<const char*>(data), n);
+}
+
+void AtomicFile::commit() {
+  if (fd_ < 0) throw BugError(__FILE__, __LINE__, path_ + ": committed twice");
+  flush();
+  if (durable_) fsync_checked(fd_, path_);
+  int fd = fd_;
+  fd_ = -1;
+  close_checked(fd, path_);
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) throw_errno(path_, "rename", errno);
+  tmp_.clear();
+  if (durable_) sync_parent_folder(path_);
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  AtomicFile f(path);
+  f.write(content);
+  f.commit();
+}
+
+void rename_durable(const std::string& from, const std::string& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0)
+    throw Error(to + ": rename from " + from + " failed: " + std::strerror(errno));
+  sync_parent_folder(to);
 }
 
 namespace {
@@ -151,12 +219,14 @@ JsonlAppender::~JsonlAppender() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void JsonlAppender::append(const nlohmann::json& value) {
-  std::string line = value.dump() + "\n";
-  // One write() per line: with O_APPEND a line is never interleaved or half-written by us.
-  ssize_t n = ::write(fd_, line.data(), line.size());
-  if (n != static_cast<ssize_t>(line.size())) throw Error(path_ + ": append failed: " + std::strerror(errno));
-  ::fdatasync(fd_);
+void JsonlAppender::append(const nlohmann::json& value) { append_raw(value.dump() + "\n"); }
+
+void JsonlAppender::append_raw(const std::string& bytes) {
+  // With O_APPEND one write() puts a line at the end whole; a short write (a full disk) is continued,
+  // and a line left torn by a failure is what readers of these logs skip.
+  write_all_fd(fd_, bytes.data(), bytes.size(), path_);
+  // EINVAL: a file that cannot be synced (a pipe, a device), which is no failure of the write.
+  if (::fdatasync(fd_) != 0 && errno != EINVAL) throw_errno(path_, "fdatasync", errno);
 }
 
 const nlohmann::json& json_field(const nlohmann::json& obj, const char* field, const std::string& where) {

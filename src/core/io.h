@@ -14,8 +14,37 @@
 namespace steper {
 
 std::string read_file(const std::string& path);
-// Writes to path + ".tmp-<pid>" then renames, so readers never see half a file.
+
+// A file written under a temporary name (path + ".tmp-<pid>") and renamed to path by commit(), so
+// readers never see half a file. Every call is checked (write, fsync, close, rename, the folder's
+// fsync); an error is one line naming path, the call and its errno ("PATH: write failed: No space left
+// on device"). Destroyed before commit(), it removes the temporary file. Writes are buffered.
+// durable = false leaves out the fsyncs (a scratch file that a killed run throws away).
+class AtomicFile {
+ public:
+  explicit AtomicFile(const std::string& path, bool durable = true);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  void write(const void* data, size_t n);
+  void write(const std::string& s) { write(s.data(), s.size()); }
+  void commit();
+  const std::string& path() const { return path_; }
+
+ private:
+  void flush();
+  std::string path_, tmp_, buf_;
+  int fd_ = -1;
+  bool durable_;
+};
+// AtomicFile in one call.
 void write_file_atomic(const std::string& path, const std::string& content);
+// Renames from to to and syncs to's folder (a folder written whole under a temporary name); errors
+// name both and the errno.
+void rename_durable(const std::string& from, const std::string& to);
+// write(2) until all n bytes are out (a short write is continued); throws "NAME: write failed: ERRNO"
+// with the errno of the call that failed.
+void write_all_fd(int fd, const void* data, size_t n, const std::string& name);
 
 // Malformed JSON (bad syntax, a number that overflows such as 1e400) throws naming path:line.
 nlohmann::json read_json(const std::string& path);
@@ -49,6 +78,8 @@ class JsonlAppender {
   JsonlAppender(const JsonlAppender&) = delete;
   JsonlAppender& operator=(const JsonlAppender&) = delete;
   void append(const nlohmann::json& value);
+  // Bytes as they are (a newline that a last line lacks), flushed to disk like a line.
+  void append_raw(const std::string& bytes);
  private:
   std::string path_;
   int fd_ = -1;

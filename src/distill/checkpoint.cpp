@@ -265,7 +265,7 @@ void checkpoint_write(const std::string& out, const CheckpointParts& p, const Tr
                                 {"files", {{kWeights, file_record(weights)}, {kOptimizer, file_record(optimizer)}}}};
   write_json_atomic((tmp / "state.json").string(), state);
   fs::remove_all(final_dir);
-  fs::rename(tmp, final_dir);
+  rename_durable(tmp.string(), final_dir.string());
   write_json_atomic((fs::path(out) / kPointer).string(), {{"latest", name}});
   // older checkpoints go once the pointer names the new one
   for (const auto& entry : fs::directory_iterator(out)) {

@@ -1,13 +1,10 @@
 #include "gguf/gguf_writer.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <set>
 
 #include "core/error.h"
+#include "core/io.h"
 #include "core/progress.h"
 
 namespace steper {
@@ -132,49 +129,32 @@ std::string GgufWriter::header_bytes(std::vector<uint64_t>* offsets) const {
 void GgufWriter::write(const std::string& path, Progress* progress) const {
   std::vector<uint64_t> offsets;
   std::string header = header_bytes(&offsets);
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw Error(path + ": cannot create " + tmp + ": " + std::strerror(errno));
-  try {
-    auto write_bytes = [&](const void* p, size_t n) {
-      if (n > 0 && std::fwrite(p, 1, n, f) != n) throw Error(path + ": write failed: " + std::strerror(errno));
-    };
-    write_bytes(header.data(), header.size());
-    uint64_t written = 0;
-    std::vector<uint8_t> buf;
-    const char zeros[64] = {0};
-    for (size_t i = 0; i < tensors_.size(); ++i) {
-      const GgufTensorSpec& t = tensors_[i];
-      uint64_t want = gguf_tensor_nbytes(t.type, t.shape);
-      buf.clear();
-      t.produce(buf);
-      if (buf.size() != want)
-        throw Error(path + ": tensor " + t.name + " produced " + std::to_string(buf.size()) + " bytes, expected " +
-                    std::to_string(want));
-      if (written != offsets[i]) throw Error(path + ": internal offset mismatch at tensor " + t.name);
-      write_bytes(buf.data(), buf.size());
-      written += buf.size();
-      uint64_t pad = align_up(written, alignment_) - written;
-      while (pad > 0) {
-        size_t n = pad < sizeof(zeros) ? static_cast<size_t>(pad) : sizeof(zeros);
-        write_bytes(zeros, n);
-        pad -= n;
-      }
-      written = align_up(written, alignment_);
-      if (progress) progress->add(1, t.name);
+  AtomicFile out(path);
+  out.write(header);
+  uint64_t written = 0;
+  std::vector<uint8_t> buf;
+  const char zeros[64] = {0};
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    const GgufTensorSpec& t = tensors_[i];
+    uint64_t want = gguf_tensor_nbytes(t.type, t.shape);
+    buf.clear();
+    t.produce(buf);
+    if (buf.size() != want)
+      throw Error(path + ": tensor " + t.name + " produced " + std::to_string(buf.size()) + " bytes, expected " +
+                  std::to_string(want));
+    if (written != offsets[i]) throw Error(path + ": internal offset mismatch at tensor " + t.name);
+    out.write(buf.data(), buf.size());
+    written += buf.size();
+    uint64_t pad = align_up(written, alignment_) - written;
+    while (pad > 0) {
+      size_t n = pad < sizeof(zeros) ? static_cast<size_t>(pad) : sizeof(zeros);
+      out.write(zeros, n);
+      pad -= n;
     }
-    if (std::fflush(f) != 0 || ::fsync(::fileno(f)) != 0)
-      throw Error(path + ": write failed: " + std::strerror(errno));
-    int rc = std::fclose(f);
-    f = nullptr;
-    if (rc != 0) throw Error(path + ": write failed: " + std::strerror(errno));
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-      throw Error(path + ": cannot rename " + tmp + ": " + std::strerror(errno));
-  } catch (...) {
-    if (f) std::fclose(f);
-    std::remove(tmp.c_str());
-    throw;
+    written = align_up(written, alignment_);
+    if (progress) progress->add(1, t.name);
   }
+  out.commit();
 }
 
 }  // namespace steper

@@ -474,37 +474,12 @@ void safetensors_write(const std::string& path, const std::vector<TensorView>& t
   uint64_t n = text.size();
   for (int i = 0; i < 8; ++i) prefix[i] = static_cast<char>((n >> (8 * i)) & 0xff);
 
-  std::filesystem::path p(path);
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-  const std::string tmp = path + ".tmp-" + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(path + ": cannot write: " + std::strerror(errno));
-  auto write_all = [&](const void* data, size_t size) {
-    const char* c = static_cast<const char*>(data);
-    while (size > 0) {
-      ssize_t w = ::write(fd, c, size);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        int e = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        throw Error(path + ": write failed: " + std::strerror(e));
-      }
-      c += w;
-      size -= static_cast<size_t>(w);
-    }
-  };
-  write_all(prefix.data(), prefix.size());
-  write_all(text.data(), text.size());
+  AtomicFile out(path);
+  out.write(prefix);
+  out.write(text);
   for (const auto& t : tensors)
-    if (t.nbytes) write_all(t.data, t.nbytes);
-  ::fsync(fd);
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    throw Error(path + ": rename failed: " + std::strerror(e));
-  }
+    if (t.nbytes) out.write(t.data, t.nbytes);
+  out.commit();
 }
 
 }  // namespace steper

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/io.h"
 #include "retrieval/bm25_analyzer.h"
 #include "retrieval/native_index.h"
 
@@ -46,11 +47,11 @@ void index_folder_replace(const fs::path& tmp, const fs::path& dir) {
     fs::rename(dir, old, ec);
     if (ec) throw Error("cannot move the old index " + dir.string() + " aside: " + ec.message());
   }
-  fs::rename(tmp, dir, ec);
-  if (ec) {
-    std::string msg = ec.message();
-    if (had_old) fs::rename(old, dir, ec);
-    throw Error("cannot move the new index into " + dir.string() + ": " + msg + " (it is in " + tmp.string() + ")");
+  try {
+    rename_durable(tmp.string(), dir.string());
+  } catch (const Error& e) {
+    if (had_old && !fs::exists(dir, ec)) fs::rename(old, dir, ec);
+    throw Error("cannot move the new index into place: " + std::string(e.what()));
   }
   if (had_old) fs::remove_all(old, ec);
 }

@@ -130,11 +130,9 @@ std::vector<NativeBound> frontier(std::vector<NativeBound> points) {
 class BinaryOut {
  public:
   explicit BinaryOut(const fs::path& path, bool summed = true)
-      : path_(path), out_(path, std::ios::binary | std::ios::trunc), summed_(summed) {
-    if (!out_) throw Error("cannot write " + path.string());
-  }
+      : path_(path), out_(path.string(), /*durable=*/summed), summed_(summed) {}
   void put(const void* data, size_t n) {
-    out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
+    out_.write(data, n);
     if (summed_) sum_.checksum_add(data, n);
     bytes_ += n;
   }
@@ -148,14 +146,11 @@ class BinaryOut {
     return native_checksum_hex(sum_.checksum_value());
   }
   std::string name() const { return path_.filename().string(); }
-  void close() {
-    out_.close();
-    if (!out_) throw Error("cannot write " + path_.string() + " (disk full?)");
-  }
+  void close() { out_.commit(); }
 
  private:
   fs::path path_;
-  std::ofstream out_;
+  AtomicFile out_;
   bool summed_;
   NativeChecksum sum_;
   uint64_t bytes_ = 0;

@@ -1,6 +1,5 @@
 #include "teacher/teach.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -99,20 +98,13 @@ void check_same_options(const TeachOutput& existing, const LoopOptions& loop, co
 
 // Makes the output file safe to append to: a torn last line is cut off, a whole last line without
 // its newline gets one.
-void repair_output_tail(const std::string& path, const TeachOutput& existing) {
+void repair_output_tail(const std::string& path, const TeachOutput& existing, JsonlAppender& appender) {
   if (existing.torn_tail) {
     if (::truncate(path.c_str(), static_cast<off_t>(existing.complete_bytes)) != 0)
       throw Error(path + ": cannot cut off the torn last line: " + std::strerror(errno));
     std::fprintf(stderr, "steper: %s: ignored a torn last line (an interrupted run)\n", path.c_str());
   }
-  if (existing.missing_newline) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND);
-    if (fd < 0 || ::write(fd, "\n", 1) != 1) {
-      if (fd >= 0) ::close(fd);
-      throw Error(path + ": cannot append: " + std::strerror(errno));
-    }
-    ::close(fd);
-  }
+  if (existing.missing_newline) appender.append_raw("\n");
 }
 
 }  // namespace
@@ -191,8 +183,8 @@ TeachSummary teach_run_with(const TeachConfig& config, const TeachResources& res
 
   // Run, appending each finished question as soon as it is done.
   if (!todo.empty()) {
-    repair_output_tail(config.out, existing);
     JsonlAppender appender(config.out);
+    repair_output_tail(config.out, existing, appender);
     Progress progress("teach", todo.size(), "questions");
     size_t kept_now = 0;
     auto on_done = [&](const Trace& finished) {

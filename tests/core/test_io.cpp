@@ -1,0 +1,125 @@
+// core/io's writers on a full disk: /dev/full fails every write with ENOSPC, the error a full file
+// system gives. A temporary name that links to it puts the atomic writer on it without privileges.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include <filesystem>
+
+#include "common/error_of.h"
+#include "core/io.h"
+
+namespace steper {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FullDiskTest : public testing::Test {
+ protected:
+  std::string dir = testing::TempDir() + "/io-" + testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::string path = dir + "/out.json";
+  void SetUp() override {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  // The temporary name the atomic writer uses for path, linked to /dev/full.
+  void put_on_full_disk() { fs::create_symlink("/dev/full", path + ".tmp-" + std::to_string(getpid())); }
+};
+
+TEST_F(FullDiskTest, AtomicWriteSaysNoSpaceNamingThePath) {
+  put_on_full_disk();
+  std::string msg = error_of([&] { write_file_atomic(path, "{\"a\": 1}\n"); });
+  EXPECT_EQ(msg, path + ": write failed: No space left on device");
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(path + ".tmp-" + std::to_string(getpid()))));  // removed
+}
+
+TEST_F(FullDiskTest, StreamedAtomicWriteSaysNoSpaceAtCommitOrWrite) {
+  put_on_full_disk();
+  std::string msg = error_of([&] {
+    AtomicFile f(path);
+    std::string chunk(3 << 20, 'x');  // larger than the buffer: written at once
+    f.write(chunk);
+    f.commit();
+  });
+  EXPECT_EQ(msg, path + ": write failed: No space left on device");
+}
+
+TEST_F(FullDiskTest, AppendSaysNoSpaceNamingThePath) {
+  JsonlAppender out("/dev/full");
+  EXPECT_EQ(error_of([&] { out.append({{"id", "q1"}}); }), "/dev/full: write failed: No space left on device");
+  EXPECT_EQ(error_of([&] { out.append_raw("\n"); }), "/dev/full: write failed: No space left on device");
+}
+
+// A file-size limit cuts a write short at the limit and fails the next one with EFBIG: the short write
+// a nearly full disk gives. The error is the failing call's errno, not whatever errno held before.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    getrlimit(RLIMIT_FSIZE, &old_);
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit r = old_;
+    r.rlim_cur = bytes;
+    setrlimit(RLIMIT_FSIZE, &r);
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &old_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+
+ private:
+  rlimit old_{};
+  void (*old_handler_)(int) = nullptr;
+};
+
+TEST_F(FullDiskTest, AShortAppendIsContinuedAndItsFailureNamed) {
+  const std::string log = dir + "/log.jsonl";
+  JsonlAppender out(log);
+  std::string msg;
+  {
+    FileSizeLimit limit(10);
+    errno = ENOTTY;  // what a terminal check earlier in the run leaves behind
+    msg = error_of([&] { out.append({{"id", "a question id longer than ten bytes"}}); });
+  }
+  EXPECT_EQ(msg, log + ": write failed: File too large");
+  EXPECT_EQ(fs::file_size(log), 10u);  // the line's first ten bytes: a torn tail for the readers
+}
+
+TEST_F(FullDiskTest, AShortAtomicWriteIsContinuedAndItsFailureNamed) {
+  std::string msg;
+  {
+    FileSizeLimit limit(10);
+    errno = ENOTTY;
+    msg = error_of([&] { write_file_atomic(path, std::string(100, 'x')); });
+  }
+  EXPECT_EQ(msg, path + ": write failed: File too large");
+  EXPECT_TRUE(fs::is_empty(dir));
+}
+
+TEST_F(FullDiskTest, AtomicWriteReplacesWholeAndLeavesNoTemporaryFile) {
+  write_file_atomic(path, "old");
+  write_file_atomic(path, "new contents");
+  EXPECT_EQ(read_file(path), "new contents");
+  size_t files = 0;
+  for (auto& e : fs::directory_iterator(dir)) files += e.path().filename() != "out.json" ? 1 : 0;
+  EXPECT_EQ(files, 0u);
+}
+
+TEST_F(FullDiskTest, AnUncommittedAtomicFileLeavesNothing) {
+  {
+    AtomicFile f(path);
+    f.write("half");
+  }
+  EXPECT_TRUE(fs::is_empty(dir));
+}
+
+TEST_F(FullDiskTest, RenameDurableNamesBothOnFailure) {
+  std::string msg = error_of([&] { rename_durable(dir + "/absent", dir + "/there"); });
+  EXPECT_EQ(msg, dir + "/there: rename from " + dir + "/absent failed: No such file or directory");
+}
+
+}  // namespace
+}  // namespace steper
