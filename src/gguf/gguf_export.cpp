@@ -13,6 +13,7 @@
 #include "core/progress.h"
 #include "gguf/gguf_vocab.h"
 #include "gguf/gguf_writer.h"
+#include "model/llama_config.h"
 #include "model/safetensors.h"
 
 namespace steper {
@@ -21,101 +22,32 @@ namespace steper {
 
 namespace {
 
-struct HfConfig {
-  std::string arch;  // llama.cpp architecture: "llama" or "qwen2"
-  int64_t vocab_size = 0, hidden = 0, ffn = 0, layers = 0, heads = 0, kv_heads = 0, head_dim = 0;
-  int64_t context = 0;
-  double rms_eps = 1e-6, rope_theta = 10000.0;
-  bool tied = false, attention_bias = false;
-  std::string rope_type;  // "", "linear", "llama3"
-  double rope_factor = 1.0, low_freq_factor = 1.0, high_freq_factor = 4.0;
-  int64_t original_context = 8192;
-};
 
-// A positive integer that GGUF's uint32 metadata can hold; fallback < 0: required.
-int64_t cfg_int(const nlohmann::json& j, const char* field, const std::string& where, int64_t fallback = -1) {
-  const int64_t hi = UINT32_MAX;
-  return fallback < 0 ? json_int(j, field, where, 1, hi) : json_int_or(j, field, where, fallback, 1, hi);
-}
-
-double cfg_num(const nlohmann::json& j, const char* field, const std::string& where, double fallback) {
-  return json_number_or(j, field, where, fallback);
-}
-
-bool cfg_bool(const nlohmann::json& j, const char* field, const std::string& where, bool fallback) {
-  return json_bool_or(j, field, where, fallback);
-}
-
-HfConfig config_read(const std::string& dir) {
+// config.json as the model loader reads it (model/llama_config.h), then what GGUF cannot hold: its
+// integers are uint32, and llama.cpp's qwen2 has no llama3 rope scaling.
+LlamaConfig config_read(const std::string& dir) {
   const std::string where = dir + "/config.json";
-  if (!file_exists(where)) throw Error(where + ": missing (is " + dir + " a model folder?)");
-  nlohmann::json j = read_json(where);
-  if (!j.is_object()) throw Error(where + ": not a JSON object");
-  HfConfig c;
-  std::string hf_arch;
-  if (j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty() &&
-      j["architectures"][0].is_string())
-    hf_arch = j["architectures"][0].get<std::string>();
-  std::string model_type = json_text_or(j, "model_type", where, "");
-  if (hf_arch == "LlamaForCausalLM" || (hf_arch.empty() && model_type == "llama")) c.arch = "llama";
-  else if (hf_arch == "Qwen2ForCausalLM" || (hf_arch.empty() && model_type == "qwen2")) c.arch = "qwen2";
-  else
-    throw Error(where + ": architectures " + (hf_arch.empty() ? "(none), model_type " + model_type : hf_arch) +
-                " cannot be exported to GGUF: supported are LlamaForCausalLM and Qwen2ForCausalLM");
-
-  c.vocab_size = cfg_int(j, "vocab_size", where);
-  c.hidden = cfg_int(j, "hidden_size", where);
-  c.ffn = cfg_int(j, "intermediate_size", where);
-  c.layers = cfg_int(j, "num_hidden_layers", where);
-  c.heads = cfg_int(j, "num_attention_heads", where);
-  c.kv_heads = cfg_int(j, "num_key_value_heads", where, c.heads);
-  c.head_dim = cfg_int(j, "head_dim", where, c.hidden / c.heads);
-  c.context = cfg_int(j, "max_position_embeddings", where);
-  c.rms_eps = cfg_num(j, "rms_norm_eps", where, 1e-6);
-  c.rope_theta = cfg_num(j, "rope_theta", where, 10000.0);
-  c.tied = cfg_bool(j, "tie_word_embeddings", where, false);
-  c.attention_bias = c.arch == "qwen2" ? true : cfg_bool(j, "attention_bias", where, false);
-  if (c.heads % c.kv_heads != 0)
-    throw Error(where + ": num_attention_heads is not a multiple of num_key_value_heads");
-  if (c.head_dim % 2 != 0) throw Error(where + ": head_dim must be even for rotary embeddings");
-  if (cfg_bool(j, "mlp_bias", where, false))
-    throw Error(where + ": mlp_bias=true has no tensors in llama.cpp's llama architecture");
-  std::string act = json_text_or(j, "hidden_act", where, "silu");
-  if (act != "silu") throw Error(where + ": hidden_act " + act + " cannot be exported (llama.cpp uses silu)");
-  if (c.arch == "qwen2" && cfg_bool(j, "use_sliding_window", where, false))
-    throw Error(where + ": use_sliding_window=true is not supported by llama.cpp's qwen2 architecture");
-
-  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {
-    const nlohmann::json& rs = j["rope_scaling"];
-    if (!rs.is_object()) throw Error(where + ": field rope_scaling must be an object or null");
-    std::string t = json_text_or(rs, "rope_type", where + ": rope_scaling", json_text_or(rs, "type", where + ": rope_scaling", ""));
-    if (t == "default" || t.empty()) {
-      c.rope_type = "";
-    } else if (t == "linear") {
-      c.rope_type = "linear";
-      c.rope_factor = cfg_num(rs, "factor", where, 1.0);
-    } else if (t == "llama3" && c.arch == "llama") {
-      c.rope_type = "llama3";
-      c.rope_factor = cfg_num(rs, "factor", where, 8.0);
-      c.low_freq_factor = cfg_num(rs, "low_freq_factor", where, 1.0);
-      c.high_freq_factor = cfg_num(rs, "high_freq_factor", where, 4.0);
-      c.original_context = static_cast<int64_t>(cfg_num(rs, "original_max_position_embeddings", where, 8192));
-      if (c.high_freq_factor == c.low_freq_factor)
-        throw Error(where + ": rope_scaling high_freq_factor must differ from low_freq_factor");
-    } else {
-      throw Error(where + ": rope_scaling type " + t + " cannot be exported to GGUF for " + c.arch +
-                  " (supported: linear, and llama3 for Llama)");
-    }
-  }
+  const LlamaConfig c = llama_config_read(dir);
+  const std::pair<const char*, int64_t> ints[] = {
+      {"vocab_size", c.vocab_size}, {"hidden_size", c.hidden_size}, {"intermediate_size", c.intermediate_size},
+      {"num_hidden_layers", c.num_hidden_layers}, {"num_attention_heads", c.num_attention_heads},
+      {"num_key_value_heads", c.num_key_value_heads}, {"head_dim", c.head_dim},
+      {"max_position_embeddings", c.max_position_embeddings}};
+  for (const auto& [field, v] : ints)
+    if (v > static_cast<int64_t>(UINT32_MAX))
+      throw Error(where + ": field \"" + field + "\" " + std::to_string(v) + " does not fit GGUF's 32-bit metadata");
+  if (c.rope_type == "llama3" && c.model_type != "llama")
+    throw Error(where + ": rope_scaling type llama3 cannot be exported to GGUF for " + c.model_type +
+                " (supported: linear)");
   return c;
 }
 
 // llama.cpp's rope_freqs tensor for Llama-3.1 rope scaling (LlamaModel.generate_extra_tensors).
-std::vector<float> llama3_rope_factors(const HfConfig& c) {
+std::vector<float> llama3_rope_factors(const LlamaConfig& c) {
   std::vector<float> out;
   const double pi = 3.14159265358979323846;
-  double low_wavelen = c.original_context / c.low_freq_factor;
-  double high_wavelen = c.original_context / c.high_freq_factor;
+  double low_wavelen = c.rope_original_max_position / c.rope_low_freq_factor;
+  double high_wavelen = c.rope_original_max_position / c.rope_high_freq_factor;
   for (int64_t i = 0; i < c.head_dim; i += 2) {
     float freq = 1.0f / std::pow(static_cast<float>(c.rope_theta), static_cast<float>(i) / c.head_dim);
     double wavelen = 2 * pi / freq;
@@ -124,7 +56,7 @@ std::vector<float> llama3_rope_factors(const HfConfig& c) {
     } else if (wavelen > low_wavelen) {
       out.push_back(static_cast<float>(c.rope_factor));
     } else {
-      double smooth = (c.original_context / wavelen - c.low_freq_factor) / (c.high_freq_factor - c.low_freq_factor);
+      double smooth = (c.rope_original_max_position / wavelen - c.rope_low_freq_factor) / (c.rope_high_freq_factor - c.rope_low_freq_factor);
       out.push_back(static_cast<float>(1.0 / ((1 - smooth) / c.rope_factor + smooth)));
     }
   }
@@ -191,7 +123,7 @@ GgufExportSummary gguf_export(const std::string& model_dir, const std::string& o
   if (::stat(out_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     throw Error("--out " + out_path + ": is a folder; give a file name such as model.gguf");
 
-  const HfConfig c = config_read(model_dir);
+  const LlamaConfig c = config_read(model_dir);
   std::unique_ptr<ModelWeights> weights = ModelWeights::open_dir(model_dir);
   const std::string wfile = model_dir + "/model.safetensors";
 
@@ -220,35 +152,35 @@ GgufExportSummary gguf_export(const std::string& model_dir, const std::string& o
     plans.push_back(std::move(p));
     used.insert(hf);
   };
-  const uint64_t V = c.vocab_size, D = c.hidden, F = c.ffn, hd = c.head_dim;
-  const uint64_t q_rows = c.heads * hd, kv_rows = c.kv_heads * hd;
-  const bool permute = c.arch == "llama";  // llama.cpp's llama uses interleaved rope pairs; qwen2 uses NeoX
+  const uint64_t V = c.vocab_size, D = c.hidden_size, F = c.intermediate_size, hd = c.head_dim;
+  const uint64_t q_rows = c.num_attention_heads * hd, kv_rows = c.num_key_value_heads * hd;
+  const bool permute = c.model_type == "llama";  // llama.cpp's llama uses interleaved rope pairs; qwen2 uses NeoX
   const TensorView* embed = weights->find("model.embed_tokens.weight");
   if (embed && embed->shape.size() == 2 && static_cast<uint64_t>(embed->shape[0]) != V)
     throw Error(wfile + ": model.embed_tokens.weight has " + std::to_string(embed->shape[0]) +
                 " rows but config.json vocab_size is " + std::to_string(V));
   take("model.embed_tokens.weight", "token_embd.weight", {V, D}, 0, true);
-  for (int64_t i = 0; i < c.layers; ++i) {
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     const std::string hf = "model.layers." + std::to_string(i) + ".";
     const std::string gg = "blk." + std::to_string(i) + ".";
     take(hf + "input_layernorm.weight", gg + "attn_norm.weight", {D}, 0, true);
-    take(hf + "self_attn.q_proj.weight", gg + "attn_q.weight", {q_rows, D}, permute ? c.heads : 0, true);
-    take(hf + "self_attn.k_proj.weight", gg + "attn_k.weight", {kv_rows, D}, permute ? c.kv_heads : 0, true);
+    take(hf + "self_attn.q_proj.weight", gg + "attn_q.weight", {q_rows, D}, permute ? c.num_attention_heads : 0, true);
+    take(hf + "self_attn.k_proj.weight", gg + "attn_k.weight", {kv_rows, D}, permute ? c.num_key_value_heads : 0, true);
     take(hf + "self_attn.v_proj.weight", gg + "attn_v.weight", {kv_rows, D}, 0, true);
     if (c.attention_bias) {
-      take(hf + "self_attn.q_proj.bias", gg + "attn_q.bias", {q_rows}, permute ? c.heads : 0, true);
-      take(hf + "self_attn.k_proj.bias", gg + "attn_k.bias", {kv_rows}, permute ? c.kv_heads : 0, true);
+      take(hf + "self_attn.q_proj.bias", gg + "attn_q.bias", {q_rows}, permute ? c.num_attention_heads : 0, true);
+      take(hf + "self_attn.k_proj.bias", gg + "attn_k.bias", {kv_rows}, permute ? c.num_key_value_heads : 0, true);
       take(hf + "self_attn.v_proj.bias", gg + "attn_v.bias", {kv_rows}, 0, true);
     }
     take(hf + "self_attn.o_proj.weight", gg + "attn_output.weight", {D, q_rows}, 0, true);
-    if (c.arch == "llama" && c.attention_bias) take(hf + "self_attn.o_proj.bias", gg + "attn_output.bias", {D}, 0, false);
+    if (c.model_type == "llama" && c.attention_bias) take(hf + "self_attn.o_proj.bias", gg + "attn_output.bias", {D}, 0, false);
     take(hf + "post_attention_layernorm.weight", gg + "ffn_norm.weight", {D}, 0, true);
     take(hf + "mlp.gate_proj.weight", gg + "ffn_gate.weight", {F, D}, 0, true);
     take(hf + "mlp.up_proj.weight", gg + "ffn_up.weight", {F, D}, 0, true);
     take(hf + "mlp.down_proj.weight", gg + "ffn_down.weight", {D, F}, 0, true);
   }
   take("model.norm.weight", "output_norm.weight", {D}, 0, true);
-  if (!c.tied) {
+  if (!c.tie_word_embeddings) {
     if (!weights->find("lm_head.weight"))
       throw Error(wfile + ": tensor lm_head.weight is missing and config.json tie_word_embeddings is false");
     take("lm_head.weight", "output.weight", {V, D}, 0, true);
@@ -268,7 +200,7 @@ GgufExportSummary gguf_export(const std::string& model_dir, const std::string& o
     if (t->name.size() >= inv_freq.size() &&
         t->name.compare(t->name.size() - inv_freq.size(), inv_freq.size(), inv_freq) == 0)
       continue;
-    throw Error(wfile + ": tensor " + t->name + " has no place in llama.cpp's " + c.arch + " architecture");
+    throw Error(wfile + ": tensor " + t->name + " has no place in llama.cpp's " + c.model_type + " architecture");
   }
 
   // ---- the tokenizer (validated before anything is written)
@@ -276,7 +208,7 @@ GgufExportSummary gguf_export(const std::string& model_dir, const std::string& o
 
   // ---- metadata, in the order llama.cpp's converter writes it
   GgufWriter w;
-  const std::string a = c.arch;
+  const std::string a = c.model_type;
   std::string name = opts.name;
   if (name.empty()) {
     std::string d = model_dir;
@@ -290,15 +222,15 @@ GgufExportSummary gguf_export(const std::string& model_dir, const std::string& o
   w.add_kv("general.name", GgufValue::string(name));
   w.add_kv("general.alignment", GgufValue::u32(kGgufDefaultAlignment));
   w.add_kv(a + ".vocab_size", GgufValue::u32(static_cast<uint32_t>(c.vocab_size)));
-  w.add_kv(a + ".context_length", GgufValue::u32(static_cast<uint32_t>(c.context)));
-  w.add_kv(a + ".embedding_length", GgufValue::u32(static_cast<uint32_t>(c.hidden)));
-  w.add_kv(a + ".block_count", GgufValue::u32(static_cast<uint32_t>(c.layers)));
-  w.add_kv(a + ".feed_forward_length", GgufValue::u32(static_cast<uint32_t>(c.ffn)));
-  w.add_kv(a + ".attention.head_count", GgufValue::u32(static_cast<uint32_t>(c.heads)));
-  w.add_kv(a + ".attention.head_count_kv", GgufValue::u32(static_cast<uint32_t>(c.kv_heads)));
+  w.add_kv(a + ".context_length", GgufValue::u32(static_cast<uint32_t>(c.max_position_embeddings)));
+  w.add_kv(a + ".embedding_length", GgufValue::u32(static_cast<uint32_t>(c.hidden_size)));
+  w.add_kv(a + ".block_count", GgufValue::u32(static_cast<uint32_t>(c.num_hidden_layers)));
+  w.add_kv(a + ".feed_forward_length", GgufValue::u32(static_cast<uint32_t>(c.intermediate_size)));
+  w.add_kv(a + ".attention.head_count", GgufValue::u32(static_cast<uint32_t>(c.num_attention_heads)));
+  w.add_kv(a + ".attention.head_count_kv", GgufValue::u32(static_cast<uint32_t>(c.num_key_value_heads)));
   w.add_kv(a + ".rope.freq_base", GgufValue::f32(static_cast<float>(c.rope_theta)));
-  w.add_kv(a + ".attention.layer_norm_rms_epsilon", GgufValue::f32(static_cast<float>(c.rms_eps)));
-  if (c.head_dim != c.hidden / c.heads) {
+  w.add_kv(a + ".attention.layer_norm_rms_epsilon", GgufValue::f32(static_cast<float>(c.rms_norm_eps)));
+  if (c.head_dim != c.hidden_size / c.num_attention_heads) {
     w.add_kv(a + ".attention.key_length", GgufValue::u32(static_cast<uint32_t>(c.head_dim)));
     w.add_kv(a + ".attention.value_length", GgufValue::u32(static_cast<uint32_t>(c.head_dim)));
   }

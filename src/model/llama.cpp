@@ -22,6 +22,7 @@ torch::Tensor rope_inv_freq(const LlamaConfig& cfg) {
   // Exactly as transformers: base ** (arange(0, dim, 2).float() / dim), in float32.
   torch::Tensor exponent = torch::arange(0, dim, 2, torch::kInt64).to(torch::kFloat) / static_cast<double>(dim);
   torch::Tensor inv_freq = 1.0 / torch::pow(torch::scalar_tensor(cfg.rope_theta, torch::kFloat), exponent);
+  if (cfg.rope_type == "linear") inv_freq = inv_freq / cfg.rope_factor;  // positions divided by factor
   if (cfg.rope_type == "llama3") {
     const double factor = cfg.rope_factor, low = cfg.rope_low_freq_factor, high = cfg.rope_high_freq_factor;
     const double old_len = static_cast<double>(cfg.rope_original_max_position);

@@ -10,11 +10,13 @@
 #include <map>
 #include <set>
 
+#include "common/error_of.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "gguf/gguf_export.h"
 #include "gguf/gguf_reader.h"
 #include "gguf/gguf_vocab.h"
+#include "model/llama_config.h"
 #include "model/safetensors.h"
 
 namespace steper {
@@ -315,7 +317,7 @@ TEST(GgufExport, RefusesWhatGgufCannotExpress) {
       {"tokenizer_gpt2.json", {{"architectures", {"GPT2LMHeadModel"}}}, {"config.json", "GPT2LMHeadModel"}},
       {"tokenizer_gpt2.json", {{"rope_scaling", {{"rope_type", "yarn"}, {"factor", 4.0}}}}, {"config.json", "yarn"}},
       {"tokenizer_gpt2.json", {{"hidden_size", 12}}, {"model.safetensors", "model.embed_tokens.weight", "shape"}},
-      {"tokenizer_gpt2.json", {{"vocab_size", 4}}, {"model.safetensors", "rows", "vocab_size"}},
+      {"tokenizer_gpt2.json", {{"vocab_size", 4}, {"eos_token_id", 3}}, {"model.safetensors", "rows", "vocab_size"}},
       {"tokenizer_gpt2.json", {{"tie_word_embeddings", false}}, {"lm_head.weight", "tie_word_embeddings"}},
       {"tokenizer_gpt2.json", {{"num_key_value_heads", 3}}, {"config.json", "num_key_value_heads"}},
   };
@@ -328,21 +330,30 @@ TEST(GgufExport, RefusesWhatGgufCannotExpress) {
   }
 }
 
+// config.json has one reader: the exporter refuses a malformed field with the model loader's words.
+TEST(GgufExport, ReadsConfigJsonAsTheModelLoaderDoes) {
+  Dims d;
+  const std::vector<nlohmann::json> damaged = {
+      {{"architectures", "LlamaForCausalLM"}},   // a name, not a list
+      {{"architectures", {7}}},                  // a list of a number
+      {{"architectures", nlohmann::json::array()}},
+      {{"model_type", 3}, {"architectures", nullptr}}};
+  int k = 0;
+  for (const nlohmann::json& extra : damaged) {
+    Folder f = make_folder("config" + std::to_string(k++), "llama", "tokenizer_gpt2.json", d, true, extra);
+    const std::string loader = error_of([&] { llama_config_read(f.dir); });
+    EXPECT_EQ(loader.rfind(f.dir + "/config.json: field \"", 0), 0u) << loader;
+    EXPECT_EQ(export_error(f), loader);
+    remove_folder(f.dir);
+  }
+}
+
 TEST(GgufExport, RefusesBadFlagsAndFolders) {
   GgufExportOptions o;
   o.type = "q4";
-  try {
-    gguf_export("/nonexistent", "/tmp/x.gguf", o);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--type"), std::string::npos);
-  }
-  try {
-    gguf_export("/nonexistent_model_dir", "/tmp/steper_never_written.gguf");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("/nonexistent_model_dir/config.json"), std::string::npos);
-  }
+  EXPECT_HAS(error_of([&] { gguf_export("/nonexistent", "/tmp/x.gguf", o); }), "--type");
+  EXPECT_HAS(error_of([&] { gguf_export("/nonexistent_model_dir", "/tmp/steper_never_written.gguf"); }),
+             "/nonexistent_model_dir/config.json");
   EXPECT_NE(::access("/tmp/steper_never_written.gguf", F_OK), 0);
 }
 
