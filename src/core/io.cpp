@@ -155,27 +155,40 @@ void write_json_atomic(const std::string& path, const nlohmann::json& value, int
   write_file_atomic(path, value.dump(indent) + "\n");
 }
 
-JsonlReader::JsonlReader(const std::string& path) : path_(path), in_(path, std::ios::binary) {
+JsonlReader::JsonlReader(const std::string& path, JsonlTail tail)
+    : path_(path), in_(path, std::ios::binary), tail_(tail) {
   if (!in_) throw Error(path + ": cannot open: " + std::strerror(errno));
 }
 
 bool JsonlReader::jsonl_next(nlohmann::json& obj, size_t& line) {
   while (std::getline(in_, buf_)) {
     ++line_;
-    if (buf_.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const bool has_newline = !in_.eof();
+    const size_t bytes = buf_.size() + (has_newline ? 1 : 0);
+    if (buf_.find_first_not_of(" \t\r") == std::string::npos) {
+      if (has_newline) end_.complete_bytes += bytes;
+      continue;
+    }
     try {
       obj = nlohmann::json::parse(buf_);
     } catch (const nlohmann::json::exception& e) {
+      if (!has_newline && tail_ == JsonlTail::kTornTail) {
+        end_.torn_tail = true;
+        return false;
+      }
       throw file_error(path_, line_, std::string("malformed JSON: ") + e.what());
     }
+    end_.complete_bytes += bytes;
+    end_.missing_newline = !has_newline;
     line = line_;
     return true;
   }
   return false;
 }
 
-void for_each_jsonl(const std::string& path, const std::function<void(const nlohmann::json&, size_t)>& fn) {
-  JsonlReader reader(path);
+JsonlEnd for_each_jsonl(const std::string& path, const std::function<void(const nlohmann::json&, size_t)>& fn,
+                        JsonlTail tail) {
+  JsonlReader reader(path, tail);
   nlohmann::json obj;
   size_t lineno = 0;
   while (reader.jsonl_next(obj, lineno)) {
@@ -186,6 +199,7 @@ void for_each_jsonl(const std::string& path, const std::function<void(const nloh
       throw file_error(path, lineno, std::string("unexpected value: ") + e.what());
     }
   }
+  return reader.jsonl_end();
 }
 
 size_t file_line_count(const std::string& path) {

@@ -50,21 +50,37 @@ void write_all_fd(int fd, const void* data, size_t n, const std::string& name);
 nlohmann::json read_json(const std::string& path);
 void write_json_atomic(const std::string& path, const nlohmann::json& value, int indent = 2);
 
+// What a JSON Lines reader does with a last line that has no newline and is not JSON: kStrict calls it
+// malformed like any other line; kTornTail skips it (an append-only log whose writer was killed
+// mid-line) and says so in JsonlEnd.
+enum class JsonlTail { kStrict, kTornTail };
+// How a JSON Lines file ended.
+struct JsonlEnd {
+  size_t complete_bytes = 0;     // bytes up to and including the last whole line
+  bool torn_tail = false;        // kTornTail: a last line cut short (skipped)
+  bool missing_newline = false;  // the last line is whole JSON but lacks its newline
+};
+
 // Calls fn(object, line_number) for each non-blank line; a malformed line (bad syntax, a number that
 // overflows) throws naming path:line, and so does a JSON type error escaping fn.
-void for_each_jsonl(const std::string& path, const std::function<void(const nlohmann::json&, size_t)>& fn);
+JsonlEnd for_each_jsonl(const std::string& path, const std::function<void(const nlohmann::json&, size_t)>& fn,
+                        JsonlTail tail = JsonlTail::kStrict);
 // The same, one object at a call (for a file read as a stream): false after the last line.
 class JsonlReader {
  public:
-  explicit JsonlReader(const std::string& path);  // throws naming path when it cannot be opened
+  // throws naming path when it cannot be opened
+  explicit JsonlReader(const std::string& path, JsonlTail tail = JsonlTail::kStrict);
   bool jsonl_next(nlohmann::json& obj, size_t& line);
   const std::string& jsonl_path() const { return path_; }
+  const JsonlEnd& jsonl_end() const { return end_; }  // complete after jsonl_next returned false
 
  private:
   std::string path_;
   std::ifstream in_;
   std::string buf_;
   size_t line_ = 0;
+  JsonlTail tail_;
+  JsonlEnd end_;
 };
 std::vector<nlohmann::json> read_jsonl(const std::string& path);
 // Lines in a file (its newlines, plus a last line without one): the size of a stream before reading it.

@@ -26,30 +26,13 @@ std::string fmt(const char* f, double v) {
 
 nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
 
-// Keeps the lines of `path` whose step is at most `step`; a last line without its newline was torn by a
-// kill and goes too.
+// Keeps the lines of `path` whose step is at most `step`; a last line torn by a kill goes too.
 void metrics_truncate(const std::string& path, int64_t step) {
   if (!file_exists(path)) return;
-  const std::string text = read_file(path);
   std::string kept;
-  size_t lineno = 0;
-  for (size_t begin = 0; begin < text.size();) {
-    size_t end = text.find('\n', begin);
-    ++lineno;
-    if (end == std::string::npos) break;  // torn
-    const std::string line = text.substr(begin, end - begin);
-    begin = end + 1;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error&) {
-      throw file_error(path, lineno, "malformed JSON (not a metrics line)");
-    }
-    if (!j.is_object() || !j.contains("step") || !j["step"].is_number_integer())
-      throw file_error(path, lineno, "field \"step\" must be an integer");
-    if (j["step"].get<int64_t>() <= step) kept += line + "\n";
-  }
+  for_each_jsonl(path, [&](const nlohmann::json& j, size_t lineno) {
+    if (json_int(j, "step", path + ":" + std::to_string(lineno)) <= step) kept += j.dump() + "\n";
+  }, JsonlTail::kTornTail);
   write_file_atomic(path, kept);
 }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/generator.h"
+#include "core/io.h"
 #include "core/types.h"
 #include "rag/loop.h"
 #include "retrieval/retriever.h"
@@ -70,11 +71,9 @@ struct TeachRecord {
   std::string reason;
 };
 
-struct TeachOutput {
+// The records, and how the file ended (a torn last line is ignored).
+struct TeachOutput : JsonlEnd {
   std::vector<TeachRecord> records;
-  size_t complete_bytes = 0;   // bytes up to and including the last complete line
-  bool torn_tail = false;      // a last line cut short by a kill (ignored)
-  bool missing_newline = false;  // the last line is whole but lacks its newline
 };
 
 // Reads a teach output file (missing file = empty). A torn last line is tolerated; any other malformed
