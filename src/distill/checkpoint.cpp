@@ -24,25 +24,6 @@ const char* const kWeights = "weights.pt";
 const char* const kOptimizer = "optimizer.pt";
 const char* const kPrefix = "checkpoint-";
 
-// Typed field access naming file and field, for this reader until core offers json_int and json_object.
-namespace json_local {
-
-const nlohmann::json& json_object(const nlohmann::json& obj, const char* field, const std::string& where) {
-  const nlohmann::json& v = json_field(obj, field, where);
-  if (!v.is_object()) throw Error(where + ": field \"" + field + "\" must be an object");
-  return v;
-}
-
-int64_t json_int(const nlohmann::json& obj, const char* field, const std::string& where) {
-  const nlohmann::json& v = json_field(obj, field, where);
-  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
-    throw Error(where + ": field \"" + field + "\" is too large (" + v.dump() + ")");
-  if (!v.is_number_integer()) throw Error(where + ": field \"" + field + "\" must be an integer, got " + v.dump());
-  return v.get<int64_t>();
-}
-
-}  // namespace json_local
-
 std::string hex64(uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
@@ -79,9 +60,9 @@ nlohmann::json file_record(const std::string& bytes) {
 std::string read_verified(const fs::path& dir, const char* name, const nlohmann::json& files,
                           const std::string& state_path) {
   const std::string where = state_path + ": files";
-  const nlohmann::json& rec = json_local::json_object(files, name, where);
-  const int64_t bytes = json_local::json_int(rec, "bytes", where + "." + name);
-  const std::string hash = json_string(rec, "fnv1a64", where + "." + name);
+  const nlohmann::json& rec = json_object(files, name, where);
+  const int64_t bytes = json_int(rec, "bytes", where + "." + name);
+  const std::string hash = json_text(rec, "fnv1a64", where + "." + name);
   const std::string path = (dir / name).string();
   if (!file_exists(path)) throw Error(path + ": missing (state.json records it)");
   std::string data = read_file(path);
@@ -130,7 +111,7 @@ void check_fingerprint(const nlohmann::json& recorded, const nlohmann::json& fin
 TrainState read_counters(const nlohmann::json& state, const std::string& state_path, int64_t total_steps,
                          const std::string& folder, const ReplayState& replay) {
   TrainState st;
-  st.step = json_local::json_int(state, "step", state_path);
+  st.step = json_int(state, "step", state_path);
   auto bad = [&](const char* field, int64_t v, const std::string& why) {
     throw Error(state_path + ": field \"" + field + "\" is " + std::to_string(v) + ", " + why);
   };
@@ -142,7 +123,7 @@ TrainState read_counters(const nlohmann::json& state, const std::string& state_p
       {"tokens", &TrainState::tokens}, {"target_tokens", &TrainState::target_tokens},
       {"padded_tokens", &TrainState::padded_tokens}};
   for (const auto& [field, member] : counts) {
-    st.*member = json_local::json_int(state, field, state_path);
+    st.*member = json_int(state, field, state_path);
     if (st.*member != want.*member)
       bad(field, st.*member, "but steps 1-" + std::to_string(st.step) + " of this run process " +
                                  std::to_string(want.*member));
@@ -222,7 +203,7 @@ bool checkpoint_packing(const std::string& out) {
   const std::string state_path = (fs::path(latest) / "state.json").string();
   if (!file_exists(state_path)) throw Error(state_path + ": missing (" + kPointer + " names this checkpoint)");
   const nlohmann::json state = read_json(state_path);
-  const nlohmann::json& fp = json_local::json_object(state, "fingerprint", state_path);
+  const nlohmann::json& fp = json_object(state, "fingerprint", state_path);
   if (!fp.contains("packing")) return false;  // written before packing existed: the per-example form
   if (!fp["packing"].is_boolean()) throw Error(state_path + ": field \"fingerprint.packing\" must be true or false");
   return fp["packing"].get<bool>();
@@ -277,7 +258,7 @@ void checkpoint_write(const std::string& out, const CheckpointParts& p, const Tr
 std::string checkpoint_latest(const std::string& out) {
   const std::string pointer = (fs::path(out) / kPointer).string();
   if (!file_exists(pointer)) return "";
-  const std::string name = json_string(read_json(pointer), "latest", pointer);
+  const std::string name = json_text(read_json(pointer), "latest", pointer);
   if (step_of_name(name) < 0)
     throw Error(pointer + ": field \"latest\" must name a " + kPrefix + "<step> folder, got \"" + name + "\"");
   return (fs::path(out) / name).string();
@@ -292,10 +273,10 @@ TrainState checkpoint_read(const std::string& out, const CheckpointParts& p, con
   if (!file_exists(state_path)) throw Error(state_path + ": missing (" + kPointer + " names this checkpoint)");
   const nlohmann::json state = read_json(state_path);
   if (!state.is_object()) throw Error(state_path + ": expected a JSON object");
-  check_fingerprint(json_local::json_object(state, "fingerprint", state_path), fingerprint, state_path);
+  check_fingerprint(json_object(state, "fingerprint", state_path), fingerprint, state_path);
   const int64_t total_steps = fingerprint.at("total_steps").get<int64_t>();
   TrainState st = read_counters(state, state_path, total_steps, dir.filename().string(), replay);
-  const nlohmann::json& files = json_local::json_object(state, "files", state_path);
+  const nlohmann::json& files = json_object(state, "files", state_path);
   // both files verified before either is loaded: a damaged checkpoint changes nothing
   const std::string weights = read_verified(dir, kWeights, files, state_path);
   const std::string optimizer = read_verified(dir, kOptimizer, files, state_path);
