@@ -77,14 +77,24 @@ std::string fingerprint_path(const std::string& path) {
   return hex64(h);
 }
 
+namespace {
+
+// The stage record of dir, or null when the stage has none; a damaged one is an error naming it.
+nlohmann::json stage_record(const std::string& dir) {
+  const std::string marker = dir + "/stage.json";
+  if (!fs::exists(marker)) return nullptr;
+  nlohmann::json j = read_json(marker);
+  json_text(j, "fingerprint", marker);
+  if (json_find(j, "info")) json_object(j, "info", marker);  // null: a stage recorded without info
+  else j["info"] = nlohmann::json::object();
+  return j;
+}
+
+}  // namespace
+
 bool stage_done(const std::string& dir, const std::string& fingerprint) {
-  std::string marker = dir + "/stage.json";
-  if (!fs::exists(marker)) return false;
-  try {
-    return read_json(marker).value("fingerprint", "") == fingerprint;
-  } catch (...) {
-    return false;
-  }
+  const nlohmann::json j = stage_record(dir);
+  return !j.is_null() && j["fingerprint"] == fingerprint;
 }
 
 void stage_mark_done(const std::string& dir, const std::string& fingerprint, const nlohmann::json& info) {
@@ -92,13 +102,8 @@ void stage_mark_done(const std::string& dir, const std::string& fingerprint, con
 }
 
 nlohmann::json stage_info(const std::string& dir) {
-  std::string marker = dir + "/stage.json";
-  if (!fs::exists(marker)) return nlohmann::json::object();
-  try {
-    return read_json(marker).value("info", nlohmann::json::object());
-  } catch (...) {
-    return nlohmann::json::object();
-  }
+  const nlohmann::json j = stage_record(dir);
+  return j.is_null() ? nlohmann::json::object() : j["info"];
 }
 
 // ---- the demo's stages

@@ -22,6 +22,8 @@ std::string fingerprint_strings(const std::vector<std::string>& parts);
 // Fingerprint of a file's bytes (or a folder's files, sorted by name).
 std::string fingerprint_path(const std::string& path);
 
+// A stage's record is DIR/stage.json. A missing one means the stage is not done; a damaged one (bad
+// JSON, a field of the wrong type) is an Error naming it, never a stage silently redone or left out.
 bool stage_done(const std::string& dir, const std::string& fingerprint);
 void stage_mark_done(const std::string& dir, const std::string& fingerprint, const nlohmann::json& info = {});
 nlohmann::json stage_info(const std::string& dir);  // the info saved with the fingerprint ({} when none)

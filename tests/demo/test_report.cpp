@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/error_of.h"
 #include "core/io.h"
 #include "demo/pretrain_base.h"
 #include "demo/report.h"
@@ -29,6 +30,33 @@ TEST(Stage, ReusedOnlyWhenTheFingerprintMatches) {
   EXPECT_NE(fingerprint_path(dir), fp1);
   EXPECT_FALSE(stage_done(dir, fingerprint_path(dir)));
   EXPECT_NE(fingerprint_strings({"a", "bc"}), fingerprint_strings({"ab", "c"}));
+}
+
+TEST(Stage, AMissingRecordIsNotDoneADamagedOneIsAnErrorNamingIt) {
+  std::string dir = testing::TempDir() + "/stage-damaged";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  EXPECT_FALSE(stage_done(dir, "f"));
+  EXPECT_EQ(stage_info(dir), nlohmann::json::object());
+  const std::string marker = dir + "/stage.json";
+  struct Case {
+    std::string text, error;
+  };
+  const std::vector<Case> cases = {
+      {"{\"fingerprint\": \"f\", \"info\": {\"kept\": 3}", marker + ":1: malformed JSON"},
+      {"{\"fingerprint\": 7, \"info\": {}}", marker + ": field \"fingerprint\" must be a string, got 7"},
+      {"{\"info\": {}}", marker + ": missing field \"fingerprint\""},
+      {"{\"fingerprint\": \"f\", \"info\": [1]}", marker + ": field \"info\" must be an object, got [1]"},
+      {"[]", marker + ": expected a JSON object"}};
+  for (const Case& c : cases) {
+    std::ofstream(marker, std::ios::trunc) << c.text;
+    for (const std::string& msg : {error_of([&] { stage_done(dir, "f"); }), error_of([&] { stage_info(dir); })})
+      EXPECT_EQ(msg.substr(0, c.error.size()), c.error) << c.text;
+  }
+  // A stage recorded without info reads as done, with no info.
+  stage_mark_done(dir, "f");
+  EXPECT_TRUE(stage_done(dir, "f"));
+  EXPECT_EQ(stage_info(dir), nlohmann::json::object());
 }
 
 TEST(PretrainTotal, CountsEveryRoundItsTokensAndTheWorldsRead) {
