@@ -53,21 +53,22 @@ std::shared_ptr<LoopFlags> add_loop_flags(CLI::App* sub, LoopUse use, const Loop
   const bool recorded = use == LoopUse::kRecorded;
   const std::string only_old = recorded ? " (only for traces made before traces recorded their loop options)" : "";
   auto add = [&](CLI::Option* o) { f->options.push_back(o->capture_default_str()); };
-  if (use == LoopUse::kRun || use == LoopUse::kTeach)
+  const bool runs = use == LoopUse::kRun || use == LoopUse::kAsk || use == LoopUse::kTeachRun;
+  if (runs || use == LoopUse::kTeach)
     add(sub->add_option("--framework", f->framework, "the multi-step framework: ircot or self-ask")
             ->check(CLI::IsMember({"ircot", "self-ask"})));
-  if (use == LoopUse::kRun)
+  if (use == LoopUse::kRun || use == LoopUse::kAsk)
     add(sub->add_option("--mode", f->mode, "multi (retrieve every step), single (retrieve once) or none")
             ->check(CLI::IsMember({"multi", "single", "none"})));
   for (const auto& o : loop_int_options()) add(add_loop_int_flag(sub, o, l.*o.member, only_old));
-  if (!recorded) {
+  if (runs)
     sub->add_option("--max-sentence-tokens", f->rag.max_sentence_tokens, "tokens per generated sentence at most")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
+  if (use == LoopUse::kRun || use == LoopUse::kTeachRun)
     sub->add_option("--batch", f->rag.batch_size, "questions in flight together")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
-  }
   return f;
 }
 

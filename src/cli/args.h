@@ -13,13 +13,17 @@
 
 namespace steper {
 
-// Which loop flags a command takes.
+// Which loop flags a command takes: only flags its command reads.
 enum class LoopUse {
-  kRun,       // eval, ask: --framework, --mode, -k, --max-steps, --max-passages, --passage-words,
-              // --max-sentence-tokens
-  kTeach,     // teach: as kRun without --mode (teachers run the multi-step loop)
-  kDemo,      // demo: as kTeach without --framework (the demo runs every framework)
-  kRecorded,  // examples, train: -k ... --passage-words, only for traces made before traces recorded them
+  kRun,        // eval, serve: --framework, --mode, -k, --max-steps, --max-passages, --passage-words, and the
+               // generation flags --max-sentence-tokens, --batch
+  kAsk,        // ask: as kRun without --batch (one question)
+  kTeachRun,   // teach: as kRun without --mode (teachers run the multi-step loop)
+  kTeach,      // pretrain-base: the loop of the teacher traces it reads: as kTeachRun without the
+               // generation flags (it generates nothing)
+  kDemo,       // demo: as kTeach without --framework (the demo runs every framework; its generation
+               // settings are its own)
+  kRecorded,   // examples, train: -k ... --passage-words, only for traces made before traces recorded them
 };
 
 struct LoopFlags {

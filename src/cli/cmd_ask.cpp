@@ -31,13 +31,12 @@ CommandRegistrar reg({"ask", "Answer one question step by step (retrieval, reaso
   sub->add_option("question", *question, "the question");
   sub->add_option("--data", *data, "take the question from this data file (with --id)");
   sub->add_option("--id", *id, "id of the question in --data");
-  auto loop = add_loop_flags(sub, LoopUse::kRun);
+  auto loop = add_loop_flags(sub, LoopUse::kAsk);
   add_device_flag(sub, *device);
   add_adapter_flag(sub, *adapter);
   sub->add_flag("--json", *json, "print the trace as one JSON object instead");
   return std::function<int()>([=] {
     RagOptions o = loop->resolve();
-    o.batch_size = 1;
     if (o.loop.mode != RagMode::kNone && index->empty())
       throw Error(std::string("--index is required with --mode ") + rag_mode_name(o.loop.mode));
 

@@ -34,7 +34,7 @@ CommandRegistrar reg({"teach", "Teacher traces over a data set: one JSON line pe
       ->capture_default_str();
   sub->add_option("--fewshot", c->fewshot, "demonstrations: auto, hotpotqa, 2wiki, musique, world, none or a file")
       ->capture_default_str();
-  auto loop = add_loop_flags(sub, LoopUse::kTeach);
+  auto loop = add_loop_flags(sub, LoopUse::kTeachRun);
   sub->add_option("--limit", *limit, "first N questions only (0 = all)")->check(CLI::NonNegativeNumber)->capture_default_str();
   sub->add_option("--keep", *keep, "keep traces whose answer is correct by em or acc")->capture_default_str();
   sub->add_flag("--require-evidence", c->require_evidence,
