@@ -1,14 +1,15 @@
 # Helpers shared by every stage's CMakeLists.txt.
 
 # steper_add_test(NAME name SOURCES a.cpp b.cpp LIBS lib1 lib2)
-# A GoogleTest binary registered with CTest; runs with the tests/fixtures folder as STEPER_FIXTURES.
+# A GoogleTest binary registered with CTest; runs with the tests/fixtures folder as STEPER_FIXTURES, and
+# includes tests/common (common/error_of.h, common/toy_llama.h).
 function(steper_add_test)
   cmake_parse_arguments(T "" "NAME" "SOURCES;LIBS" ${ARGN})
   if(NOT STEPER_BUILD_TESTS)
     return()
   endif()
   add_executable(${T_NAME} ${T_SOURCES})
-  target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main Threads::Threads)
+  target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} steper_test_common GTest::gtest GTest::gtest_main Threads::Threads)
   target_compile_definitions(${T_NAME} PRIVATE
     STEPER_FIXTURES="${PROJECT_SOURCE_DIR}/tests/fixtures"
     STEPER_SOURCE_DIR="${PROJECT_SOURCE_DIR}"

@@ -1,6 +1,8 @@
 // The message of the steper::Error a call throws, for tests of error messages.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
 
 #include "core/error.h"
@@ -21,4 +23,11 @@ std::string error_of(F&& fn) {
   return kNoError;
 }
 
+// Whether text contains part (for EXPECT_HAS).
+inline bool text_has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
 }  // namespace steper
+
+// EXPECT_HAS(text, part): text contains part; a failure shows both. Each argument is evaluated once
+// (EXPECT_HAS(error_of(...), "...") runs the call once).
+#define EXPECT_HAS(text, part) EXPECT_PRED2(::steper::text_has, text, part)

@@ -123,3 +123,65 @@ TEST_F(FullDiskTest, RenameDurableNamesBothOnFailure) {
 
 }  // namespace
 }  // namespace steper
+
+namespace steper {
+namespace {
+
+// ---- JSON Lines with a torn tail
+
+class JsonlTailTest : public testing::Test {
+ protected:
+  std::string dir = testing::TempDir() + "/jsonl-" + testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::string path = dir + "/log.jsonl";
+  void SetUp() override { std::filesystem::create_directories(dir); }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+  // The "id"s read, with how the file ended.
+  std::vector<std::string> ids(JsonlTail tail, JsonlEnd* end) {
+    std::vector<std::string> out;
+    *end = for_each_jsonl(path, [&](const nlohmann::json& j, size_t) { out.push_back(j.at("id")); }, tail);
+    return out;
+  }
+};
+
+const std::string kA = "{\"id\": \"a\"}\n", kB = "{\"id\": \"b\"}\n";
+
+TEST_F(JsonlTailTest, AHalfWrittenLastLineIsSkippedOnlyWhenAsked) {
+  write_file_atomic(path, kA + "\n" + kB + "{\"id\": \"c\", \"te");
+  JsonlEnd end;
+  EXPECT_EQ(ids(JsonlTail::kTornTail, &end), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(end.torn_tail);
+  EXPECT_FALSE(end.missing_newline);
+  EXPECT_EQ(end.complete_bytes, kA.size() + 1 + kB.size());
+  std::string msg = error_of([&] { ids(JsonlTail::kStrict, &end); });
+  EXPECT_EQ(msg.rfind(path + ":4: malformed JSON", 0), 0u) << msg;
+}
+
+TEST_F(JsonlTailTest, AWholeLastLineWithoutNewlineIsRead) {
+  write_file_atomic(path, kA + "{\"id\": \"b\"}");
+  for (JsonlTail tail : {JsonlTail::kStrict, JsonlTail::kTornTail}) {
+    JsonlEnd end;
+    EXPECT_EQ(ids(tail, &end), (std::vector<std::string>{"a", "b"}));
+    EXPECT_FALSE(end.torn_tail);
+    EXPECT_TRUE(end.missing_newline);
+    EXPECT_EQ(end.complete_bytes, kA.size() + kB.size() - 1);
+  }
+}
+
+TEST_F(JsonlTailTest, ADamagedLineBeforeTheLastIsAnErrorEvenWithTornTails) {
+  write_file_atomic(path, kA + "{\"id\": \"b\n" + kB);
+  JsonlEnd end;
+  std::string msg = error_of([&] { ids(JsonlTail::kTornTail, &end); });
+  EXPECT_EQ(msg.rfind(path + ":2: malformed JSON", 0), 0u) << msg;
+}
+
+TEST_F(JsonlTailTest, BlankLinesAtTheEndAreNeitherTornNorCounted) {
+  write_file_atomic(path, kA + "  \n \t");
+  JsonlEnd end;
+  EXPECT_EQ(ids(JsonlTail::kTornTail, &end), (std::vector<std::string>{"a"}));
+  EXPECT_FALSE(end.torn_tail);
+  EXPECT_FALSE(end.missing_newline);
+  EXPECT_EQ(end.complete_bytes, kA.size() + 3);
+}
+
+}  // namespace
+}  // namespace steper

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "common/error_of.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/trace_file.h"
@@ -22,17 +23,13 @@ class TraceFileTest : public testing::Test {
   void SetUp() override { std::filesystem::create_directories(dir); }
   void TearDown() override { std::filesystem::remove_all(dir); }
   // The error message of reading `content`, or "" when it reads.
-  std::string error_of(const std::string& content, bool kept_only = true) {
+  std::string read_error(const std::string& content, bool kept_only = true) {
     write_file_atomic(path, content);
-    try {
-      read_trace_file(path, kept_only);
-    } catch (const Error& e) {
-      std::string m = e.what();
-      EXPECT_EQ(m.find('\n'), std::string::npos) << m;  // one line
-      EXPECT_EQ(m.rfind(path, 0), 0u) << m;            // naming the file first
-      return m;
-    }
-    return "";
+    std::string m = error_of([&] { read_trace_file(path, kept_only); });
+    if (m == kNoError) return m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;  // one line
+    EXPECT_EQ(m.rfind(path, 0), 0u) << m;            // naming the file first
+    return m;
   }
 };
 
@@ -48,44 +45,44 @@ TEST_F(TraceFileTest, ReadsKeptTracesInOrder) {
 }
 
 TEST_F(TraceFileTest, EmptyMissingAndAllDroppedFilesAreErrors) {
-  EXPECT_NE(error_of("").find("empty"), std::string::npos);
-  EXPECT_NE(error_of("\n  \n").find("empty"), std::string::npos);
-  EXPECT_NE(error_of(line("a", ",\"kept\":false")).find("none of its 1 traces is kept"), std::string::npos);
-  EXPECT_EQ(error_of(line("a", ",\"kept\":false"), false), "");
+  EXPECT_NE(read_error("").find("empty"), std::string::npos);
+  EXPECT_NE(read_error("\n  \n").find("empty"), std::string::npos);
+  EXPECT_NE(read_error(line("a", ",\"kept\":false")).find("none of its 1 traces is kept"), std::string::npos);
+  EXPECT_EQ(read_error(line("a", ",\"kept\":false"), false), kNoError);
   EXPECT_THROW(read_trace_file(dir + "/missing.jsonl", true), Error);
 }
 
 TEST_F(TraceFileTest, ATornLastLineIsAnErrorNotADroppedTrace) {
   std::string whole = line("a") + line("b");
-  EXPECT_NE(error_of(whole.substr(0, whole.size() - 9)).find("cut short"), std::string::npos);
+  EXPECT_NE(read_error(whole.substr(0, whole.size() - 9)).find("cut short"), std::string::npos);
   // a whole last line without its newline is fine
-  EXPECT_EQ(error_of(whole.substr(0, whole.size() - 1)), "");
+  EXPECT_EQ(read_error(whole.substr(0, whole.size() - 1)), kNoError);
 }
 
 TEST_F(TraceFileTest, DuplicatedIdsAreErrorsNamingBothLines) {
-  std::string m = error_of(line("a") + line("b") + line("a"));
+  std::string m = read_error(line("a") + line("b") + line("a"));
   EXPECT_NE(m.find(path + ":3:"), std::string::npos) << m;
   EXPECT_NE(m.find("first on line 1"), std::string::npos) << m;
 }
 
 TEST_F(TraceFileTest, AKeptTraceWithoutStepsOrAnswerIsAnError) {
   std::string no_steps = "{\"id\":\"e\",\"question\":\"Q?\",\"answers\":[\"x\"],\"steps\":[],\"kept\":true}\n";
-  EXPECT_NE(error_of(line("a") + no_steps).find(path + ":2: trace e is kept but has no steps"), std::string::npos);
+  EXPECT_NE(read_error(line("a") + no_steps).find(path + ":2: trace e is kept but has no steps"), std::string::npos);
   std::string dropped = "{\"id\":\"e\",\"question\":\"Q?\",\"answers\":[\"x\"],\"steps\":[],\"kept\":false}\n";
-  EXPECT_EQ(error_of(line("a") + dropped), "");  // a dropped trace may have ended before its first step
+  EXPECT_EQ(read_error(line("a") + dropped), kNoError);  // a dropped trace may have ended before its first step
 }
 
 TEST_F(TraceFileTest, WrongTypesNameTheLineAndField) {
-  std::string m = error_of(line("a") + "{\"id\":\"b\",\"question\":\"Q?\",\"answers\":[\"x\"],\"hops\":\"two\",\"steps\":[]}\n");
+  std::string m = read_error(line("a") + "{\"id\":\"b\",\"question\":\"Q?\",\"answers\":[\"x\"],\"hops\":\"two\",\"steps\":[]}\n");
   EXPECT_NE(m.find(path + ":2: field \"hops\""), std::string::npos) << m;
-  m = error_of("{\"id\":\"a\",\"question\":\"Q?\",\"answers\":[\"x\"],\"steps\":[],\"kept\":\"yes\"}\n");
+  m = read_error("{\"id\":\"a\",\"question\":\"Q?\",\"answers\":[\"x\"],\"steps\":[],\"kept\":\"yes\"}\n");
   EXPECT_NE(m.find("\"kept\""), std::string::npos) << m;
-  m = error_of("{\"id\":\"a\",\"question\":7,\"answers\":[\"x\"],\"steps\":[]}\n");
+  m = read_error("{\"id\":\"a\",\"question\":7,\"answers\":[\"x\"],\"steps\":[]}\n");
   EXPECT_NE(m.find(path + ":1:"), std::string::npos) << m;
   EXPECT_NE(m.find("question"), std::string::npos) << m;
-  m = error_of("{\"id\":\"a\",\"question\":\"Q?\",\"answers\":[\"x\"],\"steps\":[{\"sentence\":5}]}\n");
+  m = read_error("{\"id\":\"a\",\"question\":\"Q?\",\"answers\":[\"x\"],\"steps\":[{\"sentence\":5}]}\n");
   EXPECT_NE(m.find("steps[0]"), std::string::npos) << m;
-  m = error_of("{\"id\":\"a\",\"question\":\"Q?\",\"answers\":[\"x\"],\"loop\":{\"k\":0},\"steps\":[]}\n");
+  m = read_error("{\"id\":\"a\",\"question\":\"Q?\",\"answers\":[\"x\"],\"loop\":{\"k\":0},\"steps\":[]}\n");
   EXPECT_NE(m.find("loop"), std::string::npos) << m;
 }
 

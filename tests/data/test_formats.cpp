@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "data/formats.h"
-#include "../hostile/error_of.h"
+#include "common/error_of.h"
 
 namespace steper {
 namespace {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/error_of.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "data/formats.h"
@@ -366,28 +367,13 @@ TEST(World, HundredThousandEntitiesWithUniqueNames) {
 TEST(World, BadOptionsAreNamed) {
   WorldOptions o;
   o.n_entities = 10;
-  try {
-    world_generate(o);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_TRUE(contains(e.what(), "--entities")) << e.what();
-  }
+  EXPECT_HAS(error_of([&] { world_generate(o); }), "--entities");
   o.n_entities = 0;
   o.n_train = -1;
-  try {
-    world_generate(o);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_TRUE(contains(e.what(), "--train")) << e.what();
-  }
+  EXPECT_HAS(error_of([&] { world_generate(o); }), "--train");
   o.n_train = 5000;
   o.n_entities = 60;  // far too few entities for that many distinct questions
-  try {
-    world_generate(o);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_TRUE(contains(e.what(), "--entities")) << e.what();
-  }
+  EXPECT_HAS(error_of([&] { world_generate(o); }), "--entities");
 }
 
 }  // namespace

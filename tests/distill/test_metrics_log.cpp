@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "common/error_of.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "distill/metrics_log.h"
@@ -85,12 +86,7 @@ TEST(MetricsLog, AResumeKeepsTheStepsUpToItsCheckpoint) {
 TEST(MetricsLog, ALineWithoutAStepNamesFileAndLine) {
   std::string d = run_dir("bad");
   write_file_atomic(d + "/metrics.jsonl", R"({"step": 1})" "\n" R"({"step": "two"})" "\n");
-  try {
-    MetricsLog log(d, int64_t{1});
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("metrics.jsonl:2: field \"step\""), std::string::npos) << e.what();
-  }
+  EXPECT_HAS(error_of([&] { MetricsLog log(d, int64_t{1}); }), "metrics.jsonl:2: field \"step\"");
 }
 
 TEST(MetricsLog, PlotsDrawEveryTaskFromTheLog) {

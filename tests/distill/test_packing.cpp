@@ -8,36 +8,19 @@
 
 #include "distill/packing.h"
 #include "distill/step.h"
+#include "common/random_weights.h"
+#include "common/toy_llama.h"
 #include "model/llama.h"
 
 namespace steper {
 namespace {
 
 LlamaConfig small_config(bool qwen) {
-  LlamaConfig c;
-  if (qwen) {
-    c.architecture = "Qwen2ForCausalLM";
-    c.model_type = "qwen2";
-    c.attention_bias = true;
-    c.rope_theta = 1e6;
-  }
-  c.vocab_size = 61;
-  c.hidden_size = 32;
-  c.intermediate_size = 48;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = qwen ? 2 : 4;
-  c.head_dim = 8;
-  c.max_position_embeddings = 512;
-  c.tie_word_embeddings = qwen;
+  LlamaConfig c = toy_llama_config(qwen, /*tied=*/qwen);
+  if (qwen) c.rope_theta = 1e6;
+  c.num_key_value_heads = qwen ? 2 : 4;  // Llama without grouped-query attention
+  c.vocab_size = 61;                     // the ids below reach 60
   return c;
-}
-
-void randomize(Llama& m, uint64_t seed) {
-  torch::manual_seed(seed);
-  torch::NoGradGuard g;
-  for (auto& [name, p] : m->hf_named_parameters())
-    p.copy_(name.find("norm") != std::string::npos ? 1.0 + 0.2 * torch::randn_like(p) : 0.2 * torch::randn_like(p));
 }
 
 // A trace in StepER's layout, as token ids: step s's prompt is BOS, the passages of steps 1..s, the question;
@@ -188,7 +171,7 @@ TEST(Packing, RowsOfHundredsOfTokensEqualThePerExampleComputationToo) {
   add_examples(ex, tr, 0, false);
   for (bool qwen : {false, true}) {
     Llama m(small_config(qwen));
-    randomize(m, 7 + qwen);
+    randomize_weights(m, 7 + qwen, 0.2);
     torch::Tensor log_var = torch::tensor({-0.1f, 0.5f, 0.3f}).requires_grad_(true);
     const Result want = reference(m, log_var, Objective::kSteper, ex);
     PackStats st;
@@ -206,7 +189,7 @@ TEST(Packing, LossAndEveryGradientEqualThePerExampleComputation) {
     for (bool qwen : {false, true}) {
       const std::string what = std::string(objective_name(objective)) + (qwen ? " qwen2" : " llama");
       Llama m(small_config(qwen));
-      randomize(m, 3 + qwen);
+      randomize_weights(m, 3 + qwen, 0.2);
       torch::Tensor log_var = torch::tensor({0.3f, -0.4f, 0.2f}).requires_grad_(true);
       const std::vector<TokenizedExample> ex =
           make_examples(objective_agg_only(objective), objective == Objective::kLm);

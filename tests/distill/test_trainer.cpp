@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 
+#include "common/error_of.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/trace_json.h"
@@ -447,22 +448,12 @@ TEST(Trainer, ResumeRefusesAChangedSetting) {
   a.stop_after = 0;
   a.resume = true;
   a.objective = "uniform";
-  try {
-    train_run(a);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("objective"), std::string::npos) << e.what();
-  }
+  EXPECT_HAS(error_of([&] { train_run(a); }), "objective");
 }
 
 TEST(Trainer, BadInputNamesTheFlag) {
   auto expect_error = [](TrainConfig c, const std::string& needle) {
-    try {
-      train_run(c);
-      FAIL() << "no error for " << needle;
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
+    EXPECT_HAS(error_of([&] { train_run(c); }), needle);
   };
   TrainConfig c = base_config("bad");
   c.objective = "kd";

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "common/toy_llama.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "core/trace_json.h"
@@ -78,16 +79,13 @@ const TrainerFixture& trainer_fixture() {
     bo.vocab_size = 400;
     x.tokenizer_json = bpe_train(texts, bo);
     Tokenizer tok = Tokenizer::from_json_string(x.tokenizer_json, "test tokenizer");
-    LlamaConfig c;
+    LlamaConfig c = toy_llama_config(false, /*tied=*/true);
     c.vocab_size = static_cast<int64_t>(tok.vocab_size());
-    c.hidden_size = 32;
+    c.hidden_size = 32;  // wider than the toy: trained to learn the traces
     c.intermediate_size = 64;
-    c.num_hidden_layers = 2;
     c.num_attention_heads = 2;
-    c.num_key_value_heads = 2;
     c.head_dim = 16;
-    c.max_position_embeddings = 512;
-    c.tie_word_embeddings = true;
+    c.rope_theta = 10000.0;
     c.eos_token_id = tok.token_to_id("<|endoftext|>");
     torch::manual_seed(1);
     Llama model(c);

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "common/error_of.h"
 #include "core/error.h"
 #include "eval/report.h"
 
@@ -95,12 +96,7 @@ TEST(Report, HandComputedAggregates) {
 TEST(Report, TraceWithoutQuestionIsAnError) {
   Trace t;
   t.id = "missing";
-  try {
-    eval_metrics({t}, {});
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("missing"), std::string::npos);
-  }
+  EXPECT_HAS(error_of([&] { eval_metrics({t}, {}); }), "missing");
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/progress.h"
-#include "error_of.h"
+#include "common/error_of.h"
 #include "fixtures.h"
 #include "gguf/gguf_export.h"
 #include "model/model.h"
@@ -26,9 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-#define EXPECT_HAS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "\"" << (text) << "\" lacks \"" << (part) << "\""
 
 // A copy of the tiny model folder named `name` with config.json changed by `edit`.
 template <class F>
@@ -45,8 +42,13 @@ std::string model_with_config(const std::string& name, F edit) {
 int64_t tiny_vocab() { return read_json(tiny_model_dir() + "/config.json")["vocab_size"].get<int64_t>(); }
 
 TEST(HostileModel, TheTinyModelLoads) {
-  // The base of every case below loads: each refusal is the damage's.
-  EXPECT_NO_THROW(LanguageModel::load(tiny_model_dir()));
+  // The base of every case below loads as its config.json says: each refusal is the damage's.
+  const json cfg = read_json(tiny_model_dir() + "/config.json");
+  std::unique_ptr<LanguageModel> lm = LanguageModel::load(tiny_model_dir());
+  EXPECT_EQ(lm->context(), cfg["max_position_embeddings"].get<int64_t>());
+  const std::vector<float> logits = lm->next_token_logits({1, 2, 3});
+  EXPECT_EQ(static_cast<int64_t>(logits.size()), tiny_vocab());
+  for (float x : logits) ASSERT_TRUE(std::isfinite(x));
 }
 
 TEST(HostileModel, MaxPositionEmbeddingsZeroIsRefused) {

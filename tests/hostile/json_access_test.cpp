@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
-#include "error_of.h"
+#include "common/error_of.h"
 
 namespace steper {
 namespace {

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "common/error_of.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "model/llama.h"
@@ -65,12 +66,7 @@ TEST_F(LanguageModelTest, InitWritesTinyFolder) {
       EXPECT_NEAR(p.std().item<double>(), 0.02, 0.002) << name;
     }
   }
-  try {
-    init_model_folder(toy_texts(), dir + "_x", "huge", 1);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("huge"), std::string::npos);
-  }
+  EXPECT_HAS(error_of([&] { init_model_folder(toy_texts(), dir + "_x", "huge", 1); }), "huge");
 }
 
 TEST_F(LanguageModelTest, BatchedEqualsOneAtATimeAndCachedEqualsRecomputed) {
@@ -164,24 +160,9 @@ TEST_F(LanguageModelTest, LoadErrorsNameTheProblem) {
   fs::create_directories(dir);
   fs::copy_file(model_dir() + "/config.json", dir + "/config.json");
   fs::copy_file(model_dir() + "/model.safetensors", dir + "/model.safetensors");
-  try {
-    LanguageModel::load(dir);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("tokenizer.json"), std::string::npos) << e.what();
-  }
-  try {
-    LanguageModel::load(model_dir(), "tpu");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("\"tpu\""), std::string::npos) << e.what();
-  }
-  try {
-    LanguageModel::load(dir + "_absent");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("_absent"), std::string::npos) << e.what();
-  }
+  EXPECT_HAS(error_of([&] { LanguageModel::load(dir); }), "tokenizer.json");
+  EXPECT_HAS(error_of([&] { LanguageModel::load(model_dir(), "tpu"); }), "\"tpu\"");
+  EXPECT_HAS(error_of([&] { LanguageModel::load(dir + "_absent"); }), "_absent");
   fs::remove_all(dir);
 }
 

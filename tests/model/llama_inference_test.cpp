@@ -5,30 +5,19 @@
 #include <gtest/gtest.h>
 
 #include "model/inference_kernels.h"
+#include "common/random_weights.h"
+#include "common/toy_llama.h"
 #include "model/llama.h"
 
 namespace steper {
 namespace {
 
 Llama random_model(bool qwen, int64_t hidden = 32) {
-  LlamaConfig c;
-  if (qwen) {
-    c.architecture = "Qwen2ForCausalLM";
-    c.model_type = "qwen2";
-    c.attention_bias = true;
-  }
-  c.vocab_size = 41;
+  LlamaConfig c = toy_llama_config(qwen);
   c.hidden_size = hidden;  // 4 heads: head_dim hidden / 4
-  c.intermediate_size = 48;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.rope_theta = 500.0;
+  c.head_dim = 0;
   Llama m(c);
-  torch::manual_seed(11);
-  torch::NoGradGuard g;
-  for (auto& [name, p] : m->hf_named_parameters())
-    p.copy_(name.find("norm") != std::string::npos ? 1.0 + 0.3 * torch::randn_like(p) : 0.3 * torch::randn_like(p));
+  randomize_weights(m, 11);
   return m;
 }
 

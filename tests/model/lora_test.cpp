@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "common/toy_llama.h"
 #include "core/io.h"
 #include "model/safetensors.h"
 
@@ -16,19 +17,6 @@ namespace steper {
 namespace {
 
 namespace fs = std::filesystem;
-
-LlamaConfig tiny_config() {
-  LlamaConfig c;
-  c.vocab_size = 50;
-  c.hidden_size = 32;
-  c.intermediate_size = 48;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
-  c.max_position_embeddings = 64;
-  return c;
-}
 
 std::string temp_dir(const std::string& name) {
   std::string d = "/tmp/steper-lora-test-" + std::to_string(getpid()) + "-" + name;
@@ -54,26 +42,27 @@ TEST(Lora, SavesPeftTensorNamesShapesAndConfig) {
   lc.rank = 4;
   lc.alpha = 8;
   lc.targets = {"q_proj", "v_proj", "down_proj"};
-  LoraAdapters a(tiny_config(), lc, 1);
+  LoraAdapters a(toy_llama_config(), lc, 1);
   const std::string dir = temp_dir("save");
   a.save(dir);
   auto f = SafetensorsFile::open(dir + "/adapter_model.safetensors");
   std::map<std::string, std::vector<int64_t>> got;
   for (const auto& t : f->tensors()) got[t.name] = t.shape;
   // PEFT's names for LlamaForCausalLM: base_model.model. + the module path; A [r, in], B [out, r]
+  // (the toy model: hidden 24, 4 query heads and 2 key/value heads of 6, MLP 40)
   const std::map<std::string, std::vector<int64_t>> want = {
-      {"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", {4, 32}},
-      {"base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight", {32, 4}},
-      {"base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight", {4, 32}},
-      {"base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight", {16, 4}},
-      {"base_model.model.model.layers.0.mlp.down_proj.lora_A.weight", {4, 48}},
-      {"base_model.model.model.layers.0.mlp.down_proj.lora_B.weight", {32, 4}},
-      {"base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight", {4, 32}},
-      {"base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight", {32, 4}},
-      {"base_model.model.model.layers.1.self_attn.v_proj.lora_A.weight", {4, 32}},
-      {"base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight", {16, 4}},
-      {"base_model.model.model.layers.1.mlp.down_proj.lora_A.weight", {4, 48}},
-      {"base_model.model.model.layers.1.mlp.down_proj.lora_B.weight", {32, 4}}};
+      {"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", {4, 24}},
+      {"base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight", {24, 4}},
+      {"base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight", {4, 24}},
+      {"base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight", {12, 4}},
+      {"base_model.model.model.layers.0.mlp.down_proj.lora_A.weight", {4, 40}},
+      {"base_model.model.model.layers.0.mlp.down_proj.lora_B.weight", {24, 4}},
+      {"base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight", {4, 24}},
+      {"base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight", {24, 4}},
+      {"base_model.model.model.layers.1.self_attn.v_proj.lora_A.weight", {4, 24}},
+      {"base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight", {12, 4}},
+      {"base_model.model.model.layers.1.mlp.down_proj.lora_A.weight", {4, 40}},
+      {"base_model.model.model.layers.1.mlp.down_proj.lora_B.weight", {24, 4}}};
   EXPECT_EQ(got, want);
   nlohmann::json j = read_json(dir + "/adapter_config.json");
   EXPECT_EQ(j["peft_type"], "LORA");
@@ -84,7 +73,7 @@ TEST(Lora, SavesPeftTensorNamesShapesAndConfig) {
   EXPECT_EQ(j["target_modules"], nlohmann::json({"q_proj", "v_proj", "down_proj"}));
   EXPECT_EQ(j["fan_in_fan_out"], false);
   // B starts at zero (the adapted model starts as the base), A does not
-  LoraAdapters back = LoraAdapters::load(dir, tiny_config());
+  LoraAdapters back = LoraAdapters::load(dir, toy_llama_config());
   for (const auto& [name, t] : back.named_tensors()) {
     if (name.find("lora_B") != std::string::npos) EXPECT_EQ(t.abs().max().item<float>(), 0.f) << name;
     else EXPECT_GT(t.abs().max().item<float>(), 0.f) << name;
@@ -93,7 +82,7 @@ TEST(Lora, SavesPeftTensorNamesShapesAndConfig) {
 
 std::string load_error(const std::string& dir) {
   try {
-    LoraAdapters::load(dir, tiny_config());
+    LoraAdapters::load(dir, toy_llama_config());
   } catch (const Error& e) {
     return e.what();
   }
@@ -103,7 +92,7 @@ std::string load_error(const std::string& dir) {
 TEST(Lora, ABadFolderIsNamed) {
   EXPECT_NE(load_error("/nonexistent-adapter").find("no adapter_config.json"), std::string::npos);
   LoraConfig lc;
-  LoraAdapters a(tiny_config(), lc, 2);
+  LoraAdapters a(toy_llama_config(), lc, 2);
   const std::string dir = temp_dir("bad");
   a.save(dir);
   nlohmann::json j = read_json(dir + "/adapter_config.json");
@@ -121,7 +110,7 @@ TEST(Lora, ABadFolderIsNamed) {
 }
 
 TEST(Lora, MergedWeightsEqualTheAdapterAppliedToActivations) {
-  LlamaConfig mc = tiny_config();
+  LlamaConfig mc = toy_llama_config();
   torch::manual_seed(3);
   Llama model(mc);
   LoraConfig lc;
@@ -137,7 +126,7 @@ TEST(Lora, MergedWeightsEqualTheAdapterAppliedToActivations) {
   std::map<std::string, torch::Tensor> before;
   for (auto& [name, p] : model->hf_named_parameters()) before[name] = p.detach().clone();
   a.merge_into(model);
-  torch::Tensor x = torch::randn({3, 32});
+  torch::Tensor x = torch::randn({3, mc.hidden_size});
   for (auto& [name, p] : model->hf_named_parameters()) {
     const bool q = name.find("self_attn.q_proj.weight") != std::string::npos;
     const bool up = name.find("mlp.up_proj.weight") != std::string::npos;
@@ -174,7 +163,7 @@ TEST(Lora, OutOfRangeSettingsNameTheFlag) {
 }
 
 TEST(Lora, MergedModelLogitsEqualBasePlusAdapter) {
-  LlamaConfig mc = tiny_config();
+  LlamaConfig mc = toy_llama_config();
   torch::manual_seed(4);
   Llama base(mc);
   LoraConfig lc;
@@ -207,7 +196,7 @@ struct LoraStep {
   torch::ScalarType q_dtype, embed_dtype;
 };
 LoraStep lora_step(bool base_bf16, const std::string& save_dir = "") {
-  LlamaConfig mc = tiny_config();
+  LlamaConfig mc = toy_llama_config();
   mc.attention_bias = true;
   torch::manual_seed(6);
   Llama model(mc);

@@ -1,6 +1,7 @@
 // Gradient checkpointing: the same value and the same gradients as the direct computation.
 #include "model/recompute.h"
 
+#include "common/toy_llama.h"
 #include "model/llama.h"
 
 #include <gtest/gtest.h>
@@ -55,16 +56,8 @@ TEST(Recompute, WeightsGetGradientsWhenTheInputNeedsNone) {
 // causal forward and the packed one, Llama and Qwen2 (biases) alike.
 TEST(Recompute, LlamaGradientsWithAndWithoutCheckpointing) {
   for (bool qwen : {false, true}) {
-    LlamaConfig c;
-    c.vocab_size = 40;
-    c.hidden_size = 24;
-    c.intermediate_size = 40;
+    LlamaConfig c = toy_llama_config(qwen);
     c.num_hidden_layers = 3;
-    c.num_attention_heads = 4;
-    c.num_key_value_heads = 2;
-    c.head_dim = 6;
-    c.max_position_embeddings = 32;
-    c.attention_bias = qwen;
     torch::manual_seed(5);
     Llama m(c);
     torch::Tensor ids = torch::randint(0, c.vocab_size, {2, 7}, torch::kLong);

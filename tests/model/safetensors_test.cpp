@@ -14,7 +14,7 @@
 
 #include "core/error.h"
 #include "model/safetensors.h"
-#include "../hostile/error_of.h"
+#include "common/error_of.h"
 
 namespace steper {
 namespace {
@@ -233,12 +233,7 @@ TEST(Safetensors, WriteThenReadRoundTripAligned) {
   }
   // Wrong byte count is refused, naming the tensor.
   ts[0].nbytes = 8;
-  try {
-    safetensors_write(dir + "/bad.safetensors", ts);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("layer.weight"), std::string::npos);
-  }
+  EXPECT_HAS(error_of([&] { safetensors_write(dir + "/bad.safetensors", ts); }), "layer.weight");
   EXPECT_FALSE(fs::exists(dir + "/bad.safetensors"));
   fs::remove_all(dir);
 }
@@ -263,29 +258,14 @@ TEST(Safetensors, ShardedFolder) {
 
   // A missing shard is named.
   fs::remove(dir + "/model-00002-of-00002.safetensors");
-  try {
-    ModelWeights::open_dir(dir);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("model-00002-of-00002.safetensors"), std::string::npos) << e.what();
-  }
+  EXPECT_HAS(error_of([&] { ModelWeights::open_dir(dir); }), "model-00002-of-00002.safetensors");
   // A tensor the index promises but the shard lacks is named.
   write_bytes(dir + "/model-00002-of-00002.safetensors",
               make_file(R"({"q":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", f32_bytes({2, 3})));
-  try {
-    ModelWeights::open_dir(dir);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("\"y\""), std::string::npos) << e.what();
-  }
+  EXPECT_HAS(error_of([&] { ModelWeights::open_dir(dir); }), "\"y\"");
   // No weights at all.
   std::string empty = temp_dir("noweights");
-  try {
-    ModelWeights::open_dir(empty);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("model.safetensors"), std::string::npos) << e.what();
-  }
+  EXPECT_HAS(error_of([&] { ModelWeights::open_dir(empty); }), "model.safetensors");
   fs::remove_all(dir);
   fs::remove_all(empty);
 }

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/error_of.h"
 #include "core/error.h"
 #include "retrieval/retriever.h"
 
@@ -39,15 +40,6 @@ inline IndexOptions quiet() {
   IndexOptions o;
   o.show_progress = false;
   return o;
-}
-
-inline std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 inline std::vector<std::string> ids_of(const std::vector<ScoredPassage>& r) {

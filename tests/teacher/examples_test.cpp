@@ -2,6 +2,7 @@
 // traces of the loop itself, against the prompts its writer had at each step.
 #include <gtest/gtest.h>
 
+#include "common/error_of.h"
 #include "core/error.h"
 #include "core/trace_json.h"
 #include "distill/examples.h"
@@ -261,12 +262,7 @@ TEST(Examples, EveryPromptIsTheWritersPromptAtThatStep) {
 
   // loop flags that disagree with what a trace recorded are refused, naming the file
   std::vector<Trace> recorded = {back};
-  try {
-    resolve_loop_options(recorded, LoopOptions{}, true, "new.jsonl");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("new.jsonl"), std::string::npos);
-  }
+  EXPECT_HAS(error_of([&] { resolve_loop_options(recorded, LoopOptions{}, true, "new.jsonl"); }), "new.jsonl");
   EXPECT_EQ(resolve_loop_options(recorded, LoopOptions{}, false, "new.jsonl"), 0u);  // defaults do not override
 }
 
@@ -321,12 +317,8 @@ TEST(Examples, UnknownFrameworkInATraceFileNamesTheFileAndTrace) {
     t.loop.framework = framework;
     t.loop.prompt_format = format;
     std::vector<Trace> ts = {t};
-    try {
-      resolve_loop_options(ts, LoopOptions{}, false, "traces.jsonl");
-      FAIL() << framework;
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("traces.jsonl: trace q1"), std::string::npos) << e.what();
-    }
+    EXPECT_HAS(error_of([&] { resolve_loop_options(ts, LoopOptions{}, false, "traces.jsonl"); }),
+               "traces.jsonl: trace q1");
   }
 }
 

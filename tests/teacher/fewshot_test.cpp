@@ -2,6 +2,7 @@
 // the demonstration's own passages, and the data set guess.
 #include <gtest/gtest.h>
 
+#include "common/error_of.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "eval/metrics.h"
@@ -42,12 +43,7 @@ TEST(FewShot, NoneFileAndUnknownType) {
   std::string path = "/tmp/steper-fewshot-test.txt";
   write_file_atomic(path, "my demos\n\n");
   EXPECT_EQ(fewshot_prefix(path), "my demos\n\n");
-  try {
-    fewshot_prefix("hotpot");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--fewshot"), std::string::npos);
-  }
+  EXPECT_HAS(error_of([&] { fewshot_prefix("hotpot"); }), "--fewshot");
 }
 
 TEST(FewShot, DetectsTheDataSet) {

@@ -1,6 +1,7 @@
 // Keep/drop verdicts of teacher traces, with hand-made traces.
 #include <gtest/gtest.h>
 
+#include "common/error_of.h"
 #include "core/error.h"
 #include "teacher/filter.h"
 
@@ -104,12 +105,7 @@ TEST(Filter, VerdictReasons) {
 TEST(Filter, KeepFlagIsChecked) {
   EXPECT_EQ(keep_metric_from_string("em"), KeepMetric::kEm);
   EXPECT_EQ(keep_metric_from_string("acc"), KeepMetric::kAcc);
-  try {
-    keep_metric_from_string("f1");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--keep"), std::string::npos);
-  }
+  EXPECT_HAS(error_of([&] { keep_metric_from_string("f1"); }), "--keep");
 }
 
 }  // namespace

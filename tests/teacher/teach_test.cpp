@@ -11,6 +11,7 @@
 #include <fstream>
 #include <set>
 
+#include "common/error_of.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "data/formats.h"
@@ -309,12 +310,7 @@ TEST(TeachOutput, TornLastLineIsIgnoredOtherBadLinesNameTheLine) {
   EXPECT_EQ(read_teach_traces(path).size(), 1u);
 
   write_file_atomic(path, good + "{oops\n" + plain);
-  try {
-    read_teach_output(path);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(path + ":2:"), std::string::npos) << e.what();
-  }
+  EXPECT_HAS(error_of([&] { read_teach_output(path); }), path + ":2:");
   EXPECT_THROW(read_teach_traces(dir + "/missing.jsonl"), Error);
   EXPECT_EQ(teach_summary_path("/x/y.jsonl"), "/x/y.summary.json");
   EXPECT_EQ(teach_summary_path("/x/y.out"), "/x/y.out.summary.json");
@@ -327,20 +323,11 @@ TEST(Teach, UnknownTeacherAndDuplicateIdsAreErrors) {
   TeachConfig c;
   c.teacher = "golden";
   c.out = "/tmp/steper-never-written.jsonl";
-  try {
-    teach_run_with(c, TeachResources{&questions, &retriever, nullptr});
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--teacher"), std::string::npos) << e.what();
-  }
+  EXPECT_HAS(error_of([&] { teach_run_with(c, TeachResources{&questions, &retriever, nullptr}); }), "--teacher");
   questions[1].id = questions[0].id;
   c.teacher = "gold";
-  try {
-    teach_run_with(c, TeachResources{&questions, &retriever, nullptr});
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("duplicate question id \"q0\""), std::string::npos) << e.what();
-  }
+  EXPECT_HAS(error_of([&] { teach_run_with(c, TeachResources{&questions, &retriever, nullptr}); }),
+             "duplicate question id \"q0\"");
   EXPECT_FALSE(file_exists(c.out));
 }
 
