@@ -25,6 +25,7 @@
 
 #include "core/error.h"
 #include "retrieval/retriever.h"
+#include "common/reference_tool.h"
 #include "retrieval_test_util.h"
 
 namespace steper {
@@ -236,7 +237,7 @@ TEST(ShardSpec, BadSpecsAreNamed) {
 // ---- remote shards
 
 TEST_F(Shards, RemoteShardsRankAsTheSingleIndex) {
-  if (!tcpsrv_available()) GTEST_SKIP() << "xapian-tcpsrv is not installed (scripts/install-deps.sh installs it)";
+  if (!tcpsrv_available()) SKIP_REFERENCE_MISSING("xapian-tcpsrv is not installed (scripts/install-deps.sh installs it)");
   std::string d = dir_->sub("three");
   TcpServer s0(d + "/shard-000"), s1(d + "/shard-001"), s2(d + "/shard-002");
   auto remote = bm25_open_index(s0.spec() + "," + s1.spec() + "," + s2.spec(), 2);
@@ -247,7 +248,7 @@ TEST_F(Shards, RemoteShardsRankAsTheSingleIndex) {
 }
 
 TEST_F(Shards, RemoteConnectionClosedWhenIdleIsReopened) {
-  if (!tcpsrv_available()) GTEST_SKIP() << "xapian-tcpsrv is not installed (scripts/install-deps.sh installs it)";
+  if (!tcpsrv_available()) SKIP_REFERENCE_MISSING("xapian-tcpsrv is not installed (scripts/install-deps.sh installs it)");
   std::string d = dir_->sub("three");
   TcpServer s0(d + "/shard-000", 200);  // the server drops connections idle for 0.2 s
   auto r = bm25_open_index(s0.spec() + "," + d + "/shard-001," + d + "/shard-002", 1, 2000);
@@ -259,7 +260,7 @@ TEST_F(Shards, RemoteConnectionClosedWhenIdleIsReopened) {
 }
 
 TEST_F(Shards, RemoteShardNotBuiltServableIsNamed) {
-  if (!tcpsrv_available()) GTEST_SKIP() << "xapian-tcpsrv is not installed (scripts/install-deps.sh installs it)";
+  if (!tcpsrv_available()) SKIP_REFERENCE_MISSING("xapian-tcpsrv is not installed (scripts/install-deps.sh installs it)");
   TempDir dir("unservable");
   IndexOptions o = quiet();
   o.backend = IndexBackend::xapian;
@@ -270,7 +271,7 @@ TEST_F(Shards, RemoteShardNotBuiltServableIsNamed) {
 }
 
 TEST_F(Shards, RemoteShardThatGoesAwayIsAnError) {
-  if (!tcpsrv_available()) GTEST_SKIP() << "xapian-tcpsrv is not installed (scripts/install-deps.sh installs it)";
+  if (!tcpsrv_available()) SKIP_REFERENCE_MISSING("xapian-tcpsrv is not installed (scripts/install-deps.sh installs it)");
   std::string d = dir_->sub("three");
   TcpServer s0(d + "/shard-000"), s1(d + "/shard-001");
   std::string spec = s0.spec() + "," + s1.spec() + "," + d + "/shard-002";
@@ -286,7 +287,7 @@ TEST_F(Shards, RemoteShardThatGoesAwayIsAnError) {
 }
 
 TEST_F(Shards, RemoteShardThatStopsAnsweringTimesOut) {
-  if (!tcpsrv_available()) GTEST_SKIP() << "xapian-tcpsrv is not installed (scripts/install-deps.sh installs it)";
+  if (!tcpsrv_available()) SKIP_REFERENCE_MISSING("xapian-tcpsrv is not installed (scripts/install-deps.sh installs it)");
   std::string d = dir_->sub("three");
   TcpServer s0(d + "/shard-000");
   auto r = bm25_open_index(s0.spec() + "," + d + "/shard-001," + d + "/shard-002", 1, 500);

