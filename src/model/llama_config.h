@@ -40,12 +40,12 @@ struct LlamaConfig {
   // missing, malformed or inconsistent fields (validate_fields; not the memory check).
   static LlamaConfig from_json(const nlohmann::json& j, const std::string& where);
   nlohmann::json to_json() const;
-  // The consistency checks from_json applies (also for configs built in code); `where` names the source.
-  // Also: max_position_embeddings positive, bos/eos ids inside the vocabulary, and float32 weights that
-  // fit in this machine's memory (refused with both figures before anything is allocated).
-  void validate(const std::string& where) const;
-  // validate() without the memory check (a config read to be converted, not loaded).
+  // The consistency checks of the fields (also for configs built in code; `where` names the source):
+  // sizes positive and divisible, max_position_embeddings positive, bos/eos ids inside the vocabulary.
   void validate_fields(const std::string& where) const;
+  // validate_fields, and float32 weights that fit in this machine's memory (refused with both figures
+  // before anything is allocated): what a model to be loaded must pass.
+  void validate(const std::string& where) const;
   // Number of weights (as a double: absurd configs must not overflow).
   double parameter_count() const;
 };
