@@ -1,14 +1,14 @@
 // core/io's writers on a full disk: /dev/full fails every write with ENOSPC, the error a full file
 // system gives. A temporary name that links to it puts the atomic writer on it without privileges.
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
-#include <csignal>
+#include <cerrno>
 
 #include <filesystem>
 
 #include "common/error_of.h"
+#include "common/file_size_limit.h"
 #include "core/io.h"
 
 namespace steper {
@@ -54,27 +54,7 @@ TEST_F(FullDiskTest, AppendSaysNoSpaceNamingThePath) {
   EXPECT_EQ(error_of([&] { out.append_raw("\n"); }), "/dev/full: write failed: No space left on device");
 }
 
-// A file-size limit cuts a write short at the limit and fails the next one with EFBIG: the short write
-// a nearly full disk gives. The error is the failing call's errno, not whatever errno held before.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    getrlimit(RLIMIT_FSIZE, &old_);
-    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit r = old_;
-    r.rlim_cur = bytes;
-    setrlimit(RLIMIT_FSIZE, &r);
-  }
-  ~FileSizeLimit() {
-    setrlimit(RLIMIT_FSIZE, &old_);
-    std::signal(SIGXFSZ, old_handler_);
-  }
-
- private:
-  rlimit old_{};
-  void (*old_handler_)(int) = nullptr;
-};
-
+// A file-size limit (common/file_size_limit.h) cuts a write short: the error is the failing call's errno.
 TEST_F(FullDiskTest, AShortAppendIsContinuedAndItsFailureNamed) {
   const std::string log = dir + "/log.jsonl";
   JsonlAppender out(log);

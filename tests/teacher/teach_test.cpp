@@ -7,11 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
 #include "common/error_of.h"
+#include "common/file_size_limit.h"
 #include "core/error.h"
 #include "core/io.h"
 #include "data/formats.h"
@@ -250,6 +252,29 @@ TEST(Teach, KilledRunResumesWithoutRepeatingFinishedQuestions) {
 }
 
 // ---- the gold-evidence teacher
+
+TEST(Teach, AFailedAppendNamesTheOutputAndTheWritesErrno) {
+  // The output's size capped below one line: the append is cut short, then fails with EFBIG, as a
+  // nearly full disk cuts it short and fails with ENOSPC. The error is that call's, not a stale errno.
+  auto questions = make_questions(3);
+  std::string dir = temp_dir();
+  StubRetriever retriever;
+  TeachConfig c;
+  c.teacher = "gold";
+  c.out = dir + "/gold.jsonl";
+  c.show_progress = false;
+  std::string msg;
+  {
+    FileSizeLimit limit(64);
+    errno = ENOTTY;
+    msg = error_of([&] { teach_run_with(c, TeachResources{&questions, &retriever, nullptr}); });
+  }
+  EXPECT_EQ(msg, c.out + ": write failed: File too large");
+  EXPECT_EQ(std::filesystem::file_size(c.out), 64u);   // a torn line, which the next run cuts off
+  EXPECT_TRUE(read_teach_output(c.out).torn_tail);
+  std::filesystem::remove_all(dir);
+}
+
 
 TEST(Teach, GoldTeacherKeepsOnlyTracesWhoseEvidenceWasRetrievedInTime) {
   auto questions = make_questions(6);
