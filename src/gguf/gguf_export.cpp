@@ -22,7 +22,6 @@ namespace steper {
 
 namespace {
 
-
 // config.json as the model loader reads it (model/llama_config.h), then what GGUF cannot hold: its
 // integers are uint32, and llama.cpp's qwen2 has no llama3 rope scaling.
 LlamaConfig config_read(const std::string& dir) {

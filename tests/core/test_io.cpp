@@ -118,7 +118,7 @@ class JsonlTailTest : public testing::Test {
   // The "id"s read, with how the file ended.
   std::vector<std::string> ids(JsonlTail tail, JsonlEnd* end) {
     std::vector<std::string> out;
-    *end = for_each_jsonl(path, [&](const nlohmann::json& j, size_t) { out.push_back(j.at("id")); }, tail);
+    *end = for_each_jsonl(path, [&](const nlohmann::json& j, size_t) { out.push_back(j.at("id").get<std::string>()); }, tail);
     return out;
   }
 };
