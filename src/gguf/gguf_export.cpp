@@ -203,7 +203,7 @@ GgufExportSummary gguf_export(const std::string& model_dir, const std::string& o
   }
 
   // ---- the tokenizer (validated before anything is written)
-  GgufVocab vocab = gguf_vocab_read(model_dir, c.vocab_size);
+  GgufVocab vocab = gguf_vocab_read(model_dir, c);
 
   // ---- metadata, in the order llama.cpp's converter writes it
   GgufWriter w;

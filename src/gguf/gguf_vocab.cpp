@@ -53,15 +53,6 @@ std::string special_token_text(const nlohmann::json& cfg, const char* field) {
   return "";
 }
 
-// config.json "eos_token_id": 5 or [5, 6] (the first one).
-int64_t config_token_id(const nlohmann::json& cfg, const char* field) {
-  if (!cfg.is_object() || !cfg.contains(field)) return -1;
-  const nlohmann::json& v = cfg[field];
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_array() && !v.empty() && v[0].is_number_integer()) return v[0].get<int64_t>();
-  return -1;
-}
-
 }  // namespace
 
 bool gguf_token_looks_special(const std::string& t) {
@@ -126,7 +117,8 @@ std::string gguf_pre_tokenizer_name(const nlohmann::json& tok, const std::string
 
 // ---- the vocabulary
 
-GgufVocab gguf_vocab_read(const std::string& dir, int64_t n_vocab) {
+GgufVocab gguf_vocab_read(const std::string& dir, const LlamaConfig& config) {
+  const int64_t n_vocab = config.vocab_size;
   const std::string path = dir + "/tokenizer.json";
   if (!file_exists(path)) throw Error(path + ": missing (GGUF export needs the tokenizer)");
   const nlohmann::json tok = read_json(path);
@@ -208,9 +200,8 @@ GgufVocab gguf_vocab_read(const std::string& dir, int64_t n_vocab) {
   }
 
   // ---- special tokens: tokenizer_config.json, then config.json, then the post-processor template
-  nlohmann::json tcfg, cfg;
+  nlohmann::json tcfg;
   if (file_exists(dir + "/tokenizer_config.json")) tcfg = read_json(dir + "/tokenizer_config.json");
-  if (file_exists(dir + "/config.json")) cfg = read_json(dir + "/config.json");
   auto lookup = [&](const std::string& text) -> int64_t {
     auto it = by_text.find(text);
     return it == by_text.end() ? -1 : it->second;
@@ -219,8 +210,8 @@ GgufVocab gguf_vocab_read(const std::string& dir, int64_t n_vocab) {
   std::string bos_text = special_token_text(tcfg, "bos_token"), eos_text = special_token_text(tcfg, "eos_token");
   if (!bos_text.empty()) bos = lookup(bos_text);
   if (!eos_text.empty()) eos = lookup(eos_text);
-  if (bos < 0) bos = config_token_id(cfg, "bos_token_id");
-  if (eos < 0) eos = config_token_id(cfg, "eos_token_id");
+  if (bos < 0) bos = config.bos_token_id;
+  if (eos < 0) eos = config.eos_token_id;  // the first when config.json lists several
 
   // A TemplateProcessing post-processor that puts a special token first adds BOS (Llama-3), last adds EOS.
   const nlohmann::json post = tok.contains("post_processor") ? tok["post_processor"] : nlohmann::json();

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/llama_config.h"
+
 namespace steper {
 
 // llama.cpp token types (llama_token_type / gguf TokenType).
@@ -30,11 +32,11 @@ struct GgufVocab {
 // naming `where` and the field when llama.cpp has no equivalent.
 std::string gguf_pre_tokenizer_name(const nlohmann::json& tokenizer, const std::string& where);
 
-// Reads dir/tokenizer.json, and dir/tokenizer_config.json and dir/config.json when present. The vocabulary
-// is padded to n_vocab entries with "[PAD<id>]" tokens of type unused, as llama.cpp's converter does.
+// Reads dir/tokenizer.json, and dir/tokenizer_config.json when present; config is dir/config.json as read
+// (model/llama_config.h: its vocab_size, bos and eos ids). The vocabulary is padded to vocab_size entries with "[PAD<id>]" tokens of type unused, as llama.cpp's converter does.
 // Throws Error naming the file and field for tokenizers GGUF cannot express (not byte-level BPE, unknown
 // pre-tokenizer, ids past n_vocab, no end-of-sequence token).
-GgufVocab gguf_vocab_read(const std::string& dir, int64_t n_vocab);
+GgufVocab gguf_vocab_read(const std::string& dir, const LlamaConfig& config);
 
 // The converter's heuristic for added tokens that are control tokens although not marked special.
 bool gguf_token_looks_special(const std::string& token);
