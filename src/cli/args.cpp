@@ -86,6 +86,12 @@ void add_adapter_flag(CLI::App* sub, std::string& adapter) {
                   "into it at load");
 }
 
+void add_strict_flag(CLI::App* sub, bool& strict) {
+  sub->add_flag("--strict", strict,
+                "refuse a question file with a defective record (a supporting fact its context lacks, an empty "
+                "answer, a repeated id, ...) instead of skipping and naming each such record");
+}
+
 void add_device_flag(CLI::App* sub, std::string& device) {
   device = "cpu";
   sub->add_option("--device", device, "cpu, cuda or cuda:N")

@@ -44,6 +44,8 @@ void add_device_flag(CLI::App* sub, std::string& device);
 void add_adapter_flag(CLI::App* sub, std::string& adapter);
 // --threads: BLAS threads, 0 = OPENBLAS_NUM_THREADS or the cores.
 void add_threads_flag(CLI::App* sub, int& threads);
+// --strict: refuse a question file with a defective record instead of skipping it (data/formats.h).
+void add_strict_flag(CLI::App* sub, bool& strict);
 // --bootstrap and --seed of the reported 95% intervals.
 void add_bootstrap_flags(CLI::App* sub, int& samples, uint64_t& seed);
 

@@ -1,7 +1,9 @@
-// steper index: build the BM25 index of a corpus (JSONL passages) into a folder.
+// steper index: build the BM25 index of a corpus (JSONL passages), or of a data set's own context paragraphs
+// (the distractor setting), into a folder.
 #include <cstdio>
 #include <memory>
 
+#include "cli/args.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/io.h"
@@ -19,8 +21,18 @@ CommandRegistrar reg({"index", "Build the BM25 index (title + text, English stem
   auto shards = std::make_shared<int>(0);
   auto memory = std::make_shared<int>(1024);
   auto servable = std::make_shared<bool>(false);
-  sub->add_option("--corpus", *corpus, "corpus JSONL: {id, title, text} (or paragraph_text, or contents)")
-      ->required();
+  auto data = std::make_shared<std::string>();
+  auto corpus_out = std::make_shared<std::string>();
+  auto strict = std::make_shared<bool>(false);
+  auto corpus_opt = sub->add_option("--corpus", *corpus, "corpus JSONL: {id, title, text} (or paragraph_text, or contents)");
+  auto data_opt = sub->add_option(
+      "--data", *data,
+      "index a data set's own context paragraphs instead (the distractor setting): HotpotQA, 2WikiMultiHopQA, "
+      "MuSiQue, IRCoT or datasets export; one passage per distinct (title, text), its sentences joined by one "
+      "space, ids \"0\", \"1\", ... in order of first appearance (the same file gives the same ids)");
+  corpus_opt->excludes(data_opt);
+  sub->add_option("--corpus-out", *corpus_out, "with --data: also write that corpus as JSONL here")->needs(data_opt);
+  add_strict_flag(sub, *strict);
   sub->add_option("--index", *index, "index folder to write (an existing steper index there is replaced)")
       ->required();
   sub->add_option("--threads", *threads, "threads analysing passages (0 = all cores)")->capture_default_str();
@@ -36,21 +48,30 @@ CommandRegistrar reg({"index", "Build the BM25 index (title + text, English stem
     if (*threads < 0) throw Error("--threads must be 0 (all cores) or more, got " + std::to_string(*threads));
     if (*shards < 0) throw Error("--shards must be 0 (automatic) or more, got " + std::to_string(*shards));
     if (*memory < 16) throw Error("--memory-mb must be at least 16, got " + std::to_string(*memory));
-    CorpusReader reader(*corpus);  // streamed: a Wikipedia-sized corpus is never held whole
+    if (corpus->empty() && data->empty()) throw Error("--corpus or --data is required");
     IndexOptions opts;
     opts.threads = *threads;
     opts.shards = *shards;
     opts.memory_mb = *memory;
     opts.servable = *servable;
-    opts.expected_passages = file_line_count(*corpus);  // for the progress line and automatic shards
-    IndexStats stats = bm25_build_index_stream(
-        [&](std::vector<Passage>& batch) {
-          batch.clear();
-          Passage p;
-          while (batch.size() < 2048 && reader.corpus_next(p)) batch.push_back(std::move(p));
-          return !batch.empty();
-        },
-        *index, opts);
+    IndexStats stats;
+    if (!data->empty()) {
+      std::vector<Passage> passages = corpus_from_contexts(read_questions(*data, *strict));
+      if (passages.empty()) throw Error(*data + ": its questions have no context paragraphs to index");
+      if (!corpus_out->empty()) write_corpus(*corpus_out, passages);
+      stats = bm25_build_index(passages, *index, opts);
+    } else {
+      CorpusReader reader(*corpus);  // streamed: a Wikipedia-sized corpus is never held whole
+      opts.expected_passages = file_line_count(*corpus);  // for the progress line and automatic shards
+      stats = bm25_build_index_stream(
+          [&](std::vector<Passage>& batch) {
+            batch.clear();
+            Passage p;
+            while (batch.size() < 2048 && reader.corpus_next(p)) batch.push_back(std::move(p));
+            return !batch.empty();
+          },
+          *index, opts);
+    }
     std::fprintf(stderr, "index: %zu passages in %s (%zu shard%s, %zu duplicates skipped, %.1f s)\n", stats.passages,
                  index->c_str(), stats.shards, stats.shards == 1 ? "" : "s", stats.duplicates, stats.seconds);
     return 0;

@@ -4,6 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/command.h"
+#include "cli/openai_flags.h"
 #include "core/trace_json.h"
 #include "core/error.h"
 #include "teacher/teach.h"
@@ -14,8 +15,6 @@ namespace {
 CommandRegistrar reg({"teach", "Teacher traces over a data set: one JSON line per finished question, resumable",
                       [](CLI::App* sub) {
   auto c = std::make_shared<TeachConfig>();
-  auto api_key_env = std::make_shared<std::string>("OPENAI_API_KEY");
-  auto endpoint = std::make_shared<std::string>("chat");
   auto keep = std::make_shared<std::string>("em");
   auto limit = std::make_shared<int>(0);
   sub->add_option("--data", c->data_path, "questions (HotpotQA, 2Wiki, MuSiQue, IRCoT or HF datasets format)")->required();
@@ -25,15 +24,8 @@ CommandRegistrar reg({"teach", "Teacher traces over a data set: one JSON line pe
   sub->add_option("--base-url", c->openai.base_url, "OpenAI-compatible server, http(s)://HOST:PORT[/v1]")
       ->capture_default_str();
   sub->add_option("--model", c->openai.model, "model name sent to the server");
-  sub->add_option("--api-key-env", *api_key_env, "environment variable holding the API key (unset is fine locally)")
-      ->capture_default_str();
-  sub->add_option("--endpoint", *endpoint, "chat or completions")->capture_default_str();
-  sub->add_option("--concurrency", c->openai.concurrency, "requests in flight")->capture_default_str();
-  sub->add_option("--timeout", c->openai.timeout_s, "seconds per request attempt")->capture_default_str();
-  sub->add_option("--max-attempts", c->openai.max_attempts, "attempts per request before its question fails")
-      ->capture_default_str();
-  sub->add_option("--fewshot", c->fewshot, "demonstrations: auto, hotpotqa, 2wiki, musique, world, none or a file")
-      ->capture_default_str();
+  auto served = add_openai_flags(sub);
+  add_strict_flag(sub, c->strict);
   auto loop = add_loop_flags(sub, LoopUse::kTeach);
   sub->add_option("--limit", *limit, "first N questions only (0 = all)")->check(CLI::NonNegativeNumber)->capture_default_str();
   sub->add_option("--keep", *keep, "keep traces whose answer is correct by em or acc")->capture_default_str();
@@ -46,8 +38,11 @@ CommandRegistrar reg({"teach", "Teacher traces over a data set: one JSON line pe
     if (*limit < 0) throw Error("--limit must not be negative");
     config.limit = static_cast<size_t>(*limit);
     config.keep = keep_metric_from_string(*keep);
-    config.openai.endpoint = openai_endpoint_from_string(*endpoint);
-    config.openai.api_key = openai_api_key_from_env(*api_key_env);
+    const std::string base_url = config.openai.base_url, name = config.openai.model;
+    config.openai = served->resolve();
+    config.openai.base_url = base_url;
+    config.openai.model = name;
+    config.fewshot = served->fewshot;
     if (config.teacher == "openai" && config.openai.model.empty())
       throw Error("--teacher openai needs --model NAME");
     TeachSummary s = teach_run(config);

@@ -15,12 +15,19 @@ std::vector<std::string> supporting_titles(const Question& question) {
   return titles;
 }
 
+std::vector<Passage> fitted_passages(const std::vector<Passage>& shown, int dropped, int words) {
+  const size_t from = std::min(shown.size(), static_cast<size_t>(std::max(0, dropped)));
+  std::vector<Passage> out(shown.begin() + static_cast<std::ptrdiff_t>(from), shown.end());
+  if (words > 0 && !out.empty()) out[0].text = first_words(out[0].text, words);
+  return out;
+}
+
 std::vector<std::vector<Passage>> shown_by_step(const Trace& trace) {
   std::vector<std::vector<Passage>> out;
   std::vector<Passage> acc;
   for (const auto& step : trace.steps) {
     acc.insert(acc.end(), step.shown.begin(), step.shown.end());
-    out.push_back(acc);
+    out.push_back(step.fitted() ? fitted_passages(acc, step.fit_dropped, step.fit_words) : acc);
   }
   return out;
 }

@@ -13,7 +13,12 @@ namespace steper {
 // The distinct supporting titles of a question, trimmed, in the order of their first supporting fact.
 std::vector<std::string> supporting_titles(const Question& question);
 
-// P<=s for s = 1..S: the passages shown by each step (trace.steps[0..s-1].shown concatenated).
+// The passages of `shown` a fitted prompt keeps (TraceStep::fit_dropped, fit_words): all but the first
+// `dropped`, the next one cut to its first `words` words when words > 0.
+std::vector<Passage> fitted_passages(const std::vector<Passage>& shown, int dropped, int words);
+
+// P<=s for s = 1..S: the passages each step's prompt showed (trace.steps[0..s-1].shown concatenated; a step
+// whose prompt was fitted to the model's context less the passages its fit dropped, the next one cut).
 std::vector<std::vector<Passage>> shown_by_step(const Trace& trace);
 
 // Whether a passage titled `title` is among `shown`.

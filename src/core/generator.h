@@ -34,6 +34,14 @@ class TextGenerator {
   virtual std::string name() const = 0;
   // Drops what is kept under cache_key (the caller will not extend that prompt again).
   virtual void release(const std::string& cache_key) { (void)cache_key; }
+  // The context in tokens (prompt and continuation together), and the tokens a prompt takes in it as
+  // generate encodes it: what the loop fits its prompts to (rag/prompt_fit.h). 0 when unknown (a server
+  // behind HTTP): prompts are then sent as they are.
+  virtual int64_t context_tokens() const { return 0; }
+  virtual int64_t prompt_tokens(const std::string& prompt) const {
+    (void)prompt;
+    return 0;
+  }
 };
 
 }  // namespace steper

@@ -83,6 +83,31 @@ nlohmann::json read_json(const std::string& path) {
   }
 }
 
+void for_each_json_list_element(const std::string& path, const std::function<void(nlohmann::json&, size_t)>& fn) {
+  using json = nlohmann::json;
+  std::string text = read_file(path);
+  size_t index = 0;
+  bool list = false;
+  json::parser_callback_t each = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (depth == 0 && event == json::parse_event_t::array_start) list = true;
+    if (depth != 1 || !list) return true;
+    // an element ends: a compound one at its own end event, a plain value as it is read
+    if (event == json::parse_event_t::object_end || event == json::parse_event_t::array_end ||
+        (event == json::parse_event_t::value && !parsed.is_structured())) {
+      fn(parsed, index++);
+      return false;  // not kept in the list
+    }
+    return true;
+  };
+  json top;
+  try {
+    top = json::parse(text, each);
+  } catch (const json::parse_error& e) {
+    throw file_error(path, line_at(text, e.byte), std::string("malformed JSON: ") + e.what());
+  }
+  if (!list) throw Error(path + ": expected a JSON list, got " + json_brief(top));
+}
+
 void write_json_atomic(const std::string& path, const nlohmann::json& value, int indent) {
   write_file_atomic(path, value.dump(indent) + "\n");
 }

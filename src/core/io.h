@@ -20,6 +20,10 @@ void write_file_atomic(const std::string& path, const std::string& content);
 // Malformed JSON (bad syntax, a number that overflows such as 1e400) throws naming path:line.
 nlohmann::json read_json(const std::string& path);
 void write_json_atomic(const std::string& path, const nlohmann::json& value, int indent = 2);
+// A file holding one JSON list, one element at a time (a list too large to hold as one value, such as a
+// data set): fn(element, index) for each element of the top-level list, which is never held whole. Errors as
+// read_json's; a file whose top-level value is not a list is an Error naming it.
+void for_each_json_list_element(const std::string& path, const std::function<void(nlohmann::json&, size_t)>& fn);
 
 // Calls fn(object, line_number) for each non-blank line; a malformed line (bad syntax, a number that
 // overflows) throws naming path:line, and so does a JSON type error escaping fn.

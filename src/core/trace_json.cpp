@@ -43,6 +43,7 @@ json to_json(const Trace& t) {
     for (const auto& p : s.shown) shown.push_back(to_json(p));
     json js{{"query", s.query}, {"passages", ps}};
     if (t.has_loop) js["shown"] = shown;
+    if (s.fitted()) js["fit"] = json{{"dropped", s.fit_dropped}, {"words", s.fit_words}};
     js["sentence"] = s.sentence;
     steps.push_back(std::move(js));
   }
@@ -80,6 +81,15 @@ Passage passage_from_json(const json& p, const std::string& where) {
   return Passage{json_string(p, "id", where), json_text(p, "title", where), json_text(p, "text", where)};
 }
 
+// A step's "fit" (TraceStep::fit_dropped, fit_words) against the `shown` passages of P<=s.
+void step_fit_from_json(const json& fit, size_t shown, const std::string& where, TraceStep& st) {
+  if (!fit.is_object()) throw Error(where + " must be an object, got " + json_brief(fit));
+  st.fit_dropped = static_cast<int>(json_int(fit, "dropped", where, 0, static_cast<int64_t>(shown)));
+  st.fit_words = static_cast<int>(json_int(fit, "words", where, 0, INT32_MAX));
+  if (st.fit_words > 0 && static_cast<size_t>(st.fit_dropped) == shown)
+    throw Error(where + ": field \"words\" cuts a passage after all " + std::to_string(shown) + " were dropped");
+}
+
 }  // namespace
 
 RagMode rag_mode_from_string(const std::string& s) {
@@ -108,6 +118,7 @@ const char* trace_end_name(TraceEnd e) {
     case TraceEnd::kRequestFailed: return "request_failed";
     case TraceEnd::kRepeatedFollowUp: return "repeated_follow_up";
     case TraceEnd::kNoFollowUp: return "no_follow_up";
+    case TraceEnd::kContextFull: return "context_full";
   }
   return "?";
 }
@@ -115,7 +126,7 @@ const char* trace_end_name(TraceEnd e) {
 bool trace_end_from_name(const std::string& name, TraceEnd* out) {
   for (TraceEnd e : {TraceEnd::kAnswered, TraceEnd::kMaxSteps, TraceEnd::kEmptySentence, TraceEnd::kEvidenceMissing,
                      TraceEnd::kNoSupportingFacts, TraceEnd::kRequestFailed,
-                     TraceEnd::kRepeatedFollowUp, TraceEnd::kNoFollowUp})
+                     TraceEnd::kRepeatedFollowUp, TraceEnd::kNoFollowUp, TraceEnd::kContextFull})
     if (name == trace_end_name(e)) {
       *out = e;
       return true;
@@ -149,6 +160,7 @@ Trace trace_from_json(const json& j, const std::string& where) {
   t.has_loop = json_find(j, "loop") != nullptr;
   if (t.has_loop) t.loop = loop_options_from_json(j["loop"], where);
   const json& steps = json_array(j, "steps", where);
+  size_t shown_so_far = 0;  // P<=s, which a step's fit cuts
   for (size_t i = 0; i < steps.size(); ++i) {
     std::string w = where + ": steps[" + std::to_string(i) + "]";
     const json& s = steps[i];
@@ -170,6 +182,8 @@ Trace trace_from_json(const json& j, const std::string& where) {
       const json& shown = json_array(s, "shown", w);
       for (size_t k = 0; k < shown.size(); ++k)
         st.shown.push_back(passage_from_json(shown[k], w + ": shown[" + std::to_string(k) + "]"));
+      shown_so_far += st.shown.size();
+      if (const json* fit = json_find(s, "fit")) step_fit_from_json(*fit, shown_so_far, w + ": fit", st);
     }
     t.steps.push_back(std::move(st));
   }

@@ -71,6 +71,12 @@ struct TraceStep {
   // The passages this step added to the prompt, in prompt order, exactly as the prompt holds them (new
   // ids only, within the cap, cut to passage_words). The prompt of step s shows shown[1..s] concatenated.
   std::vector<Passage> shown;
+  // When the step's prompt was fitted to the model's context (rag/prompt_fit.h): the earliest passages of
+  // P<=s it left out, and the words it kept of the passage after them (0: that passage whole). The passages
+  // of the step's prompt are P<=s less the first `fit_dropped`, the next one cut to `fit_words` words.
+  int fit_dropped = 0;
+  int fit_words = 0;
+  bool fitted() const { return fit_dropped > 0 || fit_words > 0; }
 };
 
 // Why a question's loop ended (a structured reason, never text in the answer).
@@ -83,6 +89,7 @@ enum class TraceEnd {
   kRequestFailed,     // the teacher's request failed after all retries
   kRepeatedFollowUp,  // Self-Ask: a follow-up question the question had already asked
   kNoFollowUp,        // Self-Ask: a line that is neither a follow-up question nor the final answer
+  kContextFull,       // the question and its steps so far leave the model's context no room for another
 };
 const char* trace_end_name(TraceEnd e);                      // "answered", "max_steps", ...
 bool trace_end_from_name(const std::string& name, TraceEnd* out);  // false when unknown

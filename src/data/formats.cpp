@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 #include <cstdint>
 #include <fstream>
 #include <set>
@@ -452,36 +453,105 @@ void write_corpus(const std::string& path, const std::vector<Passage>& passages)
 
 // ---------------------------------------------------------------- questions
 
-std::vector<Question> read_questions(const std::string& path) {
+namespace {
+
+// The id a record gives itself, whatever else is wrong with it ("" when it has none).
+std::string record_id(const json& r) {
+  if (!r.is_object()) return "";
+  for (const char* f : {"_id", "id", "question_id"}) {
+    const json* v = find(r, f);
+    if (v && v->is_string()) return v->get<std::string>();
+    if (v && v->is_number_integer()) return std::to_string(v->get<long long>());
+  }
+  return "";
+}
+
+// The field an error names (`field "X"`, `missing field "X"`), "" when it names none.
+std::string error_field(const std::string& error) {
+  const std::string key = "field \"";
+  size_t at = error.find(key);
+  if (at == std::string::npos) return "";
+  at += key.size();
+  size_t end = error.find('"', at);
+  return end == std::string::npos ? "" : error.substr(at, end - at);
+}
+
+// Reads records one at a time into `out`: a defective one is an Error when strict, else skipped and named.
+class QuestionCollector {
+ public:
+  QuestionCollector(const std::string& path, bool strict, QuestionFile& out) : ids_(path), strict_(strict), out_(out) {}
+  void add(const json& r, const std::string& where, const std::string& place) {
+    ++out_.records;
+    if (!detected_) {  // the first record sets the format; a file of no known format is refused whole
+      format_ = detect_format(r, where);
+      detected_ = true;
+    }
+    try {
+      Question q = parse_question(format_, r, where);
+      ids_.add(q.id, place);
+      out_.questions.push_back(std::move(q));
+    } catch (const Error& e) {
+      if (strict_) throw;
+      const std::string error = e.what();
+      std::string field = error_field(error);
+      if (field.empty() && error.find("duplicate question id") != std::string::npos) field = "id";
+      out_.skipped.push_back({place, record_id(r), field, error});
+    }
+  }
+
+ private:
+  IdCheck ids_;
+  bool strict_;
+  QuestionFile& out_;
+  bool detected_ = false;
+  QuestionFormat format_ = QuestionFormat::kHotpot;
+};
+
+}  // namespace
+
+QuestionFile read_question_file(const std::string& path, bool strict) {
   char c = first_char(path);
   if (c == 0) throw Error(path + ": empty file (no questions)");
-  std::vector<Question> out;
+  QuestionFile out;
+  QuestionCollector collect(path, strict, out);
   if (c == '[') {
-    json all = read_json(path);
-    if (all.empty()) throw Error(path + ": empty list (no questions)");
-    QuestionFormat f = detect_format(all[0], path + ": record index 0");
-    IdCheck ids(path);
-    for (size_t i = 0; i < all.size(); ++i) {
-      out.push_back(parse_question(f, all[i], path + ": record index " + std::to_string(i)));
-      ids.add(out.back().id, "record index " + std::to_string(i));
-    }
-    return out;
-  }
-  if (c != '{')
+    for_each_json_list_element(path, [&](json& r, size_t i) {
+      collect.add(r, path + ": record index " + std::to_string(i), "record index " + std::to_string(i));
+    });
+    if (out.records == 0) throw Error(path + ": empty list (no questions)");
+  } else if (c == '{') {
+    for_each_jsonl(path, [&](const json& r, size_t line) {
+      collect.add(r, path + ":" + std::to_string(line), "line " + std::to_string(line));
+    });
+  } else {
     throw Error(path + ": unknown question format: expected a JSON list or JSON Lines of question objects");
-  bool detected = false;
-  QuestionFormat f = QuestionFormat::kHotpot;
-  IdCheck ids(path);
-  for_each_jsonl(path, [&](const json& obj, size_t line) {
-    std::string where = path + ":" + std::to_string(line);
-    if (!detected) {
-      f = detect_format(obj, where);
-      detected = true;
-    }
-    out.push_back(parse_question(f, obj, where));
-    ids.add(out.back().id, "line " + std::to_string(line));
-  });
-  if (out.empty()) throw Error(path + ": empty file (no questions)");
+  }
+  if (out.questions.empty() && out.skipped.empty()) throw Error(path + ": empty file (no questions)");
+  if (out.questions.empty())
+    throw Error(path + ": none of its " + std::to_string(out.records) + " records is a question; the first: " +
+                out.skipped[0].error);
+  return out;
+}
+
+std::vector<Question> read_questions(const std::string& path) { return read_question_file(path, true).questions; }
+
+std::vector<Question> read_questions(const std::string& path, bool strict) {
+  QuestionFile file = read_question_file(path, strict);
+  if (!file.skipped.empty()) std::fprintf(stderr, "steper: %s\n", skipped_records_line(path, file).c_str());
+  return std::move(file.questions);
+}
+
+std::string skipped_records_line(const std::string& path, const QuestionFile& file, size_t named) {
+  if (file.skipped.empty()) return "";
+  std::string out = path + ": " + std::to_string(file.skipped.size()) + " of " + std::to_string(file.records) +
+                    " records defective, skipped (--strict refuses the file): ";
+  for (size_t i = 0; i < file.skipped.size() && i < named; ++i) {
+    const SkippedRecord& s = file.skipped[i];
+    if (i) out += "; ";
+    out += s.id.empty() ? s.place : "question " + s.id;
+    out += s.field.empty() ? " (" + s.error + ")" : " field " + s.field;
+  }
+  if (file.skipped.size() > named) out += "; and " + std::to_string(file.skipped.size() - named) + " more";
   return out;
 }
 

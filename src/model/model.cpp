@@ -98,6 +98,9 @@ LanguageModel::~LanguageModel() = default;
 std::string LanguageModel::name() const { return impl_->dir; }
 const Tokenizer& LanguageModel::tokenizer() const { return impl_->tokenizer; }
 int64_t LanguageModel::context() const { return impl_->model->config().max_position_embeddings; }
+int64_t LanguageModel::prompt_tokens(const std::string& prompt) const {
+  return static_cast<int64_t>(impl_->tokenizer.encode(prompt, true).size());
+}
 
 // ---------------------------------------------------------------------------------------------
 // decoding: every request goes through the model's DecodeEngine (decode_engine.h)

@@ -38,6 +38,8 @@ class LanguageModel : public TextGenerator {
   std::string name() const override;
   // The context in tokens (config.json max_position_embeddings as loaded): prompt and continuation together.
   int64_t context() const;
+  int64_t context_tokens() const override { return context(); }
+  int64_t prompt_tokens(const std::string& prompt) const override;  // as generate encodes it
   // Batched token-level generation: the new ids for each prompt.
   std::vector<std::vector<int32_t>> generate_ids(const std::vector<std::vector<int32_t>>& prompts,
                                                  const TokenGenerateOptions& opts);

@@ -38,6 +38,11 @@ std::string format_trace_text(const Trace& t) {
       }
       out += "\n";
     }
+    if (st.fitted())
+      out += "  fitted:    the prompt left out its " + std::to_string(st.fit_dropped) + " earliest passage" +
+             (st.fit_dropped == 1 ? "" : "s") +
+             (st.fit_words > 0 ? " and kept " + std::to_string(st.fit_words) + " words of the next" : std::string()) +
+             " (the model's context)\n";
     out += "  sentence:  " + (st.sentence.empty() ? std::string("(empty)") : st.sentence) + "\n";
   }
   out += "\n";
@@ -49,6 +54,18 @@ std::string format_trace_text(const Trace& t) {
     out += "gold:   " + t.answers[0] + buf + "\n";
   }
   return out;
+}
+
+json prompt_fit_counts(const std::vector<Trace>& traces) {
+  size_t prompts = 0, questions = 0, full = 0;
+  for (const auto& t : traces) {
+    size_t fitted = 0;
+    for (const auto& s : t.steps) fitted += s.fitted();
+    prompts += fitted;
+    questions += fitted > 0;
+    full += t.end == TraceEnd::kContextFull;
+  }
+  return json{{"prompts", prompts}, {"questions", questions}, {"context_full", full}};
 }
 
 EvalResult eval_run(const std::vector<Question>& questions, Retriever* retriever, StepWriter& writer,
@@ -79,6 +96,11 @@ EvalResult eval_run(const std::vector<Question>& questions, Retriever* retriever
   m["settings"] = to_json(config.rag.loop);
   m["settings"]["max_sentence_tokens"] = config.rag.max_sentence_tokens;
   m["settings"]["batch_size"] = config.rag.batch_size;
+  m["fitted"] = prompt_fit_counts(result.traces);
+  if (m["fitted"]["prompts"].get<size_t>() > 0 || m["fitted"]["context_full"].get<size_t>() > 0)
+    std::fprintf(stderr, "eval: %zu prompts of %zu questions fitted to the model's context (earliest passages left "
+                 "out); %zu questions ended with no room left\n", m["fitted"]["prompts"].get<size_t>(),
+                 m["fitted"]["questions"].get<size_t>(), m["fitted"]["context_full"].get<size_t>());
   m["seconds"] = seconds;
   m["questions_per_second"] = seconds > 0 ? static_cast<double>(questions.size()) / seconds : 0.0;
 

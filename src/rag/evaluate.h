@@ -40,6 +40,10 @@ EvalResult eval_run(const std::vector<Question>& questions, Retriever* retriever
 // the answer (and the gold answer with EM/F1 when the trace has one).
 std::string format_trace_text(const Trace& trace);
 
+// metrics.json's "fitted": {"prompts": steps whose prompt was fitted to the model's context, "questions":
+// questions with such a step, "context_full": questions ended with no room left}.
+nlohmann::json prompt_fit_counts(const std::vector<Trace>& traces);
+
 // One line of predictions.jsonl: the trace (to_json(Trace)) plus "em", "f1", "acc" (0/1, 0..1).
 nlohmann::json prediction_json(const Trace& trace);
 

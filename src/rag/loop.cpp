@@ -72,29 +72,63 @@ std::string cache_key(const RagState& state) {
 }
 }  // namespace
 
-std::string LmStepWriter::prompt_for(const RagState& state) const {
-  return opts_.prompt_prefix +
-         step_prompt(opts_.loop, state.question->question, state.shown, state.sentences, state.follow_up);
+LmStepWriter::StepPrompt LmStepWriter::fitted_prompt(const RagState& state) const {
+  auto render = [&](const std::vector<Passage>& shown) {
+    return opts_.prompt_prefix +
+           step_prompt(opts_.loop, state.question->question, shown, state.sentences, state.follow_up);
+  };
+  StepPrompt p;
+  const int64_t context = generator_.context_tokens();
+  if (context <= 0) {  // a generator that does not say: the prompt as it is
+    p.text = render(state.shown);
+    return p;
+  }
+  p.fit = fit_prompt(state.shown, context - opts_.max_sentence_tokens, render,
+                     [&](const std::string& prompt) { return generator_.prompt_tokens(prompt); });
+  if (!p.fit.fits && state.sentences.empty() && state.follow_up.empty())
+    throw Error("question " + state.question->id + ": its prompt takes " + std::to_string(p.fit.tokens) +
+                " tokens without any passage, which leaves no room for a sentence of " +
+                std::to_string(opts_.max_sentence_tokens) + " tokens in the model's context of " +
+                std::to_string(context) + " tokens");
+  if (p.fit.fits) p.text = render(fitted_passages(state.shown, p.fit.dropped, p.fit.words));
+  return p;
 }
+
+std::string LmStepWriter::prompt_for(const RagState& state) const { return fitted_prompt(state).text; }
 
 std::vector<Written> LmStepWriter::write(const std::vector<const RagState*>& states) {
   std::vector<GenerateRequest> requests;
-  requests.reserve(states.size());
-  for (const RagState* s : states) {
+  std::vector<Written> out(states.size());
+  std::vector<size_t> sent;  // the states whose prompt went to the generator
+  for (size_t i = 0; i < states.size(); ++i) {
+    StepPrompt p = fitted_prompt(*states[i]);
+    if (!p.fit.fits) {
+      out[i] = Written::stop(TraceEnd::kContextFull, "the prompt takes " + std::to_string(p.fit.tokens) +
+                                                         " tokens without any passage");
+      continue;
+    }
+    out[i].fit_dropped = p.fit.dropped;
+    out[i].fit_words = p.fit.words;
     GenerateRequest r;
-    r.prompt = prompt_for(*s);
+    r.prompt = std::move(p.text);
     r.max_tokens = opts_.max_sentence_tokens;
     r.stop = {"\n"};
-    r.cache_key = cache_key(*s);
+    r.cache_key = cache_key(*states[i]);
     requests.push_back(std::move(r));
+    sent.push_back(i);
   }
+  if (requests.empty()) return out;
   std::vector<GenerateResult> results = generator_.generate(requests);
-  if (results.size() != states.size())
+  if (results.size() != requests.size())
     throw Error(generator_.name() + ": returned " + std::to_string(results.size()) + " results for " +
-                std::to_string(states.size()) + " prompts");
-  std::vector<Written> out;
-  out.reserve(results.size());
-  for (const auto& r : results) out.push_back(Written::next(written_text(opts_.loop, r.text)));
+                std::to_string(requests.size()) + " prompts");
+  for (size_t k = 0; k < sent.size(); ++k) {
+    Written& w = out[sent[k]];
+    const int dropped = w.fit_dropped, words = w.fit_words;
+    w = Written::next(written_text(opts_.loop, results[k].text));
+    w.fit_dropped = dropped;
+    w.fit_words = words;
+  }
   return out;
 }
 
@@ -190,12 +224,14 @@ void finish(RagState& st, TraceEnd end, std::string detail = "") {
 }
 
 void record_step(RagState& st, std::string query, std::vector<ScoredPassage> retrieved, std::vector<Passage> shown,
-                 const std::string& text) {
+                 const std::string& text, const Written& fit) {
   TraceStep step;
   step.query = std::move(query);
   step.retrieved = std::move(retrieved);
   step.shown = std::move(shown);
   step.sentence = text;
+  step.fit_dropped = fit.fit_dropped;
+  step.fit_words = fit.fit_words;
   st.trace.steps.push_back(std::move(step));
   st.sentences.push_back(text);
 }
@@ -225,7 +261,7 @@ void self_ask_follow_ups(std::vector<RagState>& states, const std::vector<size_t
     }
     FollowUpLine line = parse_follow_up_line(written[a].sentence);
     if (line.kind == FollowUpLine::kFinal) {
-      record_step(st, "", {}, {}, line.text);
+      record_step(st, "", {}, {}, line.text, written[a]);  // the follow-up prompt was this step's
       record_answer(st);
     } else if (line.kind == FollowUpLine::kEmpty) {
       finish(st, TraceEnd::kEmptySentence);
@@ -252,11 +288,11 @@ void take_written(RagState& st, const Written& w, std::string query, std::vector
       finish(st, TraceEnd::kEmptySentence, "no intermediate answer to: " + st.follow_up);
       return;
     }
-    record_step(st, std::move(query), std::move(found), std::move(added), self_ask_pair(st.follow_up, w.sentence));
+    record_step(st, std::move(query), std::move(found), std::move(added), self_ask_pair(st.follow_up, w.sentence), w);
     st.follow_up.clear();
     return;
   }
-  record_step(st, std::move(query), std::move(found), std::move(added), w.sentence);
+  record_step(st, std::move(query), std::move(found), std::move(added), w.sentence, w);
   if (is_answer_step(loop, w.sentence)) record_answer(st);
   else if (w.sentence.empty()) finish(st, TraceEnd::kEmptySentence);
   else if (static_cast<int>(st.sentences.size()) >= loop.max_steps) finish(st, TraceEnd::kMaxSteps);

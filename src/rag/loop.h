@@ -10,6 +10,7 @@
 #include "core/generator.h"
 #include "core/types.h"
 #include "rag/prompt.h"
+#include "rag/prompt_fit.h"
 #include "retrieval/retriever.h"
 
 namespace steper {
@@ -46,8 +47,10 @@ struct Written {
   bool ended = false;
   TraceEnd end = TraceEnd::kAnswered;
   std::string detail;
-  static Written next(std::string s) { return Written{std::move(s), false, TraceEnd::kAnswered, ""}; }
-  static Written stop(TraceEnd e, std::string why = "") { return Written{"", true, e, std::move(why)}; }
+  int fit_dropped = 0;  // the prompt's fit to the model's context (rag/prompt_fit.h; TraceStep's fields)
+  int fit_words = 0;
+  static Written next(std::string s) { return Written{std::move(s), false, TraceEnd::kAnswered, "", 0, 0}; }
+  static Written stop(TraceEnd e, std::string why = "") { return Written{"", true, e, std::move(why), 0, 0}; }
 };
 
 // Writes the next reasoning sentence for each state (all states are at some step, not necessarily the same).
@@ -69,6 +72,10 @@ std::string first_sentence(const std::string& text);
 // Any TextGenerator (local model folder, OpenAI-compatible server) writing one sentence per call:
 // prompt = prompt_prefix + step_prompt(loop, question, shown, sentences so far, follow_up) (rag/framework.h),
 // stop "\n", at most max_sentence_tokens; written_text of the continuation is kept (empty when it is empty).
+// With a generator that knows its context (TextGenerator::context_tokens), a prompt that would leave less
+// than max_sentence_tokens is fitted (rag/prompt_fit.h: the earliest passages left out, the next one cut) and
+// the fit is recorded in the step (TraceStep::fit_dropped, fit_words); when even no passage leaves room, the
+// question ends with TraceEnd::kContextFull, or, when the prompt holds nothing but the question, Error.
 // Each request names its question (cache_key "question:" and its address) so that a generator with prefix
 // reuse computes only what the step adds to the question's previous prompt; finished releases it.
 class LmStepWriter : public StepWriter {
@@ -77,7 +84,12 @@ class LmStepWriter : public StepWriter {
   std::vector<Written> write(const std::vector<const RagState*>& states) override;
   std::string name() const override;
   void finished(const RagState& state) override;
-  std::string prompt_for(const RagState& state) const;  // exactly what the model sees
+  std::string prompt_for(const RagState& state) const;  // exactly what the model sees (fitted)
+  struct StepPrompt {
+    std::string text;
+    PromptFit fit;
+  };
+  StepPrompt fitted_prompt(const RagState& state) const;
  private:
   TextGenerator& generator_;
   RagOptions opts_;

@@ -5,37 +5,9 @@
 
 namespace steper {
 
-// The first `max_words` whitespace-separated words of `text`, joined by single spaces when cut.
-static std::string cut_words(const std::string& text, int max_words) {
-  size_t i = 0, words = 0;
-  const size_t n = text.size();
-  while (i < n) {
-    while (i < n && is_space(text[i])) ++i;
-    if (i == n) break;
-    if (words == static_cast<size_t>(max_words)) {
-      // more words follow: rebuild the first max_words words
-      std::string out;
-      size_t j = 0, w = 0;
-      while (w < words) {
-        while (is_space(text[j])) ++j;
-        size_t k = j;
-        while (k < n && !is_space(text[k])) ++k;
-        if (!out.empty()) out += ' ';
-        out.append(text, j, k - j);
-        j = k;
-        ++w;
-      }
-      return out;
-    }
-    while (i < n && !is_space(text[i])) ++i;
-    ++words;
-  }
-  return text;
-}
-
 Passage shown_passage(const Passage& passage, int passage_words) {
   if (passage_words < 1) throw BugError(__FILE__, __LINE__, "shown_passage: passage_words must be at least 1");
-  return Passage{passage.id, passage.title, cut_words(passage.text, passage_words)};
+  return Passage{passage.id, passage.title, first_words(passage.text, passage_words)};
 }
 
 std::string passages_block(const std::vector<Passage>& shown) {

@@ -87,6 +87,8 @@ class ScheduledGenerator : public TextGenerator {
   std::vector<GenerateResult> generate(const std::vector<GenerateRequest>& requests) override;
   std::string name() const override { return s_.model().name(); }
   void release(const std::string& cache_key) override { s_.release(cache_key); }
+  int64_t context_tokens() const override { return s_.model().context(); }
+  int64_t prompt_tokens(const std::string& prompt) const override { return s_.model().prompt_tokens(prompt); }
 
  private:
   Scheduler& s_;

@@ -17,8 +17,7 @@
 #include "core/progress.h"
 #include "core/trace_json.h"
 #include "data/formats.h"
-#include "rag/framework.h"
-#include "teacher/fewshot.h"
+#include "teacher/openai_loop.h"
 
 namespace steper {
 
@@ -58,32 +57,6 @@ json TeachSummary::to_json() const {
 }
 
 namespace {
-
-// ---- an OpenAI teacher whose failed requests end their question without being written
-
-// Wraps the LM step writer: a question whose request failed after all retries ends at once
-// (TraceEnd::kRequestFailed), so it is reported and never written as finished.
-class FailureAwareWriter : public StepWriter {
- public:
-  FailureAwareWriter(OpenAIGenerator& generator, const RagOptions& opts) : generator_(generator), inner_(generator, opts) {}
-
-  std::vector<Written> write(const std::vector<const RagState*>& states) override {
-    generator_.take_failures();
-    auto written = inner_.write(states);
-    auto failures = generator_.take_failures();
-    for (size_t i = 0; i < states.size() && i < written.size() && !failures.empty(); ++i) {
-      auto it = failures.find(inner_.prompt_for(*states[i]));
-      if (it != failures.end()) written[i] = Written::stop(TraceEnd::kRequestFailed, it->second);
-    }
-    return written;
-  }
-  std::string name() const override { return inner_.name(); }
-  void finished(const RagState& state) override { inner_.finished(state); }
-
- private:
-  OpenAIGenerator& generator_;
-  LmStepWriter inner_;
-};
 
 // The options already in an output file must be the options of this run: one file, one set of options.
 void check_same_options(const TeachOutput& existing, const LoopOptions& loop, const std::string& path) {
@@ -131,7 +104,7 @@ TeachSummary teach_run_with(const TeachConfig& config, const TeachResources& res
   const std::vector<Question>* all = resources.questions;
   if (all == nullptr) {
     if (config.data_path.empty()) throw Error("--data is required");
-    loaded = read_questions(config.data_path);
+    loaded = read_questions(config.data_path, config.strict);
     all = &loaded;
   }
   std::vector<Question> questions(all->begin(),
@@ -165,29 +138,22 @@ TeachSummary teach_run_with(const TeachConfig& config, const TeachResources& res
   // The teacher.
   RagOptions rag = config.rag;
   rag.loop.mode = RagMode::kMulti;
-  std::unique_ptr<OpenAIGenerator> openai_generator;
-  std::unique_ptr<StepWriter> writer;
+  ServedModel served;
+  std::unique_ptr<StepWriter> owned_writer;
+  StepWriter* writer = nullptr;
   EvidenceRule evidence = config.require_evidence ? EvidenceRule::kAnyStep : EvidenceRule::kNone;
   validate_loop_options(rag.loop);
   check_same_options(existing, rag.loop, config.out);
   if (gold) {
-    writer = std::make_unique<GoldReader>(GoldPolicy::kRetrieved);
+    owned_writer = std::make_unique<GoldReader>(GoldPolicy::kRetrieved);
     evidence = EvidenceRule::kByStep;
   } else if (openai) {
-    OpenAIOptions o = config.openai;
-    if (o.endpoint == OpenAIEndpoint::kChat && o.system_prompt.empty())
-      o.system_prompt = framework_of(rag.loop) == Framework::kSelfAsk ? kOpenAISelfAskChatSystemPrompt
-                                                                      : kOpenAIChatSystemPrompt;
-    std::string type = config.fewshot == "auto" ? fewshot_detect_type(questions) : config.fewshot;
-    if (rag.prompt_prefix.empty()) rag.prompt_prefix = fewshot_prefix(type, rag.loop);
-    rag.batch_size = std::max(rag.batch_size, o.concurrency);
-    if (!todo.empty()) {
-      openai_generator = std::make_unique<OpenAIGenerator>(o);
-      writer = std::make_unique<FailureAwareWriter>(*openai_generator, rag);
-    }
+    if (!todo.empty()) served = served_model(config.openai, rag, config.fewshot, questions);
+    writer = served.writer.get();
   } else {
-    writer = std::make_unique<LmStepWriter>(*resources.generator, rag);
+    owned_writer = std::make_unique<LmStepWriter>(*resources.generator, rag);
   }
+  if (owned_writer) writer = owned_writer.get();
 
   // Run, appending each finished question as soon as it is done.
   if (!todo.empty()) {
@@ -224,7 +190,7 @@ TeachSummary teach_run_with(const TeachConfig& config, const TeachResources& res
     if (config.show_progress) progress.finish("kept " + std::to_string(kept_now) + ", failed " + std::to_string(summary.failed));
     summary.seconds = progress.elapsed_seconds();
   }
-  if (openai_generator) summary.usage = openai_generator->usage();
+  if (served.generator) summary.usage = served.generator->usage();
 
   // Totals over the whole output file (earlier runs included).
   for (const auto& r : read_teach_output(config.out).records) {

@@ -20,6 +20,7 @@ namespace steper {
 
 struct TeachConfig {
   std::string data_path;         // --data (any question format data/formats.h reads)
+  bool strict = false;           // --strict: a defective record refuses the file (else it is skipped, named)
   std::string index_dir;         // --index
   std::string teacher = "gold";  // gold | openai | a model folder
   OpenAIOptions openai;          // --base-url --model --api-key-env --endpoint --concurrency

@@ -472,5 +472,95 @@ TEST(JsonFile, OverflowingNumberInAJsonFileNamesItsLine) {
   expect_contains(error_of([&] { read_json(path); }), path + ":3: malformed JSON");
 }
 
+
+// ---------------------------------------------------------------- official files with a defective record
+
+// The fixture with one defective record put second to last (a JSON list) or last (JSON Lines).
+std::string with_defect(const std::string& name, const std::string& record) {
+  std::string text = read_file(fixture(name));
+  if (text.find_first_not_of(" \n") != std::string::npos && text[text.find_first_not_of(" \n")] == '[') {
+    size_t end = text.rfind(']');
+    size_t last = text.rfind('}', end);
+    text = text.substr(0, last + 1) + ",\n" + record + text.substr(last + 1);
+  } else {
+    text += record + "\n";
+  }
+  return write_temp("defect_" + name, text);
+}
+
+void expect_one_skipped(const std::string& name, const std::string& record, const std::string& id,
+                        const std::string& field) {
+  const std::string path = with_defect(name, record);
+  const size_t good = read_questions(fixture(name)).size();
+  QuestionFile f = read_question_file(path, false);
+  EXPECT_EQ(f.questions.size(), good) << name;  // the file is still read, every other record in it
+  EXPECT_EQ(f.records, good + 1) << name;
+  ASSERT_EQ(f.skipped.size(), 1u) << name;
+  EXPECT_EQ(f.skipped[0].id, id);
+  EXPECT_EQ(f.skipped[0].field, field);
+  for (const auto& q : f.questions) EXPECT_NE(q.id, id);
+  std::string line = skipped_records_line(path, f);
+  expect_contains(line, "1 of " + std::to_string(good + 1) + " records defective, skipped");
+  expect_contains(line, "question " + id + " field " + field);
+  // --strict refuses the file, naming the record
+  std::string msg = error_of([&] { read_question_file(path, true); });
+  expect_contains(msg, path);
+  expect_contains(msg, field);
+  EXPECT_EQ(msg, error_of([&] { read_questions(path); }));
+}
+
+TEST(DefectiveRecords, HotpotSupportingFactNamingASentenceItsParagraphLacks) {
+  expect_one_skipped("hotpot_official.json",
+                     "{\"_id\": \"5a8b57f25542995d1e6f1371\", \"question\": \"Q?\", \"answer\": \"x\", \"type\": "
+                     "\"bridge\", \"level\": \"hard\", \"supporting_facts\": [[\"A\", 0], [\"A\", 3]], "
+                     "\"context\": [[\"A\", [\"One.\", \" Two.\"]]]}",
+                     "5a8b57f25542995d1e6f1371", "supporting_facts[1]");
+}
+
+TEST(DefectiveRecords, TwoWikiSupportingTitleOutsideItsContext) {
+  expect_one_skipped("twowiki_official.json",
+                     "{\"_id\": \"bad2wiki\", \"type\": \"comparison\", \"question\": \"Q?\", \"context\": "
+                     "[[\"A\", [\"One.\"]]], \"supporting_facts\": [[\"Elsewhere\", 0]], \"evidences\": [], "
+                     "\"answer\": \"yes\"}",
+                     "bad2wiki", "supporting_facts[0]");
+}
+
+TEST(DefectiveRecords, MusiqueSupportNamingNoParagraph) {
+  expect_one_skipped("musique.jsonl",
+                     "{\"id\": \"2hop__1_2\", \"paragraphs\": [{\"idx\": 0, \"title\": \"A\", \"paragraph_text\": "
+                     "\"One.\", \"is_supporting\": true}], \"question\": \"Q?\", \"question_decomposition\": "
+                     "[{\"id\": 1, \"question\": \"q\", \"answer\": \"x\", \"paragraph_support_idx\": 7}], "
+                     "\"answer\": \"x\", \"answerable\": true}",
+                     "2hop__1_2", "paragraph_support_idx");
+}
+
+TEST(DefectiveRecords, ARepeatedIdIsSkippedAndTheFirstKept) {
+  std::string one = hotpot_list("same", kGoodFacts, kGoodSentences);
+  std::string path = write_temp("dup_skip.json", one.substr(0, one.size() - 1) + ", " + one.substr(1));
+  QuestionFile f = read_question_file(path, false);
+  ASSERT_EQ(f.questions.size(), 1u);
+  ASSERT_EQ(f.skipped.size(), 1u);
+  EXPECT_EQ(f.skipped[0].place, "record index 1");
+  EXPECT_EQ(f.skipped[0].field, "id");
+}
+
+TEST(DefectiveRecords, MalformedJsonStillRefusesTheFile) {
+  std::string path = write_temp("torn.json", hotpot_list("q1", kGoodFacts, kGoodSentences).substr(0, 40));
+  expect_contains(error_of([&] { read_question_file(path, false); }), path + ":1:");
+  std::string bad = write_temp("all_bad.json", hotpot_list("q1", "[[\"A\", 9]]", kGoodSentences));
+  expect_contains(error_of([&] { read_question_file(bad, false); }), "none of its 1 records is a question");
+}
+
+TEST(Questions, CorpusFromContextsIdsAreTheSameEveryRun) {
+  auto a = corpus_from_contexts(read_questions(fixture("twowiki_official.json")));
+  auto b = corpus_from_contexts(read_questions(fixture("twowiki_official.json")));
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].id, std::to_string(i));
+    EXPECT_EQ(a[i].id, b[i].id);
+    EXPECT_EQ(a[i].text, b[i].text);
+  }
+}
+
 }  // namespace
 }  // namespace steper

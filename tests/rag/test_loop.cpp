@@ -4,12 +4,14 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/evidence.h"
 #include "core/io.h"
 #include "core/trace_json.h"
 #include "../hostile/error_of.h"
 #include "rag/evaluate.h"
 #include "rag/loop.h"
 #include "rag/prompt.h"
+#include "rag/prompt_fit.h"
 
 namespace steper {
 namespace {
@@ -525,6 +527,117 @@ TEST(RagEval, WritesPredictionsAndMetrics) {
   nlohmann::json m = read_json(c.out_dir + "/metrics.json");
   EXPECT_EQ(m["n"], 2);
   EXPECT_EQ(m["by_type"]["bridge"]["n"], 2);
+}
+
+
+// ---- Prompts fitted to the model's context
+
+// Tokens counted as whitespace-separated words: the fitted prompts below are worked out by hand.
+int64_t words_of(const std::string& text) {
+  int64_t n = 0;
+  bool in = false;
+  for (char c : text) {
+    bool sp = c == ' ' || c == '\n';
+    if (!sp && !in) ++n;
+    in = !sp;
+  }
+  return n;
+}
+
+std::string ten_words(const std::string& w) {
+  std::string t;
+  for (int i = 0; i < 10; ++i) t += (i ? " " : "") + w + std::to_string(i);
+  return t;
+}
+
+// A block is 13 words ("Wikipedia Title: T" and 10 words of text), "Q: what is x?\nA:" 5.
+TEST(PromptFit, EarliestPassagesGoFirstThenTheNextComesBackCut) {
+  std::vector<Passage> ps = {P("1", "A", ten_words("a")), P("2", "B", ten_words("b")), P("3", "C", ten_words("c"))};
+  auto render = [](const std::vector<Passage>& shown) { return render_prompt("what is x?", shown); };
+  PromptFit whole = fit_prompt(ps, 44, render, words_of);
+  EXPECT_FALSE(whole.fitted());
+  EXPECT_EQ(whole.tokens, 44);
+  // 44 words into 30: A and B out leaves 18; B back with 9 of its words makes 30
+  PromptFit f = fit_prompt(ps, 30, render, words_of);
+  EXPECT_TRUE(f.fits);
+  EXPECT_EQ(f.dropped, 1);
+  EXPECT_EQ(f.words, 9);
+  EXPECT_EQ(f.tokens, 30);
+  std::vector<Passage> kept = fitted_passages(ps, f.dropped, f.words);
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].text, "b0 b1 b2 b3 b4 b5 b6 b7 b8");
+  EXPECT_EQ(kept[1].text, ps[2].text);
+  EXPECT_EQ(words_of(render(kept)), 30);
+  // exactly the last block and the question: nothing comes back cut
+  PromptFit last = fit_prompt(ps, 18, render, words_of);
+  EXPECT_EQ(last.dropped, 2);
+  EXPECT_EQ(last.words, 0);
+  // room for a title but no word: the passage stays out
+  PromptFit none = fit_prompt(ps, 8, render, words_of);
+  EXPECT_TRUE(none.fits);
+  EXPECT_EQ(none.dropped, 3);
+  EXPECT_EQ(none.words, 0);
+  EXPECT_FALSE(fit_prompt(ps, 4, render, words_of).fits);
+}
+
+// A generator with a context of `context` tokens counted as words.
+class SmallContextGenerator : public FakeGenerator {
+ public:
+  int64_t context = 40;
+  int64_t context_tokens() const override { return context; }
+  int64_t prompt_tokens(const std::string& prompt) const override { return words_of(prompt); }
+};
+
+TEST(PromptFit, TheLoopFitsEachStepRecordsItAndEndsWhenNoRoomIsLeft) {
+  FakeRetriever r;
+  r.table["x"] = {P("1", "A", ten_words("a")), P("2", "B", ten_words("b")), P("3", "C", ten_words("c"))};
+  SmallContextGenerator g;
+  g.context = 40;  // with max_sentence_tokens 10: prompts of 30 words at most
+  g.script = [](const std::string&) { return " one two three four five six seven eight nine ten."; };
+  RagOptions o;
+  o.max_sentence_tokens = 10;
+  o.loop.k = 3;
+  LmStepWriter w(g, o);
+  Question q = Q("q1", "what is x?", "y");
+  std::vector<Trace> t = rag_run({q}, &r, w, o);
+  ASSERT_EQ(t.size(), 1u);
+  // step 1: 44 words -> B cut to 9 (as above); step 2 adds 10 words of sentence (54): A and B out leaves C
+  // whole (28), no room for a word of B; step 3 adds 10 more (64): C out leaves 25, C back with 2 words;
+  // step 4 takes 35 words without a passage: no room left
+  ASSERT_EQ(t[0].steps.size(), 3u);
+  EXPECT_EQ(t[0].steps[0].fit_dropped, 1);
+  EXPECT_EQ(t[0].steps[0].fit_words, 9);
+  EXPECT_EQ(t[0].steps[1].fit_dropped, 2);
+  EXPECT_EQ(t[0].steps[1].fit_words, 0);
+  EXPECT_EQ(t[0].steps[2].fit_dropped, 2);
+  EXPECT_EQ(t[0].steps[2].fit_words, 2);
+  EXPECT_EQ(t[0].end, TraceEnd::kContextFull);
+  for (const auto& call : g.calls)
+    for (const auto& req : call) EXPECT_LE(words_of(req.prompt) + req.max_tokens, g.context) << req.prompt;
+  // the trace file keeps the fit, and P<=s is what each prompt showed
+  Trace back = trace_from_json(nlohmann::json::parse(to_json(t[0]).dump()), "t.jsonl:1");
+  EXPECT_EQ(back.steps[2].fit_dropped, 2);
+  EXPECT_EQ(back.steps[2].fit_words, 2);
+  EXPECT_EQ(shown_by_step(back)[2][0].text, "c0 c1");
+  EXPECT_EQ(prompt_fit_counts(t)["prompts"], 3);
+  EXPECT_EQ(prompt_fit_counts(t)["context_full"], 1);
+  // a question that alone leaves no room stops the run, naming it
+  g.context = 14;
+  EXPECT_NE(error_of([&] { rag_run({q}, &r, w, o); }).find("question q1"), std::string::npos);
+}
+
+TEST(PromptFit, AFitThatDropsMoreThanP_sHoldsIsRefusedInATraceFile) {
+  FakeRetriever r;
+  r.table["x"] = {P("1", "A", ten_words("a"))};
+  SmallContextGenerator g;
+  g.script = [](const std::string&) { return " So the answer is: y."; };
+  RagOptions o;
+  o.max_sentence_tokens = 10;
+  LmStepWriter w(g, o);
+  nlohmann::json j = to_json(rag_run({Q("q1", "what is x?", "y")}, &r, w, o)[0]);
+  EXPECT_EQ(j["steps"][0].count("fit"), 0u);  // a prompt that fits is recorded as before
+  j["steps"][0]["fit"] = {{"dropped", 2}, {"words", 0}};
+  EXPECT_NE(error_of([&] { trace_from_json(j, "t.jsonl:1"); }).find("t.jsonl:1: steps[0]: fit"), std::string::npos);
 }
 
 }  // namespace

@@ -3,10 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/evidence.h"
 #include "core/trace_json.h"
 #include "distill/examples.h"
+#include "rag/evaluate.h"
 #include "rag/framework.h"
 #include "rag/loop.h"
+#include "rag/prompt_fit.h"
+#include "text/tokenizer.h"
 
 namespace steper {
 namespace {
@@ -268,6 +272,117 @@ TEST(Examples, EveryPromptIsTheWritersPromptAtThatStep) {
     EXPECT_NE(std::string(e.what()).find("new.jsonl"), std::string::npos);
   }
   EXPECT_EQ(resolve_loop_options(recorded, LoopOptions{}, false, "new.jsonl"), 0u);  // defaults do not override
+}
+
+// A model whose context is 256 tokens, counted by the shipped base's tokenizer as a model folder counts
+// them; like a model folder, it refuses a prompt that leaves no room for the sentence asked for.
+class SmallContextGenerator : public RecordingGenerator {
+ public:
+  SmallContextGenerator() : tokenizer(Tokenizer::from_file(STEPER_SOURCE_DIR "/models/base-tiny/tokenizer.json")) {}
+  Tokenizer tokenizer;
+  int64_t context = 256;
+  int64_t context_tokens() const override { return context; }
+  int64_t prompt_tokens(const std::string& p) const override {
+    return static_cast<int64_t>(tokenizer.encode(p, true).size());
+  }
+  std::vector<GenerateResult> generate(const std::vector<GenerateRequest>& requests) override {
+    for (const auto& r : requests)
+      if (prompt_tokens(r.prompt) + r.max_tokens > context) throw Error("a prompt with no room left was sent");
+    return RecordingGenerator::generate(requests);
+  }
+};
+
+// Ten passages of 100 words of English prose a retrieval.
+std::vector<Passage> english_passages(const std::string& round) {
+  const std::string prose =
+      "The river rises in the hills north of the old market town and runs south through farmland for most of its "
+      "length. In the spring the water is high and fast, and the mills that once stood along its banks used that "
+      "season to grind the grain stored over the winter. Most of the mills closed when the railway reached the "
+      "valley, and the buildings that survive are now houses, a museum and a small school. The town holds a fair "
+      "every autumn on the meadow beside the bridge, where farmers from the surrounding villages sell cattle, "
+      "cheese and wool to visitors who come from the city by train. ";
+  std::vector<std::string> words;
+  for (size_t i = 0; i < prose.size();) {
+    size_t j = prose.find(' ', i);
+    words.push_back(prose.substr(i, j - i));
+    i = j + 1;
+  }
+  std::vector<Passage> out;
+  for (int p = 0; p < 10; ++p) {
+    std::string text;
+    for (int w = 0; w < 100; ++w) text += (w ? " " : "") + words[(p * 7 + w) % words.size()];
+    out.push_back({round + std::to_string(p), "Passage " + round + std::to_string(p), text});
+  }
+  return out;
+}
+
+Question mills_question(const std::string& text) {
+  Question q;
+  q.id = "q1";
+  q.question = text;
+  q.answers = {"the railway"};
+  return q;
+}
+
+TEST(Examples, PromptsFittedToA256TokenContextAreTheExamplesPrompts) {
+  RoundRetriever r;
+  r.rounds = {english_passages("a"), english_passages("b"), english_passages("c")};
+  SmallContextGenerator g;
+  g.sentences = {"The river rises in the hills north of the town.", "The mills closed when the railway came.",
+                 "So the answer is: the railway."};
+  RagOptions o;
+  o.loop.k = 10;
+  o.loop.max_passages = 15;
+  o.loop.passage_words = 350;
+  LmStepWriter w(g, o);
+  const Question q = mills_question("Why did the mills on the river close?");
+  std::vector<Trace> traces = rag_run({q}, &r, w, o);
+  const Trace& t = traces[0];
+  ASSERT_TRUE(t.answered);
+  ASSERT_EQ(g.prompts.size(), 3u);
+  EXPECT_EQ(prompt_fit_counts(traces)["prompts"], 3);  // what eval's metrics.json counts
+
+  Trace back = trace_from_json(nlohmann::json::parse(to_json(t).dump()), "traces.jsonl:1");
+  std::vector<StepExample> ex = build_step_examples(back);
+  ASSERT_EQ(ex.size(), 3u);
+  std::vector<std::vector<Passage>> shown = shown_by_step(back);
+  std::vector<std::string> before;
+  for (size_t s = 0; s < ex.size(); ++s) {
+    EXPECT_TRUE(back.steps[s].fitted()) << "step " << s + 1;
+    // what the trace says the step showed fits beside its sentence, and is what the model was given
+    const std::string prompt = step_prompt(back.loop, q.question, shown[s], before);
+    EXPECT_LE(g.prompt_tokens(prompt) + o.max_sentence_tokens, g.context) << "step " << s + 1;
+    EXPECT_EQ(prompt, g.prompts[s]) << "step " << s + 1;
+    // and the example built from the trace is that prompt byte for byte
+    EXPECT_EQ(ex[s].prompt + join_sentences(before), g.prompts[s]) << "step " << s + 1;
+    before.push_back(g.sentences[s]);
+  }
+  // the prompt keeps the latest passages: step 1's last passage is in it, its first is not
+  EXPECT_NE(g.prompts[0].find("Passage a9\n"), std::string::npos);
+  EXPECT_EQ(g.prompts[0].find("Passage a0\n"), std::string::npos);
+}
+
+TEST(Examples, APromptThatFitsIsTheSameWhetherTheContextIsKnownOrNot) {
+  auto run = [](RecordingGenerator& g) {
+    RoundRetriever r;
+    r.rounds = {english_passages("a"), english_passages("b"), english_passages("c")};
+    g.sentences = {"The river rises in the hills.", "The mills closed.", "So the answer is: the railway."};
+    RagOptions o;
+    o.loop.k = 2;
+    o.loop.passage_words = 30;
+    LmStepWriter w(g, o);
+    return rag_run({mills_question("Why did the mills close?")}, &r, w, o)[0];
+  };
+  RecordingGenerator unknown;  // says no context: prompts go as they are, as before fitting existed
+  SmallContextGenerator known;
+  known.context = 2048;
+  Trace a = run(unknown), b = run(known);
+  ASSERT_EQ(known.prompts.size(), 3u);
+  EXPECT_EQ(known.prompts, unknown.prompts);
+  EXPECT_EQ(to_json(a).dump(), to_json(b).dump());
+  EXPECT_EQ(known.prompts[0].substr(0, 17), "Wikipedia Title: ");
+  const std::string tail = "Q: Why did the mills close?\nA:";
+  EXPECT_EQ(known.prompts[0].substr(known.prompts[0].size() - tail.size()), tail);
 }
 
 // ---- Self-Ask: init is the first follow-up and its intermediate answer, exp the pairs so far, agg every
