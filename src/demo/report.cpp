@@ -379,7 +379,7 @@ std::string runs_plot(const std::vector<const Framework*>& frameworks, const std
   std::vector<CategorySeries> series;
   for (const Framework* f : frameworks) {
     CategorySeries cs;
-    cs.name = f->name + " (mean, 95% CI over runs and questions; dots: runs)";
+    cs.name = f->name;
     for (const auto& c : categories) {
       CategoryPoint p;
       if (const Runs* r = f->find(c)) {
@@ -395,6 +395,7 @@ std::string runs_plot(const std::vector<const Framework*>& frameworks, const std
   }
   PlotOptions po;
   po.title = "Multi-step EM on held-out test questions";
+  po.x_label = "bar: mean over runs with its 95% interval (runs and questions); dots: each run";
   po.y_label = "EM (%)";
   po.width = 760;
   std::string svg = plot_categories_svg(categories, series, po);
