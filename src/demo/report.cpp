@@ -638,10 +638,13 @@ Section section_training(const ReportInputs& in) {
     auto l = read_metrics_lines(out + "/" + folder + "/metrics.jsonl");
     if (l.empty() || !l.back().contains("sigma_init") || !l.back()["sigma_init"].is_number()) continue;
     const json& last = l.back();
-    if (last.value("sigma_init", 1.0) == 1.0 && last.value("sigma_agg", 1.0) == 1.0) continue;  // not learned
-    sigmas += "| " + row + " | " + fmt(last.value("sigma_init", NAN), 3) + " | " + fmt(last.value("sigma_exp", NAN), 3) +
-              " | " + fmt(last.value("sigma_agg", NAN), 3) + " | " + fmt(last.value("loss_init", NAN), 3) + " / " +
-              fmt(last.value("loss_exp", NAN), 3) + " / " + fmt(last.value("loss_agg", NAN), 3) + " |\n";
+    auto num = [&](const char* key) {  // NaN where the last step had no such figure (null)
+      return last.contains(key) && last[key].is_number() ? last[key].get<double>() : NAN;
+    };
+    if (num("sigma_init") == 1.0 && num("sigma_agg") == 1.0) continue;  // not learned
+    sigmas += "| " + row + " | " + or_dash(num("sigma_init"), 3) + " | " + or_dash(num("sigma_exp"), 3) + " | " +
+              or_dash(num("sigma_agg"), 3) + " | " + or_dash(num("loss_init"), 3) + " / " +
+              or_dash(num("loss_exp"), 3) + " / " + or_dash(num("loss_agg"), 3) + " |\n";
   }
   if (!sigmas.empty())
     md += "Final sigma of each student that learns it (a task's weight is 1/(2 sigma^2); at equilibrium sigma^2 "
