@@ -164,23 +164,21 @@ std::string hops_em(const json& mt) {
 
 // ---- training runs
 
+// What a system's runs scored: each run's EM, their mean and spread, the two-level interval, EM by hops.
+struct RunStats {
+  std::vector<double> em;     // each run's EM
+  double mean = NAN, sd = NAN, lo = NAN, hi = NAN;  // sd over runs (n - 1); the interval resamples both levels
+  std::map<std::string, double> hops;  // mean over runs of each hop count's EM
+};
+
 // One objective's training runs under one framework, each run's multi-step evaluation (runs that were not
 // evaluated are left out). The teacher and the base are one "run" each.
 struct Runs {
   std::string system;
   std::vector<SystemMode> runs;
+  RunStats stats;  // of the runs, computed once when they are read
   bool empty() const { return runs.empty(); }
 };
-
-Runs read_runs(const ReportInputs& in, const std::string& eval_dir, const std::string& system, bool trained) {
-  Runs r{system, {}};
-  const int n = trained ? std::max(1, in.runs) : 1;
-  for (int run = 1; run <= n; ++run) {
-    SystemMode sm = read_eval(in.out_dir + "/" + eval_dir + "/" + demo_run_name(system, run) + "/multi");
-    if (!sm.metrics.empty()) r.runs.push_back(std::move(sm));
-  }
-  return r;
-}
 
 // Each run's EM (0 or 100) on the questions that every run of a and of b answered, in a's first run's order
 // (b empty: a's runs alone).
@@ -205,12 +203,6 @@ std::pair<RunScores, RunScores> run_scores(const Runs& a, const Runs& b) {
   return {scores(a), scores(b)};
 }
 
-struct RunStats {
-  std::vector<double> em;     // each run's EM
-  double mean = NAN, sd = NAN, lo = NAN, hi = NAN;  // sd over runs (n - 1); the interval resamples both levels
-  std::map<std::string, double> hops;  // mean over runs of each hop count's EM
-};
-
 RunStats run_stats(const Runs& r) {
   RunStats s;
   if (r.empty()) return s;
@@ -232,17 +224,24 @@ RunStats run_stats(const Runs& r) {
   return s;
 }
 
-const char* display_name(const std::string& system) {
+Runs read_runs(const ReportInputs& in, const std::string& eval_dir, const std::string& system, bool trained) {
+  Runs r{system, {}, {}};
+  const int n = trained ? std::max(1, in.runs) : 1;
+  for (int run = 1; run <= n; ++run) {
+    SystemMode sm = read_eval(in.out_dir + "/" + eval_dir + "/" + demo_run_name(system, run) + "/multi");
+    if (!sm.metrics.empty()) r.runs.push_back(std::move(sm));
+  }
+  r.stats = run_stats(r);
+  return r;
+}
+
+std::string shown_name(const std::string& system) {
   if (system == "steper") return "StepER";
   if (system == "vanilla") return "vanilla KD";
   if (system == "uniform") return "StepER-uniform";
   if (system == "balanced") return "StepER-balanced";
   if (system == "tied") return "StepER-tied";
-  return nullptr;
-}
-std::string shown_name(const std::string& system) {
-  const char* d = display_name(system);
-  return d ? d : system;
+  return system;
 }
 
 // a - b on multi-step EM with the two-level interval (the paired bootstrap over questions when each has one
@@ -270,13 +269,13 @@ std::string verdict_sentence(const Runs& a, const Runs& b, const std::string& un
                   "only, not the spread between training runs (`steper demo --seeds 3` measures both; the README "
                   "gives that run's figures).",
                   an.c_str(), word.c_str(), bn.c_str(), under.c_str(), d.mean, d.lo, d.hi, d.n, an.c_str(),
-                  run_stats(a).mean, bn.c_str(), run_stats(b).mean);
+                  a.stats.mean, bn.c_str(), b.stats.mean);
   } else {
     std::snprintf(buf, sizeof buf,
                   "%s %s %s on multi-step EM%s: %+.1f points (two-level bootstrap 95%% CI [%+.1f, %+.1f], resampling "
                   "%zu and %zu training runs and %zu test questions; means over runs: %s %.1f vs %s %.1f).",
                   an.c_str(), word.c_str(), bn.c_str(), under.c_str(), d.mean, d.lo, d.hi, d.runs_a, d.runs_b, d.n,
-                  an.c_str(), run_stats(a).mean, bn.c_str(), run_stats(b).mean);
+                  an.c_str(), a.stats.mean, bn.c_str(), b.stats.mean);
   }
   return buf;
 }
@@ -318,10 +317,10 @@ std::string runs_table(const Framework& f, int runs, json& summary) {
   for (int r = 0; r < runs + 5; ++r) md += "---|";
   md += "\n";
   const Runs* teacher = f.find("teacher");
-  const double teacher_em = teacher ? run_stats(*teacher).mean : NAN;
+  const double teacher_em = teacher ? teacher->stats.mean : NAN;
   for (const auto& r : f.systems) {
     if (r.empty()) continue;
-    RunStats st = run_stats(r);
+    const RunStats& st = r.stats;
     md += "| " + r.system + " |";
     for (int i = 0; i < runs; ++i) md += " " + (i < static_cast<int>(st.em.size()) ? fmt(st.em[static_cast<size_t>(i)]) : "-") + " |";
     std::string hops;
@@ -383,7 +382,7 @@ std::string runs_plot(const std::vector<const Framework*>& frameworks, const std
     for (const auto& c : categories) {
       CategoryPoint p;
       if (const Runs* r = f->find(c)) {
-        RunStats st = run_stats(*r);
+        const RunStats& st = r->stats;
         p.value = st.mean;
         p.lo = st.lo;
         p.hi = st.hi;
